@@ -1,0 +1,74 @@
+CREATE TABLE locus_alembic_version (
+    version_num VARCHAR2(32 CHAR) NOT NULL, 
+    CONSTRAINT locus_alembic_version_pkc PRIMARY KEY (version_num)
+)
+
+/
+
+-- Running upgrade  -> 5d1c0a7e2b41
+
+CREATE TABLE locus_threads (
+    thread_id VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
+    state JSON NOT NULL, 
+    metadata JSON, 
+    search_text CLOB, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE, 
+    CONSTRAINT locus_threads_pk PRIMARY KEY (thread_id)
+)
+
+/
+
+CREATE INDEX locus_threads_upd_ix ON locus_threads (updated_at)
+
+/
+
+CREATE INDEX locus_threads_exp_ix ON locus_threads (expires_at)
+
+/
+
+CREATE TABLE locus_checkpoints (
+    thread_id VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
+    seq NUMBER(19) NOT NULL, 
+    parent_checkpoint_id VARCHAR2(255 CHAR), 
+    checkpoint JSON NOT NULL, 
+    metadata JSON, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT locus_checkpoints_pk PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+)
+
+/
+
+CREATE UNIQUE INDEX locus_checkpoints_seq_ux ON locus_checkpoints (thread_id, checkpoint_ns, seq)
+
+/
+
+CREATE INDEX locus_checkpoints_created_ix ON locus_checkpoints (created_at)
+
+/
+
+CREATE TABLE locus_writes (
+    thread_id VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
+    task_id VARCHAR2(255 CHAR) NOT NULL, 
+    idx INTEGER NOT NULL, 
+    channel VARCHAR2(255 CHAR) NOT NULL, 
+    value JSON, 
+    CONSTRAINT locus_writes_pk PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+)
+
+/
+
+CREATE INDEX locus_threads_txt_ix ON locus_threads (search_text) INDEXTYPE IS CTXSYS.CONTEXT PARAMETERS ('SYNC (ON COMMIT)')
+
+/
+
+INSERT INTO locus_alembic_version (version_num) VALUES ('5d1c0a7e2b41')
+
+/
+

@@ -1,0 +1,55 @@
+"""End-to-end demo on the embedded SQLite default (or ORACLE_* / LOCUS_STORE_URL when set).
+
+    ./run demo
+
+Migrates the schema, then runs the example stories that exist in examples/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import runpy
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from locus_store import Store
+
+HERE = Path(__file__).resolve().parent
+STORIES = ("checkpoint_backends.py", "versioned_saver.py")
+
+
+async def migrate_and_describe() -> None:
+    store = Store.from_env()
+    print(f"store: {store!r}")
+    await store.upgrade()
+
+    def describe(conn: sa.Connection) -> list[str]:
+        insp = sa.inspect(conn)
+        lines = []
+        for table in store.schema.metadata.sorted_tables:
+            cols = ", ".join(f"{c['name']} {c['type']}" for c in insp.get_columns(table.name))
+            lines.append(f"  {table.name}({cols})")
+        return lines
+
+    async def work(conn: sa.ext.asyncio.AsyncConnection) -> list[str]:
+        return await conn.run_sync(describe)
+
+    print("schema after `upgrade head`:")
+    print("\n".join(await store.run(work)))
+    await store.close()
+
+
+def main() -> None:
+    asyncio.run(migrate_and_describe())
+    for name in STORIES:
+        path = HERE / name
+        if path.exists():
+            print(f"\n##### {name} #####")
+            sys.argv = [str(path)]
+            runpy.run_path(str(path), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

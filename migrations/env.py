@@ -1,0 +1,102 @@
+"""Alembic environment of locus_store: async, one folder for every dialect, prefix-aware.
+
+The version table is ``<prefix>_alembic_version``, so these migrations never clash
+with an application's own Alembic history in the same schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from locus_store.migrate import config_prefix, x_arguments
+from locus_store.schema.search import is_search_object
+from locus_store.schema.tables import schema_for
+from locus_store.settings import URL_ENV, async_url
+
+config = context.config
+schema = schema_for(config_prefix(config))
+target_metadata = schema.metadata
+_OWN_TABLES = {table.name for table in target_metadata.sorted_tables}
+
+
+def _url() -> str:
+    url = (
+        x_arguments(config).get("url")
+        or os.environ.get(URL_ENV)
+        or config.get_main_option("sqlalchemy.url")
+    )
+    if not url:
+        raise SystemExit(f"no database URL: pass -x url=..., set {URL_ENV} or sqlalchemy.url")
+    return async_url(url).render_as_string(hide_password=False)
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Compare only this prefix's tables; leave the application's and the FTS objects alone."""
+    if type_ == "table":
+        return name in _OWN_TABLES
+    if type_ == "index":
+        return not is_search_object(name, schema)
+    return True
+
+
+def _configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        version_table=schema.version_table,
+        include_name=include_name,
+        compare_type=True,
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    """Print the SQL script (``alembic upgrade head --sql``) for a DBA to review and run."""
+    _configure(
+        url=_url(),
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    # A script is run by a person: no ``INSERT ... RETURNING ... INTO :ret`` binds.
+    dialect = context.get_context().dialect
+    dialect.insert_returning = False
+    dialect.update_returning = False
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_on(connection: Connection) -> None:
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    from locus_store.store import create_engine_for
+
+    engine = create_engine_for(_url(), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_on)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection)
+    else:
+        asyncio.run(_run_async())
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,30 @@
+"""Rewrite the reviewed Oracle scripts in docs/oracle/ from the code.
+
+    python scripts/regenerate_oracle_sql.py
+
+Tests regenerate the same text and fail when the files in the repository differ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from locus_store.migrate import offline_sql
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "oracle"
+
+
+def main() -> None:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    (DOCS / "schema.sql").write_text(offline_sql(), encoding="utf-8")
+    try:
+        from locus_store.oracle_statements import statements_script
+    except ImportError:
+        pass
+    else:
+        (DOCS / "statements.sql").write_text(statements_script(), encoding="utf-8")
+    print(f"wrote {DOCS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Running the packaged Alembic migrations from code, and the helpers revisions use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+
+from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
+from locus_store.settings import PREFIX_ENV
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def migrations_path() -> Path:
+    """The migrations folder: packaged inside the wheel, or the repository's own."""
+    for candidate in (_PACKAGE_DIR / "_migrations", _PACKAGE_DIR.parent.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError("locus_store migrations are missing from this installation")
+
+
+def alembic_config(prefix: str = DEFAULT_PREFIX, url: str | None = None) -> Config:
+    """An Alembic ``Config`` for the packaged migrations, without any ``alembic.ini``."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_path()))
+    config.set_main_option("locus_store.table_prefix", prefix)
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def config_prefix(config: Config) -> str:
+    """The table prefix of a migration run: ``-x prefix=``, then the ini, then the environment."""
+    prefix = (
+        config.attributes.get("table_prefix")
+        or x_arguments(config).get("prefix")
+        or config.get_main_option("locus_store.table_prefix")
+        or os.environ.get(PREFIX_ENV)
+        or DEFAULT_PREFIX
+    )
+    return str(prefix)
+
+
+def x_arguments(config: Config) -> dict[str, str]:
+    """The ``-x key=value`` arguments of an ``alembic`` command line."""
+    raw = getattr(config.cmd_opts, "x", None) or []
+    return dict(item.split("=", 1) for item in raw if "=" in item)
+
+
+def migration_schema() -> Schema:
+    """The schema the running migration applies to (for use inside revision scripts)."""
+    from alembic import context
+
+    return schema_for(config_prefix(context.config))
+
+
+def _run(sync_conn: Connection, prefix: str, direction: str, revision: str) -> None:
+    config = alembic_config(prefix)
+    config.attributes["connection"] = sync_conn
+    config.attributes["table_prefix"] = prefix
+    if direction == "upgrade":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
+
+
+async def run_migrations(conn: AsyncConnection, prefix: str, direction: str, revision: str) -> None:
+    """Upgrade or downgrade the schema of ``prefix`` on ``conn``."""
+    await conn.run_sync(_run, prefix, direction, revision)
+
+
+#: A placeholder URL for offline scripts: only its dialect matters.
+ORACLE_OFFLINE_URL = "oracle+oracledb://schema_owner@oracle"
+
+
+def offline_sql(
+    url: str = ORACLE_OFFLINE_URL,
+    prefix: str = DEFAULT_PREFIX,
+    revision: str = "head",
+    from_revision: str | None = None,
+) -> str:
+    """The SQL script ``alembic upgrade --sql`` prints for ``url``'s dialect."""
+    import io
+
+    buffer = io.StringIO()
+    config = alembic_config(prefix, url)
+    config.output_buffer = buffer
+    config.attributes["table_prefix"] = prefix
+    target = f"{from_revision}:{revision}" if from_revision else revision
+    command.upgrade(config, target, sql=True)
+    return buffer.getvalue()

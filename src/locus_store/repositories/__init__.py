@@ -1,0 +1,1 @@
+"""Repositories: one per contract, speaking the contract's language."""

@@ -1,0 +1,285 @@
+"""Store: the one owner of connections, and the factory of repositories.
+
+Every repository call goes through :meth:`Store.run`, so binding to an
+application's transaction, autocommit for single statements, the
+retry-once-on-dead-connection policy and event-loop changes are written once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from locus_store.errors import StoreUnavailableError
+from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
+from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from locus_store.repositories.latest import LatestCheckpointer
+    from locus_store.repositories.versioned import VersionedSaver
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[T]]
+
+#: Seconds a SQLite writer waits for the database lock before "database is locked".
+SQLITE_BUSY_TIMEOUT = 30.0
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    cursor.close()
+
+
+def create_engine_for(settings: ConnectionSettings | str | URL, **options: Any) -> AsyncEngine:
+    """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend."""
+    if not isinstance(settings, ConnectionSettings):
+        settings = ConnectionSettings(async_url(settings))
+    url = settings.url
+    connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
+    options.setdefault("json_serializer", _compact_json)
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
+        if memory:
+            options.setdefault("poolclass", StaticPool)
+            connect_args.setdefault("check_same_thread", False)
+        engine = create_async_engine(url, connect_args=connect_args, **options)
+        if not memory:
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, connect_args=connect_args, **options)
+
+
+class Store:
+    """A checkpoint store over one ``AsyncEngine`` and one table prefix.
+
+    Build it with :meth:`from_url`, :meth:`from_env`, or ``Store(engine)`` for an
+    application's existing engine. Repositories come from :meth:`latest`,
+    :meth:`versioned`; :meth:`bind` runs them inside the caller's transaction.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        table_prefix: str = DEFAULT_PREFIX,
+        _bound: AsyncConnection | AsyncSession | None = None,
+        _owns_engine: bool = False,
+    ) -> None:
+        self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.schema: Schema = schema_for(table_prefix)
+        self._bound = _bound
+        self._owns_engine = _owns_engine
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_url(
+        cls, url: str | URL, *, table_prefix: str = DEFAULT_PREFIX, **engine_options: Any
+    ) -> Store:
+        """A store on ``url`` (``postgresql://`` and ``sqlite:///`` get their async drivers)."""
+        schema_for(table_prefix)  # refuse a bad prefix before building anything
+        return cls(
+            create_engine_for(url, **engine_options), table_prefix=table_prefix, _owns_engine=True
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ConnectionSettings,
+        *,
+        table_prefix: str = DEFAULT_PREFIX,
+        **engine_options: Any,
+    ) -> Store:
+        schema_for(table_prefix)
+        return cls(
+            create_engine_for(settings, **engine_options),
+            table_prefix=table_prefix,
+            _owns_engine=True,
+        )
+
+    @classmethod
+    def from_env(cls, *, table_prefix: str | None = None, **engine_options: Any) -> Store:
+        """Oracle from ``ORACLE_*`` (wallet included), else ``LOCUS_STORE_URL``, else SQLite."""
+        import os
+
+        from locus_store.settings import PREFIX_ENV
+
+        prefix = table_prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
+        return cls.from_settings(settings_from_env(), table_prefix=prefix, **engine_options)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def table_prefix(self) -> str:
+        return self.schema.prefix
+
+    @property
+    def dialect_name(self) -> str:
+        return self._engine.dialect.name
+
+    def __repr__(self) -> str:
+        bound = ", bound" if self._bound is not None else ""
+        return f"Store({redact(self._engine.url)!r}, table_prefix={self.table_prefix!r}{bound})"
+
+    # -- schema ---------------------------------------------------------------------
+    async def upgrade(self, revision: str = "head") -> None:
+        """Run the packaged Alembic migrations up to ``revision`` on this store's database."""
+        from locus_store.migrate import run_migrations
+
+        await self.run(
+            lambda conn: run_migrations(conn, self.table_prefix, "upgrade", revision),
+            atomic=True,
+            retry=False,
+            autocommit=False,
+        )
+
+    async def downgrade(self, revision: str = "base") -> None:
+        """Run the packaged Alembic migrations down to ``revision``."""
+        from locus_store.migrate import run_migrations
+
+        await self.run(
+            lambda conn: run_migrations(conn, self.table_prefix, "downgrade", revision),
+            atomic=True,
+            retry=False,
+            autocommit=False,
+        )
+
+    # -- repositories -----------------------------------------------------------------
+    def latest(self, *, ttl: timedelta | None = None) -> LatestCheckpointer:
+        """The single-row checkpointer (one row per thread, latest wins)."""
+        from locus_store.repositories.latest import LatestCheckpointer
+
+        return LatestCheckpointer(self, ttl=ttl)
+
+    def versioned(self) -> VersionedSaver:
+        """The versioned saver (lineage of checkpoints plus pending writes)."""
+        from locus_store.repositories.versioned import VersionedSaver
+
+        return VersionedSaver(self)
+
+    def bind(self, target: AsyncConnection | AsyncSession) -> Store:
+        """A view of this store whose repositories run inside ``target``'s transaction.
+
+        The view never commits or rolls back: the caller's transaction decides.
+        """
+        if not isinstance(target, AsyncConnection | AsyncSession):
+            raise TypeError("bind() takes an AsyncConnection or an AsyncSession")
+        return Store(self._engine, table_prefix=self.table_prefix, _bound=target)
+
+    @property
+    def is_bound(self) -> bool:
+        return self._bound is not None
+
+    # -- the one connection owner ----------------------------------------------------------
+    async def run(
+        self,
+        work: Work[T],
+        *,
+        atomic: bool = False,
+        retry: bool = True,
+        autocommit: bool = True,
+    ) -> T:
+        """Run ``work(connection)`` and return its result.
+
+        ``atomic=False`` is for a single statement: it runs in autocommit mode, with
+        no separate BEGIN/COMMIT. ``atomic=True`` wraps the work in one transaction
+        (a savepoint when bound). When the connection turns out to be dead, the work
+        is retried once on a fresh connection if ``retry`` (the work must then be
+        safe to apply twice, or detect that it was applied).
+        """
+        if self._bound is not None:
+            conn = (
+                await self._bound.connection()
+                if isinstance(self._bound, AsyncSession)
+                else self._bound
+            )
+            if atomic:
+                async with conn.begin_nested():
+                    return await work(conn)
+            return await work(conn)
+
+        self._follow_event_loop()
+        engine = self._autocommit if (autocommit and not atomic) else self._engine
+        attempts = 2 if retry else 1
+        for attempt in range(attempts):
+            try:
+                conn = await engine.connect()
+            except (OperationalError, InterfaceError, OSError) as exc:
+                if attempt + 1 < attempts and _is_disconnect(exc):
+                    continue
+                raise StoreUnavailableError(
+                    f"cannot connect to {redact(self._engine.url)}: {_reason(exc)}"
+                ) from None
+            try:
+                if atomic:
+                    async with conn.begin():
+                        return await work(conn)
+                result = await work(conn)
+                if not (autocommit and not atomic):
+                    await conn.commit()
+                return result
+            except DBAPIError as exc:
+                if attempt + 1 < attempts and _is_disconnect(exc):
+                    continue
+                raise
+            finally:
+                await conn.close()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _follow_event_loop(self) -> None:
+        """Drop pooled connections that belong to an event loop that is gone."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            # close=False: the old loop's connections cannot be closed from this loop.
+            self._engine.sync_engine.dispose(close=False)
+        self._loop = loop
+
+    async def close(self) -> None:
+        """Release pooled connections (the engine is disposed only if this store created it)."""
+        if self._bound is not None:
+            return
+        if self._owns_engine:
+            if self._loop is not None and self._loop is not asyncio.get_running_loop():
+                self._engine.sync_engine.dispose(close=False)
+            else:
+                await self._engine.dispose()
+        self._loop = None
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _is_disconnect(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, ConnectionError)
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"
