@@ -1,0 +1,31 @@
+"""AgentState <-> stored document, and the text a search index reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locus.core.state import AgentState
+
+from locus_store.errors import InvalidTypeError
+
+
+def encode_state(state: object) -> dict[str, Any]:
+    """The JSON document of a Locus ``AgentState``."""
+    if not isinstance(state, AgentState):
+        raise InvalidTypeError(f"state must be a locus AgentState, not {type(state).__name__}")
+    document: dict[str, Any] = state.to_checkpoint()
+    return document
+
+
+def decode_state(document: dict[str, Any]) -> AgentState:
+    return AgentState.from_checkpoint(document)
+
+
+def search_text(document: dict[str, Any]) -> str | None:
+    """Message contents, one per line: what the full-text index sees (never JSON keys)."""
+    parts = [
+        m["content"]
+        for m in document.get("messages") or ()
+        if isinstance(m, dict) and isinstance(m.get("content"), str) and m["content"]
+    ]
+    return "\n".join(parts) or None

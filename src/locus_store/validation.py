@@ -1,0 +1,103 @@
+"""Input checks that run before any SQL: each failure is a typed error naming the argument."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.schema.tables import MAX_KEY_LENGTH
+from locus_store.schema.types import EMPTY_STRING_SENTINEL
+
+#: Metadata keys usable in queries: they become part of a JSON path on some dialects.
+_METADATA_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,127}")
+#: Upper bound of any ``limit`` argument.
+MAX_LIMIT = 100_000
+
+
+def _check_text(value: str, what: str) -> None:
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} must not contain NUL characters")
+    if value == EMPTY_STRING_SENTINEL:
+        raise InvalidInputError(f"{what} {value!r} is reserved")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(f"{what} is not valid Unicode (lone surrogate)") from None
+
+
+def require_key(value: object, what: str, *, allow_empty: bool = False) -> str:
+    """A thread id, checkpoint id, namespace, task id or channel: a short, clean string."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(f"{what} must be a string, not {type(value).__name__}")
+    if not value and not allow_empty:
+        raise InvalidInputError(f"{what} must not be empty")
+    if len(value) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{what} is {len(value)} characters long; the limit is {MAX_KEY_LENGTH}"
+        )
+    _check_text(value, what)
+    return value
+
+
+def require_optional_key(value: object, what: str) -> str | None:
+    return None if value is None else require_key(value, what)
+
+
+def require_limit(value: object, what: str = "limit") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 1 or value > MAX_LIMIT:
+        raise InvalidInputError(f"{what} must be between 1 and {MAX_LIMIT}, not {value}")
+    return value
+
+
+def require_non_negative_number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidTypeError(f"{what} must be a number, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise InvalidInputError(f"{what} must be a finite number >= 0, not {value}")
+    return float(value)
+
+
+def require_json(value: object, what: str) -> Any:
+    """Any JSON value (str keys, no NaN/Infinity, no NUL, no lone surrogates)."""
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+    except TypeError as exc:
+        raise InvalidTypeError(f"{what} is not JSON-serialisable: {exc}") from None
+    except ValueError as exc:
+        raise InvalidInputError(f"{what} is not valid JSON: {exc}") from None
+    if "\\u0000" in text:
+        raise InvalidInputError(f"{what} must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(f"{what} contains a lone surrogate") from None
+    return value
+
+
+def require_metadata(value: object, what: str = "metadata") -> dict[str, Any] | None:
+    """``None`` or a JSON object with string keys."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidTypeError(f"{what} must be a dict or None, not {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise InvalidTypeError(f"{what} keys must be strings, not {type(key).__name__}")
+    require_json(value, what)
+    return value
+
+
+def require_metadata_key(value: object) -> str:
+    """A metadata key used in a query: letters, digits, ``_`` and ``-`` only."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(f"metadata key must be a string, not {type(value).__name__}")
+    if not _METADATA_KEY_RE.fullmatch(value):
+        raise InvalidInputError(
+            f"metadata key {value[:40]!r} is not queryable: use 1-128 letters, digits, '_' or '-'"
+        )
+    return value
