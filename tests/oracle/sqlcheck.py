@@ -20,7 +20,10 @@ def oracle_dialect() -> oracledb.OracleDialect_oracledb:
 
 
 def compile_for_oracle(statement: ClauseElement) -> str:
-    return str(statement.compile(dialect=oracle_dialect()))
+    compiled = statement.compile(
+        dialect=oracle_dialect(), compile_kwargs={"render_postcompile": True}
+    )
+    return str(compiled)
 
 
 def assert_parses_as_oracle(statement: ClauseElement) -> str:
