@@ -1,4 +1,4 @@
-"""Compile a SQLAlchemy statement for Oracle and parse it with sqlglot, so syntax slips fail here."""
+"""Compile a statement for Oracle and parse it with sqlglot, so syntax slips fail here."""
 
 from __future__ import annotations
 
