@@ -72,3 +72,55 @@ INSERT INTO locus_alembic_version (version_num) VALUES ('5d1c0a7e2b41')
 
 /
 
+-- Running upgrade 5d1c0a7e2b41 -> 863d7bbd7897
+
+CREATE TABLE locus_lg_checkpoints (
+    thread_id VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
+    parent_checkpoint_id VARCHAR2(255 CHAR), 
+    run_id VARCHAR2(255 CHAR), 
+    checkpoint_type VARCHAR2(64 CHAR) NOT NULL, 
+    checkpoint BLOB NOT NULL, 
+    metadata JSON NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT locus_lg_checkpoints_pk PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+)
+
+/
+
+CREATE INDEX locus_lg_checkpoints_run_ix ON locus_lg_checkpoints (run_id)
+
+/
+
+CREATE TABLE locus_lg_blobs (
+    thread_id VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
+    channel VARCHAR2(255 CHAR) NOT NULL, 
+    version VARCHAR2(255 CHAR) NOT NULL, 
+    value_type VARCHAR2(64 CHAR) NOT NULL, 
+    value BLOB, 
+    CONSTRAINT locus_lg_blobs_pk PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+)
+
+/
+
+CREATE TABLE locus_lg_writes (
+    thread_id VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
+    checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
+    task_id VARCHAR2(255 CHAR) NOT NULL, 
+    idx INTEGER NOT NULL, 
+    channel VARCHAR2(255 CHAR) NOT NULL, 
+    value_type VARCHAR2(64 CHAR) NOT NULL, 
+    value BLOB, 
+    task_path VARCHAR2(2000 CHAR) NOT NULL, 
+    CONSTRAINT locus_lg_writes_pk PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+)
+
+/
+
+UPDATE locus_alembic_version SET version_num='863d7bbd7897' WHERE locus_alembic_version.version_num = '5d1c0a7e2b41'
+
+/
+

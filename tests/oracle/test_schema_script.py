@@ -49,7 +49,7 @@ def test_schema_sql_dml_and_tables_parse_as_oracle() -> None:
         if "INDEXTYPE IS" in statement:
             continue  # Oracle Text DDL is outside sqlglot's grammar; checked above
         tree = sqlglot.parse_one(statement, read="oracle")
-        assert isinstance(tree, exp.Create | exp.Insert), statement
+        assert isinstance(tree, exp.Create | exp.Insert | exp.Update), statement
         parsed += 1
     assert parsed >= 7
 

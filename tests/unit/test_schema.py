@@ -45,6 +45,8 @@ def test_every_generated_name_fits_oracle_identifier_limit(prefix: str) -> None:
     assert len(names) >= 10
     assert all(name.startswith(prefix) for name in names), names
     assert max(len(name.encode()) for name in names) <= ORACLE_IDENTIFIER_LIMIT - len("DR$$I")
+    assert {f"{prefix}_lg_checkpoints", f"{prefix}_lg_blobs", f"{prefix}_lg_writes"} <= set(names)
+    assert f"{prefix}_lg_checkpoints_run_ix" in names
 
 
 def test_several_prefixes_coexist_with_their_own_metadata() -> None:
@@ -54,11 +56,17 @@ def test_several_prefixes_coexist_with_their_own_metadata() -> None:
         "alpha_threads",
         "alpha_checkpoints",
         "alpha_writes",
+        "alpha_lg_checkpoints",
+        "alpha_lg_blobs",
+        "alpha_lg_writes",
     }
     assert {t.name for t in b.metadata.sorted_tables} == {
         "beta_threads",
         "beta_checkpoints",
         "beta_writes",
+        "beta_lg_checkpoints",
+        "beta_lg_blobs",
+        "beta_lg_writes",
     }
     assert schema_for("alpha") is a
 

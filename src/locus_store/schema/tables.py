@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from locus_store.errors import InvalidPrefixError
+from locus_store.schema.langgraph_tables import langgraph_models
 from locus_store.schema.types import JSONDocument, KeyString, SearchText, UTCDateTime
 
 DEFAULT_PREFIX = "locus"
@@ -115,6 +116,10 @@ class Schema:
     Thread: type[Any]
     Checkpoint: type[Any]
     Write: type[Any]
+    #: The LangGraph saver's tables (see ``locus_store.schema.langgraph_tables``).
+    LangGraphCheckpoint: type[Any]
+    LangGraphBlob: type[Any]
+    LangGraphWrite: type[Any]
 
     @property
     def threads(self) -> Table:
@@ -127,6 +132,18 @@ class Schema:
     @property
     def writes(self) -> Table:
         return self.Write.__table__  # type: ignore[no-any-return]
+
+    @property
+    def lg_checkpoints(self) -> Table:
+        return self.LangGraphCheckpoint.__table__  # type: ignore[no-any-return]
+
+    @property
+    def lg_blobs(self) -> Table:
+        return self.LangGraphBlob.__table__  # type: ignore[no-any-return]
+
+    @property
+    def lg_writes(self) -> Table:
+        return self.LangGraphWrite.__table__  # type: ignore[no-any-return]
 
     @property
     def version_table(self) -> str:
@@ -169,4 +186,4 @@ def schema_for(prefix: str = DEFAULT_PREFIX) -> Schema:
         "Checkpoint", (_CheckpointColumns, Base), {"__tablename__": f"{prefix}_checkpoints"}
     )
     write = type("Write", (_WriteColumns, Base), {"__tablename__": f"{prefix}_writes"})
-    return Schema(prefix, Base.metadata, thread, checkpoint, write)
+    return Schema(prefix, Base.metadata, thread, checkpoint, write, *langgraph_models(Base, prefix))
