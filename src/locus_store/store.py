@@ -14,12 +14,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from locus_store.errors import StoreUnavailableError
+from locus_store.disconnects import (
+    PING_AFTER_IDLE,
+    install_disconnect_detection,
+    install_idle_ping,
+    is_dead_connection_error,
+)
+from locus_store.errors import ConnectionLostError, StoreUnavailableError
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
+from locus_store.schema.types import install_oracle_binds
 from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
 
 if TYPE_CHECKING:
@@ -47,8 +54,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine_for(settings: ConnectionSettings | str | URL, **options: Any) -> AsyncEngine:
-    """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend."""
+def create_engine_for(
+    settings: ConnectionSettings | str | URL,
+    *,
+    ping_after: float = PING_AFTER_IDLE,
+    **options: Any,
+) -> AsyncEngine:
+    """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
+
+    Server connections are pinged before use after ``ping_after`` seconds idle in the
+    pool (0 pings every checkout); pass ``pool_pre_ping=True`` for SQLAlchemy's own
+    ping on every checkout instead.
+    """
     if not isinstance(settings, ConnectionSettings):
         settings = ConnectionSettings(async_url(settings))
     url = settings.url
@@ -64,8 +81,19 @@ def create_engine_for(settings: ConnectionSettings | str | URL, **options: Any) 
         if not memory:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, connect_args=connect_args, **options)
+    engine = create_async_engine(url, connect_args=connect_args, **options)
+    if not options.get("pool_pre_ping"):
+        install_idle_ping(engine.sync_engine, ping_after)
+    return engine
+
+
+def prepare_engine(engine: AsyncEngine) -> None:
+    """What every engine a store runs on needs: disconnect detection and Oracle binds.
+
+    Idempotent, and done once per engine (not per call).
+    """
+    install_disconnect_detection(engine.sync_engine)
+    install_oracle_binds(engine.sync_engine)
 
 
 class Store:
@@ -84,6 +112,7 @@ class Store:
         _bound: AsyncConnection | AsyncSession | None = None,
         _owns_engine: bool = False,
     ) -> None:
+        prepare_engine(engine)
         self._engine = engine
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.schema: Schema = schema_for(table_prefix)
@@ -204,10 +233,18 @@ class Store:
         """Run ``work(connection)`` and return its result.
 
         ``atomic=False`` is for a single statement: it runs in autocommit mode, with
-        no separate BEGIN/COMMIT. ``atomic=True`` wraps the work in one transaction
-        (a savepoint when bound). When the connection turns out to be dead, the work
-        is retried once on a fresh connection if ``retry`` (the work must then be
-        safe to apply twice, or detect that it was applied).
+        no separate BEGIN/COMMIT. ``atomic=True`` (or ``autocommit=False``) wraps the
+        work in one transaction (a savepoint when bound).
+
+        When the connection turns out to be dead:
+
+        - before COMMIT, the server has rolled the transaction back, so the work is run
+          again once on a fresh connection if ``retry``; a single statement is run again
+          too (its work must be safe to apply twice, or detect that it was applied);
+        - during COMMIT, the outcome is unknown: :class:`ConnectionLostError`, no retry;
+        - with no retry left: :class:`ConnectionLostError` for a single statement (it
+          may have been applied), :class:`StoreUnavailableError` for a transaction
+          (it was rolled back).
         """
         if self._bound is not None:
             conn = (
@@ -221,31 +258,50 @@ class Store:
             return await work(conn)
 
         self._follow_event_loop()
-        engine = self._autocommit if (autocommit and not atomic) else self._engine
+        single = autocommit and not atomic
+        engine = self._autocommit if single else self._engine
         attempts = 2 if retry else 1
-        for attempt in range(attempts):
+        for attempt in range(1, attempts + 1):
             try:
                 conn = await engine.connect()
-            except (OperationalError, InterfaceError, OSError) as exc:
-                if attempt + 1 < attempts and _is_disconnect(exc):
+            except Exception as exc:
+                if not _is_connect_failure(exc):
+                    raise
+                if attempt < attempts and is_dead_connection_error(exc):
                     continue
                 raise StoreUnavailableError(
                     f"cannot connect to {redact(self._engine.url)}: {_reason(exc)}"
                 ) from None
+            committing = False
             try:
-                if atomic:
-                    async with conn.begin():
-                        return await work(conn)
+                if single:
+                    return await work(conn)
+                transaction = await conn.begin()
                 result = await work(conn)
-                if not (autocommit and not atomic):
-                    await conn.commit()
+                committing = True
+                await transaction.commit()
                 return result
-            except DBAPIError as exc:
-                if attempt + 1 < attempts and _is_disconnect(exc):
+            except Exception as exc:
+                if not is_dead_connection_error(exc):
+                    raise
+                if committing:
+                    raise ConnectionLostError(
+                        f"lost the connection to {redact(self._engine.url)} during COMMIT; "
+                        f"the transaction may or may not have been applied: {_reason(exc)}"
+                    ) from exc
+                if attempt < attempts:
                     continue
-                raise
+                if single:
+                    raise ConnectionLostError(
+                        f"lost the connection to {redact(self._engine.url)}; the statement "
+                        f"may or may not have been applied: {_reason(exc)}"
+                    ) from exc
+                raise StoreUnavailableError(
+                    f"lost the connection to {redact(self._engine.url)} before COMMIT; "
+                    f"the transaction was rolled back: {_reason(exc)}"
+                ) from exc
             finally:
-                await conn.close()
+                await _close_quietly(conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _follow_event_loop(self) -> None:
@@ -274,10 +330,17 @@ class Store:
         await self.close()
 
 
-def _is_disconnect(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated)
-    return isinstance(exc, ConnectionError)
+def _is_connect_failure(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError | OSError)
+
+
+async def _close_quietly(conn: AsyncConnection) -> None:
+    """Return ``conn`` to the pool; a dead one is discarded without hiding the outcome."""
+    try:
+        await conn.close()
+    except Exception as exc:
+        if not is_dead_connection_error(exc):
+            raise
 
 
 def _reason(exc: BaseException) -> str:

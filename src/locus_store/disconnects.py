@@ -1,0 +1,136 @@
+"""When is a connection dead, and how the pool finds out before handing one out.
+
+SQLAlchemy's dialects recognise the common disconnect errors; the tables here add
+the ones they miss, so :meth:`Store.run <locus_store.store.Store.run>` can tell
+"the connection died" (retry on a fresh one) from "the statement failed" (raise):
+
+- python-oracledb marks errors that killed the session (``is_session_dead``) and
+  maps most of them to ``DPY-4011``; a few server codes are not mapped (ORA-03138,
+  ORA-02399, shutdown and failover codes) and are listed here.
+- asyncpg reports a terminated backend with SQLSTATE ``57P01`` and lost sockets with
+  class ``08``; whether SQLAlchemy notices depends on whether the socket is already
+  closed when it looks, so the SQLSTATE decides.
+
+Pinging: a pooled connection is pinged before use only when it has been idle for
+more than ``ping_after`` seconds. A busy pool pays no round trip per operation
+(SQLAlchemy's ``pool_pre_ping`` costs one on Oracle and three on asyncpg for every
+checkout), and a connection that dies between two close uses is caught by the
+retry in ``Store.run``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+#: Default idle time (seconds) after which a pooled connection is pinged before use.
+PING_AFTER_IDLE = 30.0
+
+#: Oracle error codes (``ORA-nnnnn``) after which the session is gone. python-oracledb
+#: already flags most of them as ``DPY-4011``; this list covers the rest as well.
+ORACLE_DEAD_SESSION_CODES = frozenset(
+    {
+        28,  # your session has been killed
+        1012,  # not logged on
+        1033,  # ORACLE initialization or shutdown in progress
+        1034,  # ORACLE not available
+        1089,  # immediate shutdown or close in progress
+        1090,  # shutdown in progress
+        1092,  # ORACLE instance terminated. Disconnection forced
+        2396,  # exceeded maximum idle time, please connect again
+        2399,  # exceeded maximum connect time, you are being logged off
+        3113,  # end-of-file on communication channel
+        3114,  # not connected to ORACLE
+        3135,  # connection lost contact
+        3138,  # connection terminated due to security policy violation
+        12153,  # TNS:not connected
+        12537,  # TNS:connection closed
+        12547,  # TNS:lost contact
+        12570,  # TNS:packet reader failure
+        12571,  # TNS:packet writer failure
+        12583,  # TNS:no reader
+        25408,  # can not safely replay call
+    }
+)
+#: python-oracledb / ODPI-C error prefixes that mean the connection is unusable.
+ORACLE_DEAD_SESSION_DRIVER_CODES = frozenset({"DPY-1001", "DPY-4011", "DPI-1010", "DPI-1080"})
+#: PostgreSQL SQLSTATEs after which the connection is gone (class 08 is matched whole).
+POSTGRES_DEAD_SESSION_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+_CLOSED_MESSAGES = ("connection is closed", "connection was closed", "not connected")
+
+_IDLE_SINCE = "locus_store.idle_since"
+
+
+def is_dead_connection_error(error: BaseException) -> bool:
+    """True when ``error`` (a SQLAlchemy, DBAPI or socket error) means the connection is dead."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_dead(current):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+def _is_dead(error: BaseException) -> bool:
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, ConnectionError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and (
+        sqlstate.startswith("08") or sqlstate in POSTGRES_DEAD_SESSION_SQLSTATES
+    ):
+        return True
+    detail = error.args[0] if error.args else None
+    if getattr(detail, "is_session_dead", False):
+        return True
+    if getattr(detail, "code", None) in ORACLE_DEAD_SESSION_CODES:
+        return True
+    full_code = getattr(detail, "full_code", None)
+    if isinstance(full_code, str) and full_code in ORACLE_DEAD_SESSION_DRIVER_CODES:
+        return True
+    text = str(error)
+    if text[:8] in ORACLE_DEAD_SESSION_DRIVER_CODES:
+        return True
+    return type(error).__name__ == "InterfaceError" and any(m in text for m in _CLOSED_MESSAGES)
+
+
+def _mark_disconnect(context: ExceptionContext) -> None:
+    if not context.is_disconnect and is_dead_connection_error(context.original_exception):
+        context.is_disconnect = True
+
+
+def install_disconnect_detection(engine: Engine) -> None:
+    """Make ``engine`` invalidate connections on every error listed above (idempotent)."""
+    if not event.contains(engine, "handle_error", _mark_disconnect):
+        event.listen(engine, "handle_error", _mark_disconnect)
+
+
+def install_idle_ping(engine: Engine, ping_after: float = PING_AFTER_IDLE) -> None:
+    """Ping a pooled connection before use when it has been idle longer than ``ping_after``."""
+    dialect = engine.dialect
+
+    def checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if dbapi_connection is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since <= ping_after:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool replaces the connection and checks the new one out instead.
+            raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
+
+    event.listen(engine.pool, "checkin", checkin)
+    event.listen(engine.pool, "checkout", checkout)
