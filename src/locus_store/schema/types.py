@@ -35,7 +35,10 @@ from sqlalchemy import JSON, TIMESTAMP, LargeBinary, String, Text, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.engine.interfaces import ExecutionContext
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlalchemy.util import await_
 
@@ -97,6 +100,32 @@ class JSONDocument(TypeDecorator[Any]):
         return process
 
 
+class _UTCTimestampBind(ColumnElement[dt.datetime]):
+    """A timestamp bind marked as UTC in SQL: ``FROM_TZ(CAST(:x AS TIMESTAMP), 'UTC')`` on Oracle.
+
+    python-oracledb sends a ``datetime`` without its zone, and the server would read it
+    in the session time zone; naming UTC in the statement stores the right instant
+    whatever that session setting is, without a round trip to change it.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [("bind", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, bind: BindParameter[dt.datetime]) -> None:
+        self.bind = bind
+        self.type = bind.type
+
+
+@compiles(_UTCTimestampBind)
+def _compile_utc_bind(element: _UTCTimestampBind, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.bind, **kw)
+
+
+@compiles(_UTCTimestampBind, "oracle")
+def _compile_utc_bind_oracle(element: _UTCTimestampBind, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"FROM_TZ(CAST({compiler.process(element.bind, **kw)} AS TIMESTAMP), 'UTC')"
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A time-zone aware UTC timestamp (``TIMESTAMP WITH TIME ZONE``; naive UTC text on SQLite)."""
 
@@ -109,7 +138,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             raise ValueError("timestamps must be time-zone aware")
         value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def bind_expression(self, bindvalue: BindParameter[dt.datetime]) -> ColumnElement[dt.datetime]:
+        return _UTCTimestampBind(bindvalue)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
