@@ -32,6 +32,9 @@ from locus_store.settings import ConnectionSettings, async_url, redact, settings
 if TYPE_CHECKING:
     from datetime import timedelta
 
+    from langgraph.checkpoint.serde.base import SerializerProtocol
+
+    from locus_store.langgraph import SQLAlchemySaver
     from locus_store.repositories.latest import LatestCheckpointer
     from locus_store.repositories.versioned import VersionedSaver
 
@@ -207,6 +210,12 @@ class Store:
         from locus_store.repositories.versioned import VersionedSaver
 
         return VersionedSaver(self)
+
+    def langgraph_saver(self, *, serde: SerializerProtocol | None = None) -> SQLAlchemySaver:
+        """The LangGraph checkpoint saver on this store (needs the ``langgraph`` extra)."""
+        from locus_store.langgraph import SQLAlchemySaver
+
+        return SQLAlchemySaver(self, serde=serde)
 
     def bind(self, target: AsyncConnection | AsyncSession) -> Store:
         """A view of this store whose repositories run inside ``target``'s transaction.

@@ -1,0 +1,1 @@
+"""Dialect constructs: each difference between Oracle, PostgreSQL and SQLite written once."""

@@ -1,0 +1,408 @@
+"""The SQL of the LangGraph saver, built once per (prefix, dialect) and bound per call.
+
+Two dialect differences live here and nowhere else:
+
+- *insert unless present* (channel blobs and pending writes are written at most
+  once per key): ``ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite, the
+  ``IGNORE_ROW_ON_DUPKEY_INDEX`` hint on Oracle;
+- *insert or replace* of a checkpoint row: ``ON CONFLICT DO UPDATE`` on PostgreSQL
+  and SQLite; on Oracle the hinted insert, then an ``UPDATE`` when it inserted nothing.
+
+Multi-row lookups use tuple ``IN`` lists of at most :data:`KEYS_PER_STATEMENT`
+keys, below Oracle's limit of 1000 elements per list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.expression import CompoundSelect, Executable, Insert, Select, Update
+from sqlalchemy.sql.visitors import cloned_traverse
+
+from locus_store.schema.langgraph_tables import LG_KEY_LENGTH, MAX_TASK_PATH_LENGTH
+from locus_store.schema.types import KeyString
+from locus_store.sql.json_match import json_matches
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from locus_store.schema.tables import Schema
+
+#: Keys per tuple ``IN`` list (Oracle refuses lists of more than 1000 elements).
+KEYS_PER_STATEMENT = 500
+
+K = TypeVar("K")
+E = TypeVar("E", bound=ClauseElement)
+
+
+def chunks(keys: Sequence[K], size: int = KEYS_PER_STATEMENT) -> Iterator[list[K]]:
+    """``keys`` in lists of at most ``size``."""
+    for start in range(0, len(keys), size):
+        yield list(keys[start : start + size])
+
+
+def insert_ignore(table: Table, dialect_name: str) -> Executable:
+    """``INSERT`` that skips rows whose primary key is already present."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect_name == "oracle":
+        pk = table.primary_key.name
+        return insert(table).prefix_with(f"/*+ IGNORE_ROW_ON_DUPKEY_INDEX({table.name}, {pk}) */")
+    return insert(table)
+
+
+def _pk_columns(table: Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+def _key_in(table: Table, columns: Sequence[str], name: str) -> Any:
+    return tuple_(*(table.c[c] for c in columns)).in_(bindparam(name, expanding=True))
+
+
+CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
+BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
+#: Columns a repeated ``put`` of the same checkpoint replaces.
+_REPLACED = ("parent_checkpoint_id", "run_id", "checkpoint_type", "checkpoint", "metadata")
+
+
+class LangGraphStatements:
+    """Every statement the saver issues, for one schema and one dialect."""
+
+    def __init__(self, schema: Schema, dialect_name: str) -> None:
+        self.schema = schema
+        self.dialect_name = dialect_name
+        cp, blobs, writes = schema.lg_checkpoints, schema.lg_blobs, schema.lg_writes
+        self.checkpoints, self.blobs, self.writes = cp, blobs, writes
+
+        self.insert_blobs = insert_ignore(blobs, dialect_name)
+        self.insert_writes = insert_ignore(writes, dialect_name)
+        self.insert_checkpoint, self.update_checkpoint = self._checkpoint_upsert()
+
+        #: Special writes (errors, interrupts, ...) of a task replace earlier ones.
+        self.delete_task_writes = delete(writes).where(
+            writes.c.thread_id == bindparam("thread_id"),
+            writes.c.checkpoint_ns == bindparam("checkpoint_ns"),
+            writes.c.checkpoint_id == bindparam("checkpoint_id"),
+            writes.c.task_id == bindparam("task_id"),
+            writes.c.idx.in_(bindparam("idxs", expanding=True)),
+        )
+
+        row = (
+            cp.c.thread_id,
+            cp.c.checkpoint_ns,
+            cp.c.checkpoint_id,
+            cp.c.parent_checkpoint_id,
+            cp.c.checkpoint_type,
+            cp.c.checkpoint,
+            cp.c["metadata"],
+        )
+        self.checkpoint_columns = row
+        in_thread = and_(
+            cp.c.thread_id == bindparam("thread_id"),
+            cp.c.checkpoint_ns == bindparam("checkpoint_ns"),
+        )
+        self.select_checkpoint = select(*row).where(
+            in_thread, cp.c.checkpoint_id == bindparam("checkpoint_id")
+        )
+        self.select_latest_checkpoint = (
+            select(*row).where(in_thread).order_by(cp.c.checkpoint_id.desc()).limit(1)
+        )
+        self.select_values = self._values_union()
+        self.select_checkpoints_by_key = select(*row).where(_key_in(cp, CHECKPOINT_KEY, "keys"))
+
+        # delete_thread and prune(strategy="delete")
+        self.delete_threads = [
+            delete(t).where(t.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
+            for t in (writes, blobs, cp)
+        ]
+        # delete_for_runs
+        self.select_run_checkpoints = select(*row).where(
+            cp.c.run_id.in_(bindparam("run_ids", expanding=True))
+        )
+        # prune(strategy="keep_latest")
+        self.select_lineage = select(
+            cp.c.thread_id, cp.c.checkpoint_ns, cp.c.checkpoint_id, cp.c.parent_checkpoint_id
+        ).where(cp.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
+        self.select_blob_types = select(*(blobs.c[c] for c in BLOB_KEY), blobs.c.value_type).where(
+            _key_in(blobs, BLOB_KEY, "keys")
+        )
+        # garbage collection of channel values nobody references any more
+        self.select_group_checkpoints = select(*row).where(
+            _key_in(cp, ("thread_id", "checkpoint_ns"), "groups")
+        )
+        self.select_group_blob_keys = select(*(blobs.c[c] for c in BLOB_KEY)).where(
+            _key_in(blobs, ("thread_id", "checkpoint_ns"), "groups")
+        )
+        self.delete_writes_by_key = delete(writes).where(_key_in(writes, CHECKPOINT_KEY, "keys"))
+        self.delete_checkpoints_by_key = delete(cp).where(_key_in(cp, CHECKPOINT_KEY, "keys"))
+        self.delete_blobs_by_key = delete(blobs).where(_key_in(blobs, BLOB_KEY, "keys"))
+
+        self.copy_thread = [self._copy(t) for t in (cp, blobs, writes)]
+
+    # -- builders -------------------------------------------------------------------
+    def _checkpoint_upsert(self) -> tuple[Executable, Update | None]:
+        cp, dialect = self.checkpoints, self.dialect_name
+        if dialect in ("postgresql", "sqlite"):
+            ins = (postgresql if dialect == "postgresql" else sqlite).insert(cp)
+            return (
+                ins.on_conflict_do_update(
+                    index_elements=_pk_columns(cp),
+                    set_={c: ins.excluded[c] for c in _REPLACED},
+                ),
+                None,
+            )
+        replace = (
+            update(cp)
+            .where(*(cp.c[c] == bindparam(f"key_{c}") for c in CHECKPOINT_KEY))
+            .values({c: bindparam(f"new_{c}") for c in _REPLACED})
+        )
+        return insert_ignore(cp, dialect), replace
+
+    def _values_union(self) -> CompoundSelect[*tuple[Any, ...]]:
+        """Pending writes of some checkpoints and the channel values of some versions, at once."""
+        w, b = self.writes, self.blobs
+        no_key = cast(null(), String(LG_KEY_LENGTH))
+        pending = select(
+            literal_column("0", Integer).label("kind"),
+            w.c.thread_id,
+            w.c.checkpoint_ns,
+            w.c.checkpoint_id,
+            w.c.task_id,
+            w.c.idx,
+            w.c.task_path,
+            w.c.channel,
+            no_key.label("version"),
+            w.c.value_type,
+            w.c.value,
+        ).where(_key_in(w, CHECKPOINT_KEY, "write_keys"))
+        values = select(
+            literal_column("1", Integer),
+            b.c.thread_id,
+            b.c.checkpoint_ns,
+            no_key,
+            no_key,
+            cast(null(), Integer),
+            cast(null(), KeyString(MAX_TASK_PATH_LENGTH)),
+            b.c.channel,
+            b.c.version,
+            b.c.value_type,
+            b.c.value,
+        ).where(_key_in(b, BLOB_KEY, "blob_keys"))
+        return union_all(pending, values)
+
+    def _copy(self, table: Table) -> Insert:
+        """Copy ``:source``'s rows of ``table`` to thread ``:target``, skipping rows it has."""
+        src, dst = table.alias("src"), table.alias("dst")
+        target = bindparam("target", type_=String(LG_KEY_LENGTH))
+        rest = [c for c in _pk_columns(table) if c != "thread_id"]
+        already = exists().where(dst.c.thread_id == target, *(dst.c[c] == src.c[c] for c in rest))
+        columns = [c.name for c in table.c]
+        rows = select(*(target.label(c) if c == "thread_id" else src.c[c] for c in columns)).where(
+            src.c.thread_id == bindparam("source"), ~already
+        )
+        return insert(table).from_select(columns, rows)
+
+    def select_page(
+        self,
+        *,
+        thread: bool,
+        namespace: bool,
+        checkpoint: bool,
+        before: bool,
+        after_cursor: bool,
+        filter: Mapping[str, Any] | None,
+        limit: int,
+    ) -> Select[Any]:
+        """A page of ``list``, newest first, continuing after ``(:c_id, :c_thread, :c_ns)``."""
+        cp = self.checkpoints
+        clauses: list[Any] = []
+        if thread:
+            clauses.append(cp.c.thread_id == bindparam("thread_id"))
+        if namespace:
+            clauses.append(cp.c.checkpoint_ns == bindparam("checkpoint_ns"))
+        if checkpoint:
+            clauses.append(cp.c.checkpoint_id == bindparam("checkpoint_id"))
+        if before:
+            clauses.append(cp.c.checkpoint_id < bindparam("before_id", type_=String()))
+        if filter:
+            clauses.append(json_matches(cp.c["metadata"], filter))
+        if after_cursor:
+            c_id = bindparam("c_id", type_=String())
+            c_thread = bindparam("c_thread", type_=String())
+            c_ns = bindparam("c_ns", type_=KeyString())
+            clauses.append(
+                or_(
+                    cp.c.checkpoint_id < c_id,
+                    and_(
+                        cp.c.checkpoint_id == c_id,
+                        or_(
+                            cp.c.thread_id < c_thread,
+                            and_(cp.c.thread_id == c_thread, cp.c.checkpoint_ns < c_ns),
+                        ),
+                    ),
+                )
+            )
+        return (
+            select(*self.checkpoint_columns)
+            .where(*clauses)
+            .order_by(cp.c.checkpoint_id.desc(), cp.c.thread_id.desc(), cp.c.checkpoint_ns.desc())
+            .limit(limit)
+        )
+
+    # -- the one dialect-dependent operation --------------------------------------------
+    async def put_checkpoint(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        """Insert the checkpoint row, or replace the stored one with the same key."""
+        result = await conn.execute(self.insert_checkpoint, row)
+        if self.update_checkpoint is not None and result.rowcount == 0:
+            params = {f"key_{c}": row[c] for c in CHECKPOINT_KEY}
+            params.update({f"new_{c}": row[c] for c in _REPLACED})
+            await conn.execute(self.update_checkpoint, params)
+
+
+@cache
+def langgraph_statements(schema: Schema, dialect_name: str) -> LangGraphStatements:
+    """The saver's statements for ``schema`` on ``dialect_name`` (built once)."""
+    return LangGraphStatements(schema, dialect_name)
+
+
+def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str, ClauseElement]:
+    """Every statement the LangGraph saver issues, with representative parameters bound."""
+    s = langgraph_statements(schema, dialect_name)
+    thread, ns, cid = "thread-1", "", "1f0a9c3e-0000-6000-8000-000000000002"
+    version = "00000000000000000000000000000002.0123456789012345"
+    blob_key = (thread, ns, "messages", version)
+    cp_key = (thread, ns, cid)
+    checkpoint_row = {
+        "thread_id": thread,
+        "checkpoint_ns": ns,
+        "checkpoint_id": cid,
+        "parent_checkpoint_id": "1f0a9c3e-0000-6000-8000-000000000001",
+        "run_id": "run-1",
+        "checkpoint_type": "msgpack",
+        "checkpoint": b"\x80",
+        "metadata": {"source": "loop", "step": 1},
+    }
+    blob_row = dict(zip(BLOB_KEY, blob_key, strict=True)) | {
+        "value_type": "msgpack",
+        "value": b"\x90",
+    }
+    write_row = dict(zip(CHECKPOINT_KEY, cp_key, strict=True)) | {
+        "task_id": "task-1",
+        "idx": 0,
+        "channel": "messages",
+        "value_type": "msgpack",
+        "value": b"\x90",
+        "task_path": "~__pregel_pull, agent",
+    }
+    found: dict[str, ClauseElement] = {
+        "put_blobs": _with_values(s.insert_blobs, blob_row),
+        "put_checkpoint": _with_values(s.insert_checkpoint, checkpoint_row),
+        "put_writes": _with_values(s.insert_writes, write_row),
+        "replace_special_writes": _bound(
+            s.delete_task_writes,
+            thread_id=thread,
+            checkpoint_ns=ns,
+            checkpoint_id=cid,
+            task_id="task-1",
+            idxs=[-1, -3],
+        ),
+        "get_checkpoint": _bound(
+            s.select_checkpoint, thread_id=thread, checkpoint_ns=ns, checkpoint_id=cid
+        ),
+        "get_latest_checkpoint": _bound(
+            s.select_latest_checkpoint, thread_id=thread, checkpoint_ns=ns
+        ),
+        "get_writes_and_values": _bound(
+            s.select_values,
+            write_keys=[cp_key],
+            blob_keys=[blob_key, (thread, ns, "__start__", version)],
+        ),
+        "list_page": _bound(
+            s.select_page(
+                thread=True,
+                namespace=True,
+                checkpoint=False,
+                before=True,
+                after_cursor=True,
+                filter={"source": "loop", "step": 1, "parents": {"p": cid}, "missing": None},
+                limit=50,
+            ),
+            thread_id=thread,
+            checkpoint_ns=ns,
+            before_id=cid,
+            c_id=cid,
+            c_thread=thread,
+            c_ns=ns,
+        ),
+        "list_all_threads_page": s.select_page(
+            thread=False,
+            namespace=False,
+            checkpoint=False,
+            before=False,
+            after_cursor=False,
+            filter={"flag": True},
+            limit=50,
+        ),
+        "get_checkpoints_by_key": _bound(s.select_checkpoints_by_key, keys=[cp_key]),
+        "get_run_checkpoints": _bound(s.select_run_checkpoints, run_ids=["run-1", "run-2"]),
+        "get_lineage": _bound(s.select_lineage, thread_ids=[thread]),
+        "get_blob_types": _bound(s.select_blob_types, keys=[blob_key]),
+        "get_group_checkpoints": _bound(s.select_group_checkpoints, groups=[(thread, ns)]),
+        "get_group_blob_keys": _bound(s.select_group_blob_keys, groups=[(thread, ns)]),
+        "delete_writes_by_key": _bound(s.delete_writes_by_key, keys=[cp_key]),
+        "delete_checkpoints_by_key": _bound(s.delete_checkpoints_by_key, keys=[cp_key]),
+        "delete_blobs_by_key": _bound(s.delete_blobs_by_key, keys=[blob_key]),
+    }
+    if s.update_checkpoint is not None:
+        found["put_checkpoint_replace"] = _bound(
+            s.update_checkpoint,
+            {f"key_{c}": checkpoint_row[c] for c in CHECKPOINT_KEY}
+            | {f"new_{c}": checkpoint_row[c] for c in _REPLACED},
+        )
+    for table, statement in zip(("writes", "blobs", "checkpoints"), s.delete_threads, strict=True):
+        found[f"delete_thread_{table}"] = _bound(statement, thread_ids=[thread])
+    for table, copy in zip(("checkpoints", "blobs", "writes"), s.copy_thread, strict=True):
+        found[f"copy_thread_{table}"] = _bound(copy, source=thread, target="thread-2")
+    return found
+
+
+def _with_values(statement: Executable, row: dict[str, Any]) -> ClauseElement:
+    values: Any = statement
+    return values.values(row)  # type: ignore[no-any-return]
+
+
+def _bound(statement: E, values: Mapping[str, Any] | None = None, **more: Any) -> E:
+    """``statement`` with representative values given to its bound parameters."""
+    given = {**(values or {}), **more}
+
+    def visit(bind: BindParameter[Any]) -> None:
+        if bind.key in given:
+            bind.value = given[bind.key]
+            bind.required = False
+
+    return cloned_traverse(statement, {"maintain_key": True}, {"bindparam": visit})
