@@ -38,3 +38,7 @@ class StoreUnavailableError(LocusStoreError):
 
 class ConnectionLostError(LocusStoreError):
     """The connection died while an operation may have been committed; the outcome is unknown."""
+
+
+class LineageConflictError(LocusStoreError):
+    """Concurrent writers kept taking the next position of a lineage; the append was not made."""
