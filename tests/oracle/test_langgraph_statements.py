@@ -1,0 +1,135 @@
+"""The LangGraph saver's SQL on Oracle: every statement compiles and parses, binds are right.
+
+Statements come from ``review_statements`` (the list docs/oracle/statements.sql is
+printed from); the write path also runs through the fake driver, which shows what
+python-oracledb would receive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import empty_checkpoint
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from locus_store import Store
+from locus_store.langgraph import review_statements
+from locus_store.schema.tables import schema_for
+from locus_store.schema.types import EMPTY_STRING_SENTINEL
+from locus_store.sql.langgraph import LangGraphStatements
+from tests.oracle.fake_driver import FakeDriver
+from tests.oracle.sqlcheck import assert_parses_as_oracle
+
+STATEMENTS = review_statements(schema_for("locus"), "oracle")
+
+
+@pytest.mark.parametrize("name", sorted(STATEMENTS))
+def test_statement_compiles_and_parses_as_oracle(name: str) -> None:
+    sql = assert_parses_as_oracle(STATEMENTS[name])
+    assert "locus_lg_" in sql
+
+
+def test_review_lists_every_statement_the_saver_holds() -> None:
+    held = LangGraphStatements(schema_for("locus"), "oracle")
+    singles = [
+        name
+        for name, value in vars(held).items()
+        if hasattr(value, "compile") and name not in ("checkpoints", "blobs", "writes")
+    ]
+    lists = sum(len(v) for v in (held.delete_threads, held.copy_thread))
+    # select_page is built per call; the review holds two of its shapes.
+    assert len(STATEMENTS) == len(singles) + lists + 2, sorted(STATEMENTS)
+
+
+def test_inserts_skip_duplicates_with_the_primary_key_hint() -> None:
+    for name, table in [("put_blobs", "blobs"), ("put_writes", "writes")]:
+        sql = assert_parses_as_oracle(STATEMENTS[name])
+        hint = f"IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_{table}, locus_lg_{table}_pk)"
+        assert sql.startswith(f"INSERT /*+ {hint} */ INTO locus_lg_{table}")
+
+
+def test_a_repeated_checkpoint_is_replaced_by_an_update_on_oracle_only() -> None:
+    sql = assert_parses_as_oracle(STATEMENTS["put_checkpoint_replace"])
+    assert sql.startswith("UPDATE locus_lg_checkpoints SET parent_checkpoint_id=")
+    assert "created_at" not in sql
+    assert "put_checkpoint_replace" not in review_statements(schema_for("locus"), "postgresql")
+
+
+def test_list_filters_compare_json_values_with_their_json_type() -> None:
+    sql = assert_parses_as_oracle(STATEMENTS["list_page"])
+    assert "JSON_VALUE(locus_lg_checkpoints.metadata, '$.\"source\".stringOnly()'" in sql
+    assert "'$.\"step\".numberOnly()' RETURNING NUMBER NULL ON ERROR" in sql
+    assert '\'$."parents"."p".stringOnly()\'' in sql
+    assert "'$.\"missing\".type()') IS NULL" in sql
+    assert sql.rstrip().endswith("FETCH FIRST 50 ROWS ONLY")
+    flag = assert_parses_as_oracle(STATEMENTS["list_all_threads_page"])
+    assert "'$.\"flag\".booleanOnly()'" in flag
+
+
+def test_values_are_read_by_exact_key_never_by_thread() -> None:
+    sql = assert_parses_as_oracle(STATEMENTS["get_writes_and_values"])
+    blob_part = sql.split("UNION ALL", 1)[1]
+    assert (
+        "(locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, "
+        "locus_lg_blobs.version) IN ((" in blob_part
+    )
+
+
+@pytest.fixture
+async def oracle_store() -> AsyncIterator[tuple[Store, FakeDriver]]:
+    driver = FakeDriver()
+    engine = create_async_engine("oracle+oracledb://app:pw@", async_creator=driver.connect)
+    yield Store(engine, table_prefix="locus"), driver
+    await engine.dispose()
+
+
+async def test_put_sends_root_namespace_as_sentinel_values_first_then_the_checkpoint(
+    oracle_store: tuple[Store, FakeDriver],
+) -> None:
+    store, driver = oracle_store
+    saver = store.langgraph_saver()
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"messages": ["hi"]}
+    checkpoint["channel_versions"] = {"messages": "1", "gone": "1"}
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "checkpoint_ns": ""}}
+    await saver.aput(
+        config,
+        checkpoint,
+        {"source": "input", "step": -1, "run_id": "r1"},
+        {
+            "messages": "1",
+            "gone": "1",
+        },
+    )
+    blobs, cp = [s for s in driver.statements if s.sql.startswith("INSERT")]
+    assert "INTO locus_lg_blobs" in blobs.sql and "INTO locus_lg_checkpoints" in cp.sql
+    rows = {row["channel"]: row for row in blobs.parameters}
+    assert {row["checkpoint_ns"] for row in blobs.parameters} == {EMPTY_STRING_SENTINEL}
+    assert rows["gone"]["value_type"] == "empty" and rows["gone"]["value"] is None
+    assert rows["messages"]["value_type"] == "msgpack"
+    assert cp.parameters["checkpoint_ns"] == EMPTY_STRING_SENTINEL
+    assert cp.parameters["run_id"] == "r1"
+    assert cp.parameters["metadata"] == {"source": "input", "step": -1, "run_id": "r1"}
+
+
+async def test_special_writes_replace_earlier_ones_by_delete_then_insert(
+    oracle_store: tuple[Store, FakeDriver],
+) -> None:
+    store, driver = oracle_store
+    saver = store.langgraph_saver()
+    config: RunnableConfig = {
+        "configurable": {"thread_id": "t1", "checkpoint_ns": "", "checkpoint_id": "c1"}
+    }
+    await saver.aput_writes(config, [("__interrupt__", {"q": 1}), ("answer", 42)], "task-1")
+    sent = driver.statements
+    delete, insert = sent[-2], sent[-1]
+    assert delete.sql.startswith("DELETE FROM locus_lg_writes")
+    assert delete.parameters["idxs_1"] == -3
+    assert insert.sql.startswith("INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX")
+    assert [(r["idx"], r["channel"]) for r in insert.parameters] == [
+        (-3, "__interrupt__"),
+        (1, "answer"),
+    ]
+    assert {r["task_path"] for r in insert.parameters} == {EMPTY_STRING_SENTINEL}
