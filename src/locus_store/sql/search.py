@@ -1,0 +1,141 @@
+"""Full-text search queries over ``search_text``, one per dialect, and safe query strings.
+
+Each engine has its own query language, so user text is never passed through:
+it is split on whitespace into terms, and each term becomes an escaped phrase
+that the engine's own tokenizer reads exactly as it read the stored text. A
+result must contain every term.
+
+- Oracle: ``CONTAINS(search_text, '{term} AND {term}', 1) > 0`` ranked by ``SCORE(1)``.
+  Braces escape operators, reserved words (``AND``, ``NEAR``, ``ABOUT``...) and
+  wildcards; the characters that could end a brace group are removed first.
+- PostgreSQL: ``websearch_to_tsquery('simple', '"term" "term"')`` against the very
+  expression of the GIN index, ranked by ``ts_rank``. Quotes keep ``or`` and ``-``
+  from acting as operators.
+- SQLite: FTS5 ``MATCH '"term" "term"'`` on the external-content table, ranked by
+  ``bm25`` (negated, so a higher score is better everywhere).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.exc import CompileError
+from sqlalchemy.sql.elements import ColumnElement
+
+from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.schema.search import PG_TS_CONFIG, fts_table
+
+if TYPE_CHECKING:
+    from locus_store.schema.tables import Schema
+
+#: Longest accepted query text, in characters.
+MAX_QUERY_LENGTH = 1000
+#: Terms beyond this many are ignored (each narrows the result further anyway).
+MAX_TERMS = 32
+
+_SEARCHABLE = re.compile(r"[^\W_]")
+_ORACLE_BREAKERS = re.compile(r"[{}\\]")
+
+
+def search_terms(query: object) -> list[str]:
+    """The whitespace-separated terms of ``query`` that hold a letter or a digit.
+
+    Duplicates (ignoring case) are dropped and at most :data:`MAX_TERMS` are kept.
+    An empty list means nothing is searchable: the search matches nothing.
+    """
+    if not isinstance(query, str):
+        raise InvalidTypeError(f"query must be a string, not {type(query).__name__}")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise InvalidInputError(
+            f"query is {len(query)} characters long; the limit is {MAX_QUERY_LENGTH}"
+        )
+    terms: list[str] = []
+    seen: set[str] = set()
+    for term in query.split():
+        folded = term.casefold()
+        if folded in seen or not _SEARCHABLE.search(term):
+            continue
+        seen.add(folded)
+        terms.append(term)
+        if len(terms) == MAX_TERMS:
+            break
+    return terms
+
+
+def oracle_text_query(terms: list[str]) -> str:
+    """An Oracle Text query: each term escaped in braces, all of them required."""
+    return " AND ".join("{" + _ORACLE_BREAKERS.sub(" ", term) + "}" for term in terms)
+
+
+def quoted_phrases(terms: list[str]) -> str:
+    """Each term as a double-quoted phrase (FTS5 and ``websearch_to_tsquery`` alike)."""
+    return " ".join('"' + term.replace('"', " ") + '"' for term in terms)
+
+
+def translate_query(query: object, dialect_name: str) -> str | None:
+    """The engine query string for user text ``query``; ``None`` when nothing is searchable."""
+    terms = search_terms(query)
+    if not terms:
+        return None
+    if dialect_name == "oracle":
+        return oracle_text_query(terms)
+    if dialect_name in ("postgresql", "sqlite"):
+        return quoted_phrases(terms)
+    raise CompileError(f"no full-text search for the {dialect_name} dialect")
+
+
+def search_statement(
+    schema: Schema, dialect_name: str, *, where: ColumnElement[bool]
+) -> Select[Any]:
+    """Threads matching ``:query`` that also satisfy ``where``, best first, ``:limit`` rows.
+
+    Columns: ``thread_id``, ``checkpoint_id``, ``updated_at`` and ``score``
+    (higher is better). ``:query`` takes the output of :func:`translate_query`.
+    """
+    threads = schema.threads
+    query = bindparam("query", type_=String())
+    columns = (threads.c.thread_id, threads.c.checkpoint_id, threads.c.updated_at)
+    if dialect_name == "oracle":
+        score: ColumnElement[Any] = func.score(literal_column("1"), type_=Float())
+        matches = func.contains(threads.c.search_text, query, literal_column("1"), type_=Integer())
+        statement = select(*columns, score.label("score")).where(matches > literal_column("0"))
+        best_first = score.desc()
+    elif dialect_name == "postgresql":
+        config: ColumnElement[str] = literal_column(f"'{PG_TS_CONFIG}'")
+        text = func.coalesce(threads.c.search_text, literal_column("''"))
+        document = func.to_tsvector(config, text)  # the GIN index's expression, verbatim
+        wanted = func.websearch_to_tsquery(config, query)
+        score = func.ts_rank(document, wanted, type_=Float())
+        statement = select(*columns, score.label("score")).where(document.bool_op("@@")(wanted))
+        best_first = score.desc()
+    elif dialect_name == "sqlite":
+        name = fts_table(schema)
+        fts = table(name, column("rowid"))
+        fts_handle: ColumnElement[Any] = literal_column(name)
+        rank = func.bm25(fts_handle, type_=Float())
+        statement = (
+            select(*columns, (-rank).label("score"))
+            .join_from(threads, fts, fts.c.rowid == literal_column(f"{threads.name}.rowid"))
+            .where(fts_handle.op("MATCH")(query))
+        )
+        best_first = rank.asc()
+    else:
+        raise CompileError(f"no full-text search for the {dialect_name} dialect")
+    return (
+        statement.where(where)
+        .order_by(best_first, threads.c.updated_at.desc(), threads.c.thread_id)
+        .limit(bindparam("limit", type_=Integer()))
+    )
