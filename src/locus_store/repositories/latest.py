@@ -156,32 +156,11 @@ def _statements(prefix: str, dialect_name: str) -> _Statements:
     records = select(*_records(t)).where(visible)
     dest = _param(t, "dest_thread_id", "thread_id")
     taken = t.alias("taken")
-    copy = t.insert().from_select(
-        [
-            c.thread_id,
-            c.checkpoint_id,
-            c.state,
-            c.metadata,
-            c.search_text,
-            c.created_at,
-            c.updated_at,
-            c.expires_at,
-        ],
-        select(
-            dest,
-            c.checkpoint_id,
-            c.state,
-            c.metadata,
-            c.search_text,
-            now,
-            now,
-            expires_at,
-        ).where(
-            this_thread,
-            visible,
-            ~exists().where(taken.c.thread_id == dest),
-        ),
-    )
+    branch = select(
+        dest, c.checkpoint_id, c.state, c.metadata, c.search_text, now, now, expires_at
+    ).where(this_thread, visible, ~exists().where(taken.c.thread_id == dest))
+    copied = ("thread_id", "checkpoint_id", "state", "metadata", "search_text")
+    copy = t.insert().from_select([*copied, "created_at", "updated_at", "expires_at"], branch)
     return _Statements(
         save=save,
         load=load,
