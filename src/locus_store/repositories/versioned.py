@@ -411,9 +411,7 @@ class VersionedSaver:
                 key = {k: params[k] for k in (Bind.THREAD, Bind.NS, Bind.CHECKPOINT)}
                 stored = await self._first(self._sql.named, key)
                 if stored is None:
-                    await asyncio.sleep(
-                        random.uniform(0, min(APPEND_BACKOFF_CAP, 0.001 * 2**attempt))
-                    )
+                    await asyncio.sleep(_backoff(attempt))
                     continue
                 if _same_write(stored, params):
                     return True
