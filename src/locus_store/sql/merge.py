@@ -121,6 +121,8 @@ def upsert(
     missing = sorted({*keys, *update} - set(values))
     if missing:
         raise ArgumentError(f"upsert has no value for {missing}")
+    if set(keys) & set(update):
+        raise ArgumentError("an upsert cannot update its key columns")
     if dialect_name == "oracle":
         return Merge(
             table,
@@ -128,8 +130,6 @@ def upsert(
             inserts=[(table.c[c], v) for c, v in values.items() if c not in keys],
             updates=[(table.c[c], values[c]) for c in update],
         )
-    if set(keys) & set(update):
-        raise ArgumentError("an upsert cannot update its key columns")
     if dialect_name == "postgresql":
         pg = postgresql.insert(table).values(dict(values))
         return pg.on_conflict_do_update(
