@@ -420,12 +420,8 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         }
         sql = self._sql
 
-        # Values first, then the row that references them: a reader never sees a
-        # checkpoint whose values are missing, and both statements are safe to repeat.
         async def work(conn: AsyncConnection) -> None:
-            if blob_rows:
-                await conn.execute(sql.insert_blobs, blob_rows)
-            await sql.put_checkpoint(conn, row)
+            await sql.put_checkpoint(conn, row, blob_rows)
 
         await store.run(work)
         return _config(thread_id, ns, checkpoint_id)

@@ -14,6 +14,7 @@ keys, below Oracle's limit of 1000 elements per list.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 
 #: Keys per tuple ``IN`` list (Oracle refuses lists of more than 1000 elements).
 KEYS_PER_STATEMENT = 500
+#: Most channel values sent in the same statement as their checkpoint (PostgreSQL).
+MAX_COMBINED = 64
 
 K = TypeVar("K")
 E = TypeVar("E", bound=ClauseElement)
@@ -102,6 +105,7 @@ class LangGraphStatements:
         self.insert_blobs = insert_ignore(blobs, dialect_name)
         self.insert_writes = insert_ignore(writes, dialect_name)
         self.insert_checkpoint, self.update_checkpoint = self._checkpoint_upsert()
+        self._with_values: dict[int, Insert] = {}
 
         #: Special writes (errors, interrupts, ...) of a task replace earlier ones.
         self.delete_task_writes = delete(writes).where(
@@ -274,9 +278,54 @@ class LangGraphStatements:
             .limit(limit)
         )
 
-    # -- the one dialect-dependent operation --------------------------------------------
-    async def put_checkpoint(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
-        """Insert the checkpoint row, or replace the stored one with the same key."""
+    # -- dialect-dependent operations ------------------------------------------------------
+    def insert_checkpoint_with_values(self, count: int) -> Insert:
+        """PostgreSQL: ``count`` channel values and the checkpoint row in one statement.
+
+        The values are bound as ``<column>_<i>``; one statement per ``count`` is built
+        and cached (a multi-row ``VALUES`` insert would be compiled on every call).
+        """
+        found = self._with_values.get(count)
+        if found is None:
+            b, columns = self.blobs, [c.name for c in self.blobs.c]
+            rows = [
+                select(
+                    *(
+                        cast(bindparam(f"{c}_{i}", type_=b.c[c].type), b.c[c].type).label(c)
+                        if c == "value"
+                        else bindparam(f"{c}_{i}", type_=b.c[c].type).label(c)
+                        for c in columns
+                    )
+                )
+                for i in range(count)
+            ]
+            source = union_all(*rows) if count > 1 else rows[0]
+            values = postgresql.insert(b).from_select(columns, source).on_conflict_do_nothing()
+            checkpoint: Any = self.insert_checkpoint
+            found = checkpoint.add_cte(values.cte("new_values"))
+            self._with_values[count] = found
+        return found
+
+    async def put_checkpoint(
+        self,
+        conn: AsyncConnection,
+        row: Mapping[str, Any],
+        blob_rows: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Store new channel values, then insert the checkpoint row or replace its namesake.
+
+        The values go first: a reader never sees a checkpoint whose values are missing,
+        and both steps are safe to repeat. In autocommit mode PostgreSQL makes them one
+        statement; the other dialects send two.
+        """
+        if blob_rows and self.dialect_name == "postgresql" and len(blob_rows) <= MAX_COMBINED:
+            params = dict(row)
+            for i, blob in enumerate(blob_rows):
+                params.update({f"{c}_{i}": v for c, v in blob.items()})
+            await conn.execute(self.insert_checkpoint_with_values(len(blob_rows)), params)
+            return
+        if blob_rows:
+            await conn.execute(self.insert_blobs, list(blob_rows))
         result = await conn.execute(self.insert_checkpoint, row)
         if self.update_checkpoint is not None and result.rowcount == 0:
             params = {f"key_{c}": row[c] for c in CHECKPOINT_KEY}
@@ -306,6 +355,7 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
         "checkpoint_type": "msgpack",
         "checkpoint": b"\x80",
         "metadata": {"source": "loop", "step": 1},
+        "created_at": dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC),
     }
     blob_row = dict(zip(BLOB_KEY, blob_key, strict=True)) | {
         "value_type": "msgpack",
@@ -378,6 +428,10 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
         "delete_checkpoints_by_key": _bound(s.delete_checkpoints_by_key, keys=[cp_key]),
         "delete_blobs_by_key": _bound(s.delete_blobs_by_key, keys=[blob_key]),
     }
+    if dialect_name == "postgresql":
+        found["put_checkpoint_with_values"] = _bound(
+            s.insert_checkpoint_with_values(1), {f"{c}_0": v for c, v in blob_row.items()}
+        )
     if s.update_checkpoint is not None:
         found["put_checkpoint_replace"] = _bound(
             s.update_checkpoint,
