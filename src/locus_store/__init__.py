@@ -23,3 +23,8 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
 ]
+
+# locus.memory.get_checkpointer("sqlalchemy", ...) builds our checkpointers; see registry.py.
+from locus_store.registry import register as _register_with_locus
+
+_register_with_locus()

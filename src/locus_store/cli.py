@@ -1,0 +1,602 @@
+"""``locus-store``: migrate, inspect, clean up, copy, export and import checkpoint stores.
+
+The database comes from ``--url``, else the ``ORACLE_*`` variables, else
+``LOCUS_STORE_URL``, else the embedded SQLite file (as ``Store.from_env``); the table
+prefix from ``--prefix``, else ``LOCUS_STORE_TABLE_PREFIX``, else ``locus``.
+
+Exit codes (see :class:`Exit`): 0 done, 1 failed, 2 bad arguments or input, 3 schema
+missing or out of date, 4 thread or checkpoint not found, 5 destination already
+exists, 6 database unreachable, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import enum
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO, Any
+
+from locus_store import _console as console
+from locus_store.admin import SchemaNotCurrentError, ThreadNotFoundError
+from locus_store.errors import (
+    CheckpointExistsError,
+    ConnectionLostError,
+    InvalidInputError,
+    InvalidTypeError,
+    LocusStoreError,
+    StoreUnavailableError,
+)
+from locus_store.settings import (
+    DEFAULT_SQLITE_PATH,
+    ORACLE_REQUIRED_ENV,
+    PREFIX_ENV,
+    URL_ENV,
+    ConnectionSettings,
+    async_url,
+    redact,
+    settings_from_env,
+)
+from locus_store.store import Store
+
+
+class Exit(enum.IntEnum):
+    """Exit codes of ``locus-store``."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    SCHEMA = 3
+    NOT_FOUND = 4
+    CONFLICT = 5
+    UNAVAILABLE = 6
+    INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An error with its exit code and a message that says what to do."""
+
+    def __init__(self, message: str, code: Exit) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+Command = Callable[[argparse.Namespace, Store], Awaitable[int]]
+
+
+# -- connection -----------------------------------------------------------------------------------
+def _configured(environ: dict[str, str] | os._Environ[str]) -> bool:
+    return bool(environ.get(URL_ENV)) or all(environ.get(n) for n in ORACLE_REQUIRED_ENV)
+
+
+def connection_settings(url: str | None, *, creating: bool = False) -> ConnectionSettings:
+    """``--url``, else the environment; the default SQLite file only if it exists or
+    the command creates it (``upgrade``)."""
+    if url:
+        return ConnectionSettings(async_url(url))
+    if not _configured(os.environ) and not creating and not Path(DEFAULT_SQLITE_PATH).exists():
+        raise CliError(
+            f"no database configured: pass --url, or set {URL_ENV}, or "
+            f"{'/'.join(ORACLE_REQUIRED_ENV)} (the default {DEFAULT_SQLITE_PATH} does not "
+            "exist here; `locus-store upgrade` creates it)",
+            Exit.USAGE,
+        )
+    return settings_from_env()
+
+
+def open_store(args: argparse.Namespace, *, url: str | None = None) -> Store:
+    creating = args.command == "upgrade" and not getattr(args, "sql", False)
+    settings = connection_settings(url or args.url, creating=creating)
+    prefix = args.prefix or os.environ.get(PREFIX_ENV) or "locus"
+    try:
+        return Store.from_settings(settings, table_prefix=prefix)
+    except ImportError as exc:
+        backend = settings.url.get_backend_name()
+        extra = {"postgresql": "[postgresql]"}.get(backend, "")
+        raise CliError(
+            f"the {backend} driver is not installed ({exc.name}): pip install 'locus-store{extra}'",
+            Exit.USAGE,
+        ) from None
+
+
+# -- commands ------------------------------------------------------------------------------------
+async def cmd_upgrade(args: argparse.Namespace, store: Store) -> int:
+    await store.upgrade(args.revision)
+    status = await _status(store)
+    print(f"{redact(store.engine.url)} prefix {store.table_prefix!r}: at {_revs(status.current)}")
+    return Exit.OK
+
+
+async def cmd_current(args: argparse.Namespace, store: Store) -> int:
+    status = await _status(store)
+    if args.json:
+        console.dump_json(
+            {
+                "url": redact(store.engine.url),
+                "table_prefix": store.table_prefix,
+                "current": list(status.current),
+                "heads": list(status.heads),
+                "is_current": status.is_current,
+            }
+        )
+    elif status.is_current:
+        print(f"prefix {store.table_prefix!r}: at {_revs(status.current)} (head)")
+    else:
+        print(
+            f"prefix {store.table_prefix!r}: at {_revs(status.current)}, head is "
+            f"{_revs(status.heads)}: run `locus-store upgrade`"
+        )
+    return Exit.OK if status.is_current else Exit.SCHEMA
+
+
+async def cmd_threads(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.admin import list_threads
+
+    threads = await list_threads(store, pattern=args.pattern, limit=args.limit)
+    if args.json:
+        console.dump_json([t.as_dict() for t in threads])
+    elif not threads:
+        _note(f"no threads match {args.pattern!r}")
+    else:
+        console.print_table(
+            ["THREAD", "CHECKPOINT", "VERSIONS", "LANGGRAPH", "UPDATED", "EXPIRES"],
+            [
+                (
+                    t.thread_id,
+                    t.checkpoint_id,
+                    t.versions,
+                    t.langgraph_checkpoints,
+                    _when(t.updated_at),
+                    _when(t.expires_at),
+                )
+                for t in threads
+            ],
+        )
+    return Exit.OK
+
+
+async def cmd_history(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.admin import thread_history
+
+    entries = await thread_history(store, args.thread, limit=args.limit)
+    if not entries:
+        raise ThreadNotFoundError(f"thread {args.thread!r} has no checkpoints")
+    if args.json:
+        console.dump_json(entries)
+    else:
+        console.print_table(
+            ["KIND", "NS", "SEQ", "CHECKPOINT", "PARENT", "CREATED", "METADATA"],
+            [
+                (
+                    e["kind"],
+                    e["checkpoint_ns"],
+                    e["seq"],
+                    e["checkpoint_id"],
+                    e["parent_checkpoint_id"],
+                    _when(e["created_at"]),
+                    e["metadata"] or "",
+                )
+                for e in entries
+            ],
+        )
+    return Exit.OK
+
+
+async def cmd_show(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.admin import find_checkpoint
+
+    view = await find_checkpoint(store, args.thread, args.checkpoint, checkpoint_ns=args.ns)
+    if view is None:
+        what = f"checkpoint {args.checkpoint!r}" if args.checkpoint else "a checkpoint"
+        raise ThreadNotFoundError(
+            f"thread {args.thread!r} has no {what} in the single-row table or in namespace "
+            f"{args.ns!r} of the versioned one: see `locus-store history {args.thread}`"
+        )
+    if args.json:
+        console.dump_json(view.as_dict())
+        return Exit.OK
+    facts = [
+        ("thread", view.thread_id),
+        ("checkpoint", f"{view.checkpoint_id} ({view.source})"),
+        ("namespace", view.checkpoint_ns),
+        ("parent", view.parent_checkpoint_id),
+        ("created", _when(view.created_at)),
+        ("updated", _when(view.updated_at)),
+        ("metadata", console.cell(view.metadata) if view.metadata else None),
+        ("writes", len(view.writes) or None),
+    ]
+    for name, value in facts:
+        if value:
+            print(f"{name:<11} {value}")
+    print()
+    messages = view.document.get("messages")
+    if isinstance(messages, list):
+        for message in messages:
+            print(_message_line(message))
+    else:
+        console.dump_json(view.document)
+    return Exit.OK
+
+
+async def cmd_search(args: argparse.Namespace, store: Store) -> int:
+    hits = await store.latest().search(args.query, limit=args.limit)
+    if args.json:
+        console.dump_json(hits)
+    elif not hits:
+        _note(f"no thread matches {args.query!r}")
+    else:
+        console.print_table(
+            ["THREAD", "SCORE", "UPDATED", "CHECKPOINT"],
+            [
+                (h["thread_id"], f"{h['score']:.3g}", _when(h["updated_at"]), h["checkpoint_id"])
+                for h in hits
+            ],
+        )
+    return Exit.OK
+
+
+async def cmd_vacuum(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.admin import vacuum
+
+    with console.Progress("vacuum", None, unit="threads") as bar:
+        report = await vacuum(
+            store,
+            older_than_days=args.older_than_days,
+            keep_last=args.keep_last,
+            dry_run=args.dry_run,
+            progress=bar.update,
+        )
+    if args.json:
+        console.dump_json(report.as_dict())
+    else:
+        verb = "would remove" if args.dry_run else "removed"
+        print(
+            f"{verb} {report.threads} single-row threads, {report.checkpoints} versions and "
+            f"{report.writes} pending writes older than {args.older_than_days:g} days"
+        )
+    return Exit.OK
+
+
+async def cmd_copy(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.admin import copy_thread
+
+    copied = await copy_thread(store, args.source, args.dest)
+    if not copied:
+        raise ThreadNotFoundError(f"thread {args.source!r} has no rows to copy")
+    if args.json:
+        console.dump_json({"source": args.source, "dest": args.dest, "rows": copied})
+    else:
+        print(f"copied thread {args.source!r} to {args.dest!r} ({copied} rows)")
+    return Exit.OK
+
+
+async def cmd_export(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.transfer import export_threads
+
+    to_stdout = args.output == "-"
+    if to_stdout and args.json:
+        raise CliError("--json prints the report on stdout: give -o FILE with it", Exit.USAGE)
+    target: Any = nullcontext(sys.stdout) if to_stdout else _open_output(args.output)
+    with target as out, console.Progress("export", None, unit="threads") as bar:
+        report = await export_threads(store, out, args.threads or None, progress=bar.update)
+    if args.json:
+        console.dump_json(report.as_dict())
+    else:
+        _note(f"exported {report.threads} threads ({_rows(report.rows)}) to {args.output}")
+    return Exit.OK
+
+
+async def cmd_import(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.transfer import import_file
+
+    if not Path(args.file).is_file():
+        raise CliError(f"{args.file}: no such file", Exit.USAGE)
+    with console.Progress("import", None, unit="threads") as bar:
+        report = await import_file(
+            store, args.file, on_conflict=args.on_conflict, progress=bar.update
+        )
+    if args.json:
+        console.dump_json(report.as_dict())
+    else:
+        print(
+            f"imported {report.threads} threads ({_rows(report.rows)}) from {args.file}"
+            + _conflicts(report.skipped, report.replaced)
+        )
+    return Exit.OK
+
+
+async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
+    from locus_store.from_locus import import_key_value, import_saver
+
+    if not args.kv_table and not args.saver_table:
+        raise CliError(
+            "name the Locus tables to read: --kv-table NAME (postgresql_checkpointer / "
+            "oracle_checkpointer) and/or --saver-table NAME (OracleCheckpointSaver's table_name)",
+            Exit.USAGE,
+        )
+    source = open_store(args, url=args.from_url) if args.from_url else store
+    reports = []
+    try:
+        for table in args.kv_table:
+            with console.Progress(f"import {table}", None, unit="threads") as bar:
+                report = await import_key_value(
+                    store,
+                    source,
+                    table,
+                    into=args.into,
+                    namespace=args.namespace,
+                    on_conflict=args.on_conflict,
+                    progress=bar.update,
+                )
+            reports.append({"table": table, "kind": "key-value", **report.as_dict()})
+        for table in args.saver_table:
+            with console.Progress(f"import {table}", None, unit="threads") as bar:
+                report = await import_saver(
+                    store, source, table, on_conflict=args.on_conflict, progress=bar.update
+                )
+            reports.append({"table": table, "kind": "saver", **report.as_dict()})
+    finally:
+        if source is not store:
+            await source.close()
+    if args.json:
+        console.dump_json(reports)
+    else:
+        for r in reports:
+            print(
+                f"{r['table']}: imported {r['threads']} threads ({r['single_row']} single-row, "
+                f"{r['checkpoints']} versions, {r['writes']} pending writes)"
+                + _conflicts(r["skipped"], r["replaced"])
+            )
+            if r["missing_checkpoints"]:
+                print(f"  {r['missing_checkpoints']} index entries had no checkpoint row left")
+            if r["unindexed_checkpoints"]:
+                print(f"  {r['unindexed_checkpoints']} checkpoint rows were missing from the index")
+            for problem in r["problems"]:
+                print(f"  not imported: {problem}", file=sys.stderr)
+    return Exit.FAILED if any(r["problems"] for r in reports) else Exit.OK
+
+
+# -- helpers --------------------------------------------------------------------------------------
+async def _status(store: Store) -> Any:
+    from locus_store.admin import schema_status
+
+    return await schema_status(store)
+
+
+def _revs(revisions: Sequence[str]) -> str:
+    return ", ".join(revisions) or "no revision (not migrated)"
+
+
+def _when(stamp: Any) -> str:
+    """An ISO timestamp shortened for a table: ``2026-11-24 05:10:39``."""
+    if not stamp:
+        return ""
+    text = stamp if isinstance(stamp, str) else stamp.isoformat()
+    return text.replace("T", " ")[:19]
+
+
+def _rows(counts: dict[str, int]) -> str:
+    shown = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    return f"{shown} rows" if shown else "no rows"
+
+
+def _conflicts(skipped: Sequence[str], replaced: Sequence[str]) -> str:
+    parts = [f"{len(skipped)} existing skipped"] * bool(skipped)
+    parts += [f"{len(replaced)} existing replaced"] * bool(replaced)
+    return f"; {', '.join(parts)}" if parts else ""
+
+
+def _message_line(message: Any) -> str:
+    if not isinstance(message, dict):
+        return console.cell(message)
+    role = str(message.get("role", "?"))
+    if message.get("name"):
+        role = f"{role} ({message['name']})"
+    content = message.get("content") or ""
+    calls = message.get("tool_calls") or []
+    called = "".join(f" -> {c.get('name', '?')}()" for c in calls if isinstance(c, dict))
+    text = str(content) if isinstance(content, str) else console.cell(content)
+    return f"{role}: {text}{called}"
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _open_output(path: str) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}", Exit.USAGE) from None
+
+
+# -- the parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--url",
+        default=argparse.SUPPRESS,
+        help=f"database URL (default: ORACLE_* variables, then {URL_ENV}, then ./"
+        f"{DEFAULT_SQLITE_PATH})",
+    )
+    common.add_argument(
+        "--prefix",
+        default=argparse.SUPPRESS,
+        help=f"table prefix (default: {PREFIX_ENV}, then 'locus')",
+    )
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    parser = argparse.ArgumentParser(
+        prog="locus-store",
+        parents=[common],
+        description="Migrate, inspect, clean up, copy, export and import locus_store checkpoints.",
+        epilog="exit codes: 0 done, 1 failed, 2 bad arguments or input, 3 schema missing or "
+        "out of date, 4 not found, 5 destination exists, 6 database unreachable, 130 interrupted",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Command, help_: str, *parents: Any) -> Any:
+        p = sub.add_parser(name, parents=[common, *parents], help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("upgrade", cmd_upgrade, "create or migrate the tables (Alembic, to head)")
+    p.add_argument("--sql", action="store_true", help="print the SQL script instead of running it")
+    p.add_argument("--revision", default="head", help="target revision (default: head)")
+    p.add_argument("--from-revision", help="with --sql: the revision the database is at")
+
+    command("current", cmd_current, "show the schema revision (exit 3 when not at head)", as_json)
+
+    p = command("threads", cmd_threads, "list threads, most recently written first", as_json)
+    p.add_argument("--pattern", default="*", help="glob on thread ids: * and ? (default: *)")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default: 100)")
+
+    p = command("history", cmd_history, "list a thread's checkpoints in every table", as_json)
+    p.add_argument("thread")
+    p.add_argument("--limit", type=int, default=100, help="per kind (default: 100)")
+
+    p = command("show", cmd_show, "print a thread's state (latest, or one checkpoint)", as_json)
+    p.add_argument("thread")
+    p.add_argument("checkpoint", nargs="?")
+    p.add_argument("--ns", default="default", help="versioned namespace (default: default)")
+
+    p = command("search", cmd_search, "full-text search over conversations", as_json)
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=10, help="at most this many (default: 10)")
+
+    p = command("vacuum", cmd_vacuum, "delete threads and versions older than N days", as_json)
+    p.add_argument("--older-than-days", type=float, required=True, metavar="N")
+    p.add_argument(
+        "--keep-last", type=int, default=0, help="versions to keep per lineage (default: 0)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+
+    p = command("copy", cmd_copy, "copy a thread (every table) to a new thread id", as_json)
+    p.add_argument("source")
+    p.add_argument("dest")
+
+    p = command("export", cmd_export, "write threads to a JSON Lines file", as_json)
+    p.add_argument("threads", nargs="*", metavar="THREAD", help="default: every thread")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file, or - for stdout")
+
+    on_conflict = argparse.ArgumentParser(add_help=False)
+    on_conflict.add_argument(
+        "--on-conflict",
+        choices=("fail", "skip", "replace"),
+        default="fail",
+        help="when a thread already exists (default: fail before writing anything)",
+    )
+    p = command("import", cmd_import, "read threads from an export file", as_json, on_conflict)
+    p.add_argument("file")
+
+    p = command(
+        "import-locus",
+        cmd_import_locus,
+        "import conversations from locus-sdk's own checkpoint tables",
+        as_json,
+        on_conflict,
+    )
+    p.add_argument("--from-url", help="the database holding them (default: the store's)")
+    p.add_argument(
+        "--kv-table",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="postgresql_checkpointer / oracle_checkpointer table ([SCHEMA.]NAME; repeatable)",
+    )
+    p.add_argument(
+        "--saver-table",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="OracleCheckpointSaver table_name: reads NAME_checkpoints, NAME_writes",
+    )
+    p.add_argument(
+        "--into",
+        choices=("both", "latest", "versioned"),
+        default="both",
+        help="key/value conversations become single-row threads, lineages, or both",
+    )
+    p.add_argument("--namespace", default="default", help="namespace of imported lineages")
+    return parser
+
+
+# -- running ------------------------------------------------------------------------------------
+_NEEDS_NO_SCHEMA = {"upgrade", "current"}
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "upgrade" and args.sql:
+        from locus_store.migrate import ORACLE_OFFLINE_URL, offline_sql
+
+        # The script's dialect: --url, else the environment's, else Oracle's.
+        oracle = all(os.environ.get(n) for n in ORACLE_REQUIRED_ENV)
+        url = args.url or (None if oracle else os.environ.get(URL_ENV)) or ORACLE_OFFLINE_URL
+        prefix = args.prefix or os.environ.get(PREFIX_ENV) or "locus"
+        sys.stdout.write(
+            offline_sql(
+                async_url(url).render_as_string(hide_password=False),
+                prefix,
+                args.revision,
+                args.from_revision,
+            )
+        )
+        return Exit.OK
+    store = open_store(args)
+    try:
+        if args.command not in _NEEDS_NO_SCHEMA:
+            from locus_store.admin import require_current_schema
+
+            await require_current_schema(store)
+        code: int = await args.handler(args, store)
+        return code
+    finally:
+        await store.close()
+
+
+def _exit_code(exc: BaseException) -> tuple[Exit, str]:
+    if isinstance(exc, CliError):
+        return exc.code, str(exc)
+    if isinstance(exc, SchemaNotCurrentError):
+        return Exit.SCHEMA, str(exc)
+    if isinstance(exc, ThreadNotFoundError):
+        return Exit.NOT_FOUND, str(exc)
+    if isinstance(exc, CheckpointExistsError):
+        return Exit.CONFLICT, str(exc)
+    if isinstance(exc, StoreUnavailableError | ConnectionLostError):
+        return Exit.UNAVAILABLE, f"{exc} (check --url, {URL_ENV} or ORACLE_*)"
+    if isinstance(exc, InvalidInputError | InvalidTypeError):
+        return Exit.USAGE, str(exc)
+    if isinstance(exc, LocusStoreError):
+        return Exit.FAILED, str(exc)
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return Exit.FAILED, f"{type(exc).__name__}: {first_line}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``locus-store`` with ``argv`` (default: the process's); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.url = getattr(args, "url", None)
+    args.prefix = getattr(args, "prefix", None)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        print("locus-store: interrupted", file=sys.stderr)
+        return Exit.INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        code, message = _exit_code(exc)
+        print(f"locus-store {args.command}: {message}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
