@@ -163,6 +163,8 @@ HOSTILE_QUERIES = [
     "a,b;c",
     "\t\n",
     "émoji 🎉 中文",
+    "nul\x00byte",
+    "lone \ud800 surrogate",
     "x" * 300,
 ]
 

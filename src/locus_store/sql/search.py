@@ -47,6 +47,8 @@ MAX_QUERY_LENGTH = 1000
 MAX_TERMS = 32
 
 _SEARCHABLE = re.compile(r"[^\W_]")
+#: Characters no database accepts in text (NUL, lone surrogates): they separate terms.
+_UNSENDABLE = re.compile(r"[\x00\ud800-\udfff]")
 _ORACLE_BREAKERS = re.compile(r"[{}\\]")
 
 
@@ -64,7 +66,7 @@ def search_terms(query: object) -> list[str]:
         )
     terms: list[str] = []
     seen: set[str] = set()
-    for term in query.split():
+    for term in _UNSENDABLE.sub(" ", query).split():
         folded = term.casefold()
         if folded in seen or not _SEARCHABLE.search(term):
             continue
