@@ -19,7 +19,6 @@ from sqlalchemy import Integer, String, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from locus_store.errors import CheckpointExistsError, InvalidInputError, LocusStoreError
-from locus_store.repositories.latest import _statements as latest_statements
 from locus_store.schema.tables import Schema, schema_for
 from locus_store.sql.lineage import LIKE_ESCAPE, Bind, glob_to_like, lineage_statements
 from locus_store.validation import require_key, require_limit, require_non_negative_number
@@ -475,6 +474,8 @@ class _VacuumSql:
 @cache
 def _vacuum_sql(prefix: str, dialect_name: str) -> _VacuumSql:
     """The repositories' own vacuum statements, counted, or restricted to a batch of threads."""
+    from locus_store.repositories.latest import _statements as latest_statements
+
     schema = schema_for(prefix)
     th, cp, wr = schema.threads, schema.checkpoints, schema.writes
     latest = latest_statements(prefix, dialect_name).vacuum

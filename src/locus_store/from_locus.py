@@ -24,6 +24,7 @@ nothing in the source tables is changed.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -502,6 +503,34 @@ def _write_value(raw: str | None) -> Any:
         return raw
 
 
+def lineage_order(rows: Sequence[Any]) -> list[Any]:
+    """Checkpoint rows oldest first (``created_at``, then id), each parent before its children.
+
+    The saver stamps ``created_at`` with the server clock, so rows saved within one
+    clock tick tie; their parent links decide.
+    """
+    earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    ordered = sorted(rows, key=lambda r: (r.created_at or earliest, r.checkpoint_id))
+    position = {row.checkpoint_id: i for i, row in enumerate(ordered)}
+    children: dict[str, list[int]] = {}
+    ready = []
+    for i, row in enumerate(ordered):
+        parent = row.parent_checkpoint_id
+        if parent in position and parent != row.checkpoint_id:
+            children.setdefault(parent, []).append(i)
+        else:
+            ready.append(i)
+    heapq.heapify(ready)
+    result: list[Any] = []
+    while ready:
+        row = ordered[heapq.heappop(ready)]
+        result.append(row)
+        for child in children.get(row.checkpoint_id, ()):
+            heapq.heappush(ready, child)
+    placed = {row.checkpoint_id for row in result}
+    return result + [row for row in ordered if row.checkpoint_id not in placed]
+
+
 async def import_saver(
     target: Store,
     source: Store,
@@ -555,12 +584,7 @@ async def import_saver(
             lineages.setdefault((row.thread_id, row.checkpoint_ns), []).append(row)
         bad: set[str] = set()
         for (thread, ns), lineage in lineages.items():
-            lineage.sort(
-                key=lambda r: (
-                    r.created_at or dt.datetime.min.replace(tzinfo=dt.UTC),
-                    r.checkpoint_id,
-                )
-            )
+            lineage = lineage_order(lineage)
             try:
                 for seq, row in enumerate(lineage, start=1):
                     rows[schema.checkpoints].append(
