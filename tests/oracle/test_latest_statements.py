@@ -23,6 +23,7 @@ from locus_store.schema.tables import schema_for
 from locus_store.sql.merge import Merge, upsert
 from locus_store.sql.search import (
     MAX_TERMS,
+    ORACLE_QUERY_MAX_BYTES,
     oracle_text_query,
     quoted_phrases,
     search_terms,
@@ -129,6 +130,18 @@ def test_reserved_words_and_operators_are_escaped() -> None:
 
 def test_characters_that_could_end_an_escape_are_removed() -> None:
     assert oracle_text_query(["a}b{c\\d"]) == "{a b c d}"
+
+
+def test_an_oracle_text_query_fits_a_varchar2_bind() -> None:
+    # 32 terms of 30 four-byte characters: 4059 bytes once escaped, so the last one goes.
+    terms = [chr(0x20000 + i) * 30 for i in range(MAX_TERMS)]
+    query = translate_query(" ".join(terms), "oracle")
+    assert query is not None and query.count("{") == MAX_TERMS - 1
+    assert len(query.encode()) <= ORACLE_QUERY_MAX_BYTES
+
+
+def test_a_term_too_long_for_oracle_alone_is_no_query() -> None:
+    assert translate_query(chr(0x20000) * 1000, "oracle") is None
 
 
 def test_text_without_letters_or_digits_is_no_query() -> None:

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 MAX_QUERY_LENGTH = 1000
 #: Terms beyond this many are ignored (each narrows the result further anyway).
 MAX_TERMS = 32
+#: Longest Oracle Text query sent, in bytes: a ``VARCHAR2`` bind in SQL.
+ORACLE_QUERY_MAX_BYTES = 4000
 
 _SEARCHABLE = re.compile(r"[^\W_]")
 #: Characters no database accepts in text (NUL, lone surrogates): they separate terms.
@@ -78,8 +80,18 @@ def search_terms(query: object) -> list[str]:
 
 
 def oracle_text_query(terms: list[str]) -> str:
-    """An Oracle Text query: each term escaped in braces, all of them required."""
-    return " AND ".join("{" + _ORACLE_BREAKERS.sub(" ", term) + "}" for term in terms)
+    """An Oracle Text query: each term escaped in braces, all of them required.
+
+    Terms that would take the query past :data:`ORACLE_QUERY_MAX_BYTES` are left out.
+    """
+    query = ""
+    for term in terms:
+        escaped = "{" + _ORACLE_BREAKERS.sub(" ", term) + "}"
+        longer = f"{query} AND {escaped}" if query else escaped
+        if len(longer.encode()) > ORACLE_QUERY_MAX_BYTES:
+            break
+        query = longer
+    return query
 
 
 def quoted_phrases(terms: list[str]) -> str:
@@ -93,7 +105,7 @@ def translate_query(query: object, dialect_name: str) -> str | None:
     if not terms:
         return None
     if dialect_name == "oracle":
-        return oracle_text_query(terms)
+        return oracle_text_query(terms) or None
     if dialect_name in ("postgresql", "sqlite"):
         return quoted_phrases(terms)
     raise CompileError(f"no full-text search for the {dialect_name} dialect")
