@@ -1,0 +1,111 @@
+"""``python -m benchmarks``: ours, the raw-driver floor and locus-sdk's peers, side by side.
+
+Prints the tables (Markdown) and writes the run as JSON. ``--quick`` runs every
+row with tiny counts, as a smoke test: its timings mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks import report as reporting
+from benchmarks import scaling
+from benchmarks.backends import (
+    DEFAULT_POSTGRES_URL,
+    Bench,
+    new_prefix,
+    postgres_bench,
+    sqlite_bench,
+)
+from benchmarks.operations import FULL, QUICK, Sizes, run_operations
+from benchmarks.results import Report
+
+RESULTS = Path(__file__).parent / "results"
+BACKENDS = ("postgresql", "sqlite")
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke test")
+    parser.add_argument(
+        "--out", type=Path, help="JSON output path (default: benchmarks/results/<time>.json)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("LOCUS_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="PostgreSQL server (default: %(default)s)",
+    )
+    parser.add_argument("--sqlite-path", type=Path, help="SQLite file (default: a temp file)")
+    parser.add_argument(
+        "--backends", default=",".join(BACKENDS), help="comma-separated: postgresql,sqlite"
+    )
+    return parser.parse_args(argv)
+
+
+async def _run_backend(
+    bench: Bench, sizes: Sizes, report: Report, log: Callable[[str], None], postgres_url: str
+) -> None:
+    await bench.setup()
+    try:
+        report.machine["servers"][bench.name] = bench.version
+        report.rows.extend(await run_operations(bench, sizes, log))
+        report.scaling.extend(await scaling.history(bench, sizes, log))
+        if bench.name == "postgresql":
+            report.concurrency.extend(
+                await scaling.concurrency(postgres_url, bench.prefix, sizes, log)
+            )
+        report.memory.extend(await scaling.memory(bench, sizes, log))
+    finally:
+        await bench.teardown()
+
+
+async def run(args: argparse.Namespace, log: Callable[[str], None]) -> Report:
+    sizes = QUICK if args.quick else FULL
+    report = Report(mode="quick" if args.quick else "full")
+    report.machine = reporting.machine({})
+    started = time.perf_counter()
+    for backend in (b.strip() for b in args.backends.split(",") if b.strip()):
+        prefix = new_prefix()
+        log(f"{backend}: table prefix {prefix}")
+        report.prefixes[backend] = prefix
+        if backend == "postgresql":
+            bench = postgres_bench(args.postgres_url, prefix)
+        elif backend == "sqlite":
+            bench = sqlite_bench(args.sqlite_path, prefix)
+        else:
+            raise SystemExit(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        await _run_backend(bench, sizes, report, log, args.postgres_url)
+    report.seconds = time.perf_counter() - started
+    report.machine["load_average_at_end"] = os.getloadavg()
+    report.targets = reporting.targets(report)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = asyncio.run(run(args, log))
+    print(reporting.render(report))
+    out = args.out
+    if out is None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = RESULTS / f"{report.mode}-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    print(f"\nJSON: {out}  ({report.seconds:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,261 @@
+"""The targets of the issue checked against a run, and the run as text tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import OURS, Report, Target
+
+#: ours/floor limits per backend: (save-like operations, read-like operations).
+FLOOR_LIMITS = {"postgresql": (1.5, 2.0), "sqlite": (2.0, 2.5)}
+SAVES = ("save 4 KB", "save 256 KB", "versioned put", "agent checkpointer save")
+READS = ("load 4 KB", "load 256 KB", "versioned get latest", "versioned get by id")
+HISTORY_TARGETS = (
+    "checkpointer load (latest)",
+    "versioned get latest",
+    "list_checkpoints(limit=10)",
+)
+HISTORY_LIMIT = 1.3
+CONCURRENCY_TARGET_WORKLOAD = "agent turn (load + save, 4 KB)"
+CONCURRENCY_LIMIT = 3.0
+MEMORY_LIMIT = 6.0
+
+
+def targets(report: Report) -> list[Target]:
+    found: list[Target] = []
+    for backend, (save_limit, read_limit) in FLOOR_LIMITS.items():
+        for operations, limit in ((SAVES, save_limit), (READS, read_limit)):
+            for operation in operations:
+                row = report.find(backend, operation, OURS)
+                if row is not None and row.vs_floor is not None:
+                    found.append(
+                        Target(f"{backend}: {operation}, ours/floor", row.vs_floor, limit, "max")
+                    )
+    for operation in ("save 4 KB", "save 256 KB", "load 4 KB", "load 256 KB"):
+        row = report.find("postgresql", operation, "PgCheckpointer")
+        if row is not None and row.ours_vs_this is not None:
+            found.append(
+                Target(f"{operation}, ours/PgCheckpointer", row.ours_vs_this, 1.0, "below")
+            )
+    for operation in ("save 4 KB", "save 256 KB"):
+        row = report.find("postgresql", operation, "postgresql_checkpointer")
+        if row is not None and row.ours_vs_this is not None:
+            found.append(
+                Target(f"{operation}, ours/postgresql_checkpointer", row.ours_vs_this, 0.5, "max")
+            )
+    for scaling in report.scaling:
+        if scaling.operation in HISTORY_TARGETS:
+            found.append(
+                Target(
+                    f"{scaling.backend}: {scaling.operation}, "
+                    f"{scaling.large:,} / {scaling.small:,} checkpoints",
+                    scaling.ratio,
+                    HISTORY_LIMIT,
+                    "max",
+                )
+            )
+    for run in report.concurrency:
+        if run.workload == CONCURRENCY_TARGET_WORKLOAD:
+            found.append(
+                Target(
+                    f"{run.backend}: {run.workload}, {run.tasks} tasks / 1 task "
+                    f"({run.pool_size} connections)",
+                    run.ratio,
+                    CONCURRENCY_LIMIT,
+                    "min",
+                )
+            )
+    for mem in report.memory:
+        if mem.implementation == OURS:
+            found.append(
+                Target(
+                    f"{mem.backend}: save+load peak / payload "
+                    f"({mem.payload_bytes / 1024 / 1024:.1f} MB)",
+                    mem.ratio,
+                    MEMORY_LIMIT,
+                    "below",
+                )
+            )
+    return found
+
+
+def machine(versions: dict[str, str]) -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    packages = {}
+    for name in ("sqlalchemy", "asyncpg", "aiosqlite", "orjson", "locus-sdk", "pydantic"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    return {
+        "cpu": model or platform.processor(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg(),
+        "servers": versions,
+        "packages": packages,
+    }
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.{digits}f}"
+
+
+def _table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for cell, width, side in zip(cells, widths, align, strict=True):
+            out.append(cell.ljust(width) if side == "<" else cell.rjust(width))
+        return "| " + " | ".join(out) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + (":" if side == ">" else "-")
+            for w, side in zip(widths, align, strict=True)
+        )
+        + "|"
+    )
+    return [line(headers), rule, *(line(r) for r in rows)]
+
+
+def render(report: Report) -> str:
+    """The run as Markdown tables (readable on a terminal too)."""
+    out: list[str] = []
+    servers = report.machine.get("servers", {})
+    for backend in dict.fromkeys(r.backend for r in report.rows):
+        out.append(f"\n### {backend} {servers.get(backend, '')} — latency per call\n")
+        rows = []
+        last = None
+        for row in (r for r in report.rows if r.backend == backend):
+            rows.append(
+                [
+                    row.operation if row.operation != last else "",
+                    row.implementation,
+                    _number(row.median_us),
+                    _number(row.p95_us),
+                    _number(row.ops_per_s),
+                    _number(row.vs_floor, 2),
+                    _number(row.ours_vs_this, 2),
+                ]
+            )
+            last = row.operation
+        out.extend(
+            _table(
+                [
+                    "operation",
+                    "implementation",
+                    "median µs",
+                    "p95 µs",
+                    "ops/s",
+                    "ours/floor",
+                    "ours/this",
+                ],
+                rows,
+                "<<>>>>>",
+            )
+        )
+    if report.scaling:
+        out.append("\n### Reads on a long history (median µs)\n")
+        out.extend(
+            _table(
+                ["backend", "operation", "short", "long", "short µs", "long µs", "long/short"],
+                [
+                    [
+                        s.backend,
+                        s.operation,
+                        f"{s.small:,}",
+                        f"{s.large:,}",
+                        _number(s.small_median_us),
+                        _number(s.large_median_us),
+                        _number(s.ratio, 2),
+                    ]
+                    for s in report.scaling
+                ],
+                "<<>>>>>",
+            )
+        )
+    if report.concurrency:
+        out.append("\n### Concurrency\n")
+        out.extend(
+            _table(
+                ["backend", "workload", "pool", "1 task ops/s", "tasks", "ops/s", "speed-up"],
+                [
+                    [
+                        c.backend,
+                        c.workload,
+                        str(c.pool_size),
+                        _number(c.single_ops_per_s),
+                        str(c.tasks),
+                        _number(c.concurrent_ops_per_s),
+                        _number(c.ratio, 2),
+                    ]
+                    for c in report.concurrency
+                ],
+                "<<>>>>>",
+            )
+        )
+    if report.memory:
+        out.append("\n### Memory (tracemalloc peak above the starting point)\n")
+        out.extend(
+            _table(
+                [
+                    "backend",
+                    "implementation",
+                    "payload MB",
+                    "save peak MB",
+                    "load peak MB",
+                    "peak/payload",
+                ],
+                [
+                    [
+                        m.backend,
+                        m.implementation,
+                        _number(m.payload_bytes / 2**20, 1),
+                        _number(m.save_peak_bytes / 2**20, 1),
+                        _number(m.load_peak_bytes / 2**20, 1),
+                        _number(m.ratio, 2),
+                    ]
+                    for m in report.memory
+                ],
+                "<<>>>>",
+            )
+        )
+    if report.targets:
+        out.append("\n### Targets\n")
+        limits = {"max": "≤", "below": "<", "min": "≥"}
+        out.extend(
+            _table(
+                ["target", "measured", "limit", "met"],
+                [
+                    [
+                        t.name,
+                        _number(t.measured, 2),
+                        f"{limits[t.kind]} {t.limit:g}",
+                        "yes" if t.met else "NO",
+                    ]
+                    for t in report.targets
+                ],
+                "<>><",
+            )
+        )
+        met = sum(t.met for t in report.targets)
+        out.append(f"\n{met} of {len(report.targets)} targets met.")
+    return "\n".join(out)

@@ -1,0 +1,139 @@
+"""What a run produces: latency rows, scaling figures, targets, and their JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+OURS = "locus_store"
+FLOOR = "floor"
+
+
+@dataclass
+class Row:
+    """One implementation of one operation on one backend."""
+
+    backend: str
+    operation: str
+    implementation: str
+    median_us: float
+    p95_us: float
+    ops_per_s: float
+    samples: int
+    #: On our rows: our median / the floor's median.
+    vs_floor: float | None = None
+    #: On peer rows: our median / this peer's median (below 1.0: we are faster).
+    ours_vs_this: float | None = None
+
+
+@dataclass
+class Scaling:
+    """The same read on a short and a long history (index-bound reads stay flat)."""
+
+    backend: str
+    operation: str
+    small: int
+    large: int
+    small_median_us: float
+    large_median_us: float
+
+    @property
+    def ratio(self) -> float:
+        return self.large_median_us / self.small_median_us
+
+
+@dataclass
+class Concurrency:
+    """Throughput of one task against many tasks sharing a small pool."""
+
+    backend: str
+    workload: str
+    tasks: int
+    pool_size: int
+    operations: int
+    single_ops_per_s: float
+    concurrent_ops_per_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.concurrent_ops_per_s / self.single_ops_per_s
+
+
+@dataclass
+class Memory:
+    """tracemalloc peak while saving then loading one large state."""
+
+    backend: str
+    implementation: str
+    payload_bytes: int
+    save_peak_bytes: int
+    load_peak_bytes: int
+
+    @property
+    def ratio(self) -> float:
+        return max(self.save_peak_bytes, self.load_peak_bytes) / self.payload_bytes
+
+
+@dataclass
+class Target:
+    """One target of the issue, as measured in this run."""
+
+    name: str
+    measured: float
+    limit: float
+    #: "max": measured must stay at or below the limit; "below": strictly below;
+    #: "min": at or above.
+    kind: str
+
+    @property
+    def met(self) -> bool:
+        if self.kind == "max":
+            return self.measured <= self.limit
+        if self.kind == "below":
+            return self.measured < self.limit
+        return self.measured >= self.limit
+
+
+@dataclass
+class Report:
+    mode: str
+    machine: dict[str, Any] = field(default_factory=dict)
+    #: The table prefix each backend ran under (all dropped at the end).
+    prefixes: dict[str, str] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    scaling: list[Scaling] = field(default_factory=list)
+    concurrency: list[Concurrency] = field(default_factory=list)
+    memory: list[Memory] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def find(self, backend: str, operation: str, implementation: str) -> Row | None:
+        for row in self.rows:
+            if (row.backend, row.operation, row.implementation) == (
+                backend,
+                operation,
+                implementation,
+            ):
+                return row
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        def with_ratio(item: Any) -> dict[str, Any]:
+            data = asdict(item)
+            if hasattr(item, "ratio"):
+                data["ratio"] = item.ratio
+            if hasattr(item, "met"):
+                data["met"] = item.met
+            return data
+
+        return {
+            "mode": self.mode,
+            "seconds": round(self.seconds, 1),
+            "machine": self.machine,
+            "prefixes": self.prefixes,
+            "rows": [asdict(r) for r in self.rows],
+            "scaling": [with_ratio(s) for s in self.scaling],
+            "concurrency": [with_ratio(c) for c in self.concurrency],
+            "memory": [with_ratio(m) for m in self.memory],
+            "targets": [with_ratio(t) for t in self.targets],
+        }

@@ -1,0 +1,176 @@
+"""How the store behaves as things grow: long histories, many tasks, large states."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from benchmarks.backends import Bench, small_state_document
+from benchmarks.operations import Sizes
+from benchmarks.payloads import KB, agent_state, document_size
+from benchmarks.results import FLOOR, OURS, Concurrency, Memory, Scaling
+from benchmarks.timing import Contender, measure
+from locus_store import Store
+
+#: Concurrent tasks and pool size of the concurrency run.
+TASKS = 32
+POOL_SIZE = 8
+
+
+async def history(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> list[Scaling]:
+    """Newest-first reads on a thread of ``history_large`` checkpoints vs ``history_small``."""
+    small, large = f"history-{sizes.history_small}", f"history-{sizes.history_large}"
+    document = small_state_document()
+    log(f"  {bench.name}: seeding {sizes.history_large:,} checkpoints")
+    await bench.insert_lineage(large, sizes.history_large, document)
+    await bench.insert_lineage(small, sizes.history_small, document)
+    saver = bench.store.versioned()
+    view = saver.as_checkpointer()
+    mark = {small: f"c{sizes.history_small // 2}", large: f"c{sizes.history_large // 2}"}
+
+    reads: dict[str, Callable[[str], Awaitable[Any]]] = {
+        "checkpointer load (latest)": lambda t: view.load(t),
+        "versioned get latest": lambda t: saver.get(thread_id=t),
+        "list_checkpoints(limit=10)": lambda t: saver.list_checkpoints(thread_id=t, limit=10),
+        "list_checkpoints(before=middle)": lambda t: saver.list_checkpoints(
+            thread_id=t, limit=10, before=mark[t]
+        ),
+    }
+    results = []
+    for operation, read in reads.items():
+        log(f"  {bench.name}: {operation} at {sizes.history_small} / {sizes.history_large:,}")
+        stats = await measure(
+            [
+                Contender("small", lambda r=read: r(small)),
+                Contender("large", lambda r=read: r(large)),
+            ],
+            iterations=sizes.iterations,
+            rounds=sizes.rounds,
+        )
+        results.append(
+            Scaling(
+                backend=bench.name,
+                operation=operation,
+                small=sizes.history_small,
+                large=sizes.history_large,
+                small_median_us=stats["small"].median * 1e6,
+                large_median_us=stats["large"].median * 1e6,
+            )
+        )
+    return results
+
+
+async def concurrency(
+    url: str, prefix: str, sizes: Sizes, log: Callable[[str], None]
+) -> list[Concurrency]:
+    """One task against 32 tasks on an 8-connection pool, same number of operations."""
+    store = Store.from_url(url, table_prefix=prefix, pool_size=POOL_SIZE, max_overflow=0)
+    latest = store.latest()
+    state = agent_state(4 * KB)
+    try:
+        for task in range(TASKS):
+            await latest.save(state, f"conc-{task}")
+
+        async def turn(task: int) -> None:
+            thread = f"conc-{task}"
+            loaded = await latest.load(thread)
+            await latest.save(loaded or state, thread)
+
+        async def load(task: int) -> None:
+            await latest.load(f"conc-{task}")
+
+        async def save(task: int) -> None:
+            await latest.save(state, f"conc-{task}")
+
+        workloads: dict[str, Callable[[int], Awaitable[None]]] = {
+            "agent turn (load + save, 4 KB)": turn,
+            "load 4 KB": load,
+            "save 4 KB": save,
+        }
+        results = []
+        for workload, work in workloads.items():
+            log(f"  {store.dialect_name}: {workload}, 1 task vs {TASKS} tasks")
+            await _throughput(work, tasks=TASKS, operations=TASKS)  # warm every connection
+            single = await _throughput(work, tasks=1, operations=sizes.concurrency_operations)
+            many = await _throughput(work, tasks=TASKS, operations=sizes.concurrency_operations)
+            results.append(
+                Concurrency(
+                    backend=store.dialect_name,
+                    workload=workload,
+                    tasks=TASKS,
+                    pool_size=POOL_SIZE,
+                    operations=sizes.concurrency_operations,
+                    single_ops_per_s=single,
+                    concurrent_ops_per_s=many,
+                )
+            )
+        return results
+    finally:
+        await store.close()
+
+
+async def _throughput(
+    work: Callable[[int], Awaitable[None]], *, tasks: int, operations: int
+) -> float:
+    """Operations per second of ``tasks`` tasks doing ``operations`` calls between them."""
+    per_task = [operations // tasks + (1 if t < operations % tasks else 0) for t in range(tasks)]
+
+    async def worker(task: int) -> None:
+        for _ in range(per_task[task]):
+            await work(task)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(t) for t in range(tasks)))
+    return operations / (time.perf_counter() - start)
+
+
+async def memory(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> list[Memory]:
+    """tracemalloc peak above the starting point while saving, then loading, one large state."""
+    state = agent_state(sizes.memory_bytes, seed=99)
+    payload = document_size(state)
+    latest = bench.store.latest()
+    floor = bench.floor
+    log(f"  {bench.name}: memory, {payload / 1024 / 1024:.1f} MB state")
+    # Warm both paths so first-use allocations (compiled statements, codecs) are not counted.
+    small = agent_state(4 * KB)
+    await latest.save(small, "memory-warm")
+    await latest.load("memory-warm")
+    await floor.latest_save(small, "memory-warm-floor")
+    await floor.latest_load("memory-warm-floor")
+
+    async def peaks(
+        save: Callable[[], Awaitable[Any]], load: Callable[[], Awaitable[Any]]
+    ) -> tuple[int, int]:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            await save()
+            save_peak = tracemalloc.get_traced_memory()[1] - base
+            gc.collect()
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            loaded = await load()
+            load_peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        if loaded != state:
+            raise RuntimeError("the large state did not round-trip")
+        return save_peak, load_peak
+
+    results = []
+    for name, save, load in (
+        (OURS, lambda: latest.save(state, "memory"), lambda: latest.load("memory")),
+        (
+            f"{FLOOR} ({bench.driver})",
+            lambda: floor.latest_save(state, "memory-floor"),
+            lambda: floor.latest_load("memory-floor"),
+        ),
+    ):
+        save_peak, load_peak = await peaks(save, load)
+        results.append(Memory(bench.name, name, payload, save_peak, load_peak))
+    return results

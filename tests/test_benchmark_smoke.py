@@ -1,0 +1,139 @@
+"""``python -m benchmarks --quick`` runs end to end and reports every row (timings unchecked)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS, PEER_ROWS = "locus_store", ("save 4 KB", "load 4 KB", "save 256 KB", "load 256 KB")
+FLOORS = {"postgresql": "floor (asyncpg)", "sqlite": "floor (aiosqlite)"}
+PEERS = {
+    "postgresql": ("PgCheckpointer", "postgresql_checkpointer"),
+    "sqlite": ("FileCheckpointer",),
+}
+OPERATIONS = (
+    *PEER_ROWS,
+    "versioned put",
+    "versioned get latest",
+    "versioned get by id",
+    "list_checkpoints(limit=10)",
+    "list_checkpoints(before=, limit=10)",
+    "put_writes (5 writes)",
+    "agent checkpointer save",
+    "search (200 threads, selective)",
+    "search (200 threads, common word)",
+    "vacuum (200 rows)",
+)
+HISTORY_READS = (
+    "checkpointer load (latest)",
+    "versioned get latest",
+    "list_checkpoints(limit=10)",
+    "list_checkpoints(before=middle)",
+)
+WORKLOADS = ("agent turn (load + save, 4 KB)", "load 4 KB", "save 4 KB")
+
+
+def expected_rows() -> set[tuple[str, str, str]]:
+    rows = set()
+    for backend, floor in FLOORS.items():
+        for operation in OPERATIONS:
+            rows |= {(backend, operation, OURS), (backend, operation, floor)}
+            if operation in PEER_ROWS:
+                rows |= {(backend, operation, peer) for peer in PEERS[backend]}
+        rows.add((backend, "agent checkpointer save", OURS))
+    rows.add(("postgresql", "agent checkpointer save", "PgCheckpointer"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
+    env = {
+        **os.environ,
+        "LOCUS_BENCH_POSTGRES_URL": os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done.stdout, json.loads(out.read_text())
+
+
+def test_the_json_has_every_operation_of_every_implementation(
+    quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = quick_run
+    found = {(r["backend"], r["operation"], r["implementation"]) for r in report["rows"]}
+    assert found == expected_rows()
+    for row in report["rows"]:
+        assert row["median_us"] > 0 and row["p95_us"] >= row["median_us"] and row["ops_per_s"] > 0
+        if row["implementation"] == OURS:
+            assert row["vs_floor"] > 0
+        elif row["implementation"] not in FLOORS.values():
+            assert row["ours_vs_this"] > 0
+
+
+def test_the_json_has_history_concurrency_memory_and_targets(
+    quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = quick_run
+    assert {(s["backend"], s["operation"]) for s in report["scaling"]} == {
+        (backend, read) for backend in FLOORS for read in HISTORY_READS
+    }
+    assert [c["workload"] for c in report["concurrency"]] == list(WORKLOADS)
+    assert {(m["backend"], m["implementation"]) for m in report["memory"]} == {
+        (backend, name) for backend, floor in FLOORS.items() for name in (OURS, floor)
+    }
+    assert len(report["targets"]) == 31
+    assert all(isinstance(t["met"], bool) for t in report["targets"])
+    assert report["machine"]["servers"].keys() == {"postgresql", "sqlite"}
+
+
+def test_the_table_shows_every_row(quick_run: tuple[str, dict[str, Any]]) -> None:
+    table, report = quick_run
+    lines = table.splitlines()
+    for backend in FLOORS:
+        assert any(line.startswith(f"### {backend}") for line in lines)
+    for operation in OPERATIONS:
+        assert sum(f"| {operation} " in line for line in lines) >= len(FLOORS)
+    for implementation in {r["implementation"] for r in report["rows"]}:
+        assert any(f"| {implementation} " in line for line in lines)
+    for read in HISTORY_READS:
+        assert sum(f"| {read} " in line for line in lines) == len(FLOORS)
+    for workload in WORKLOADS:
+        assert any(f"| {workload} " in line for line in lines)
+    assert f"of {len(report['targets'])} targets met." in table
+
+
+def test_the_run_leaves_no_tables_behind(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, report = quick_run
+    prefix = report["prefixes"]["postgresql"]
+
+    async def leftovers() -> list[str]:
+        conn = await asyncpg.connect(os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL))
+        try:
+            rows = await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE starts_with(tablename, $1)", prefix
+            )
+        finally:
+            await conn.close()
+        return [r["tablename"] for r in rows]
+
+    assert asyncio.run(leftovers()) == []
