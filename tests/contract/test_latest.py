@@ -7,6 +7,7 @@ One row per thread, latest save wins. Every test runs on each backend of the
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -160,6 +161,18 @@ async def test_save_keeps_created_at_and_moves_updated_at(store: Store) -> None:
     assert first is not None and second is not None
     assert second["created_at"] == first["created_at"]
     assert second["updated_at"] > first["updated_at"]
+
+
+async def test_concurrent_first_saves_of_one_thread_leave_one_row(store: Store) -> None:
+    cp = store.latest()
+    states = [conversation(f"writer {i}") for i in range(8)]
+    ids = await asyncio.gather(
+        *(cp.save(s, "race", checkpoint_id=f"c-{i}") for i, s in enumerate(states))
+    )
+    [current] = await cp.list_checkpoints("race")
+    assert current in ids
+    assert await cp.load("race") == states[ids.index(current)]
+    assert len(await stored_rows(store)) == 1
 
 
 async def test_close_leaves_the_checkpointer_usable(store: Store) -> None:
