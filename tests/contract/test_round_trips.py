@@ -1,0 +1,206 @@
+"""Round trips per call: the statements sent, plus the BEGIN and COMMIT the driver sends.
+
+Statements are counted with SQLAlchemy's ``before_cursor_execute``. Transaction
+control is counted from the driver's own state: a BEGIN went out when the
+driver connection enters a transaction (asyncpg's ``is_in_transaction()``,
+sqlite3's ``in_transaction``, python-oracledb's ``transaction_in_progress``),
+whether the driver sent it itself (asyncpg's transaction, sqlite3's implicit
+BEGIN) or was told to; a COMMIT or ROLLBACK goes out when SQLAlchemy's
+``commit``/``rollback`` event fires while that transaction is open.
+
+A call that is one statement is one round trip: no BEGIN, no COMMIT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from locus.core.messages import Message
+from locus.core.state import AgentState
+
+from locus_store import Store
+
+
+def _in_transaction(driver_connection: Any) -> bool:
+    """Whether the driver connection has a transaction open on the server."""
+    if hasattr(driver_connection, "is_in_transaction"):  # asyncpg
+        return bool(driver_connection.is_in_transaction())
+    if hasattr(driver_connection, "transaction_in_progress"):  # python-oracledb
+        return bool(driver_connection.transaction_in_progress)
+    return bool(driver_connection.in_transaction)  # aiosqlite / sqlite3
+
+
+class RoundTrips:
+    """What one call sends: statements, and the transaction control around them."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.begins = 0
+        self.commits = 0
+        self.rollbacks = 0
+        self._open: set[int] = set()
+
+    @property
+    def total(self) -> int:
+        return len(self.statements) + self.begins + self.commits + self.rollbacks
+
+    def _notice_begin(self, conn: sa.Connection) -> bool:
+        """Count a BEGIN the first time the connection is seen inside a transaction."""
+        driver = conn.connection.driver_connection
+        key = id(driver)
+        inside = _in_transaction(driver)
+        if inside and key not in self._open:
+            self._open.add(key)
+            self.begins += 1
+        return inside
+
+    def before_statement(self, conn: sa.Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        self._notice_begin(conn)
+        self.statements.append(statement)
+
+    def after_statement(self, conn: sa.Connection, *_: Any) -> None:
+        self._notice_begin(conn)
+
+    def commit(self, conn: sa.Connection) -> None:
+        if self._notice_begin(conn):
+            self.commits += 1
+        self._open.discard(id(conn.connection.driver_connection))
+
+    def rollback(self, conn: sa.Connection) -> None:
+        if conn.closed or conn.invalidated:
+            return
+        if self._notice_begin(conn):
+            self.rollbacks += 1
+        self._open.discard(id(conn.connection.driver_connection))
+
+    def __repr__(self) -> str:
+        return (
+            f"RoundTrips(statements={self.statements!r}, begins={self.begins}, "
+            f"commits={self.commits}, rollbacks={self.rollbacks})"
+        )
+
+
+@contextmanager
+def round_trips(store: Store) -> Iterator[RoundTrips]:
+    seen = RoundTrips()
+    engine = store.engine.sync_engine
+    listeners = [
+        ("before_cursor_execute", seen.before_statement),
+        ("after_cursor_execute", seen.after_statement),
+        ("commit", seen.commit),
+        ("rollback", seen.rollback),
+    ]
+    for name, fn in listeners:
+        sa.event.listen(engine, name, fn)
+    try:
+        yield seen
+    finally:
+        for name, fn in listeners:
+            sa.event.remove(engine, name, fn)
+
+
+def conversation(*said: str) -> AgentState:
+    return AgentState(agent_id="round-trips", messages=tuple(Message.user(s) for s in said))
+
+
+#: A call; ``n`` numbers the runs, for calls that need a fresh id each time.
+Call = Callable[[Store, int], Awaitable[Any]]
+
+
+async def _prepared(store: Store) -> None:
+    """A thread of each kind, and a warm pool (connecting may run set-up statements)."""
+    await store.latest().save(conversation("hello"), "t1", checkpoint_id="c1")
+    saver = store.versioned()
+    await saver.put(thread_id="v1", checkpoint_id="a", checkpoint_data={"n": 1})
+    await saver.put(
+        thread_id="v1", checkpoint_id="b", checkpoint_data={"n": 2}, parent_checkpoint_id="a"
+    )
+    await saver.put_writes(thread_id="v1", checkpoint_id="b", task_id="k", writes=[("c", 1)])
+    await saver.as_checkpointer().save(conversation("hello"), "a1")
+
+
+#: Every call that must be exactly one round trip, by name.
+ONE_ROUND_TRIP: dict[str, Call] = {
+    "latest save of a new thread": lambda s, n: s.latest().save(conversation("hi"), f"new-{n}"),
+    "latest save over a thread": lambda s, n: s.latest().save(conversation("hi", "again"), "t1"),
+    "latest load": lambda s, n: s.latest().load("t1"),
+    "latest load by id": lambda s, n: s.latest().load("t1", "c1"),
+    "latest list_checkpoints": lambda s, n: s.latest().list_checkpoints("t1"),
+    "versioned put of a root": lambda s, n: s.versioned().put(
+        thread_id=f"root-{n}", checkpoint_id="a", checkpoint_data={"n": 1}
+    ),
+    "versioned put of a child": lambda s, n: s.versioned().put(
+        thread_id="v1",
+        checkpoint_id=f"child-{n}",
+        checkpoint_data={"n": 3},
+        parent_checkpoint_id="b",
+    ),
+    "versioned get latest": lambda s, n: s.versioned().get(thread_id="v1"),
+    "versioned get by id": lambda s, n: s.versioned().get(thread_id="v1", checkpoint_id="a"),
+    "versioned list_checkpoints": lambda s, n: s.versioned().list_checkpoints(thread_id="v1"),
+    "versioned list_checkpoints before": lambda s, n: s.versioned().list_checkpoints(
+        thread_id="v1", before="b"
+    ),
+    "versioned get_writes": lambda s, n: s.versioned().get_writes(
+        thread_id="v1", checkpoint_id="b"
+    ),
+    "agent checkpointer save": lambda s, n: (
+        s.versioned().as_checkpointer().save(conversation("hi", "again"), "a1")
+    ),
+    "agent checkpointer load": lambda s, n: s.versioned().as_checkpointer().load("a1"),
+    "agent checkpointer list_checkpoints": lambda s, n: (
+        s.versioned().as_checkpointer().list_checkpoints("a1")
+    ),
+}
+
+
+@pytest.mark.parametrize("call", ONE_ROUND_TRIP.values(), ids=ONE_ROUND_TRIP.keys())
+async def test_a_single_statement_call_is_one_round_trip_without_begin_or_commit(
+    store: Store, call: Call
+) -> None:
+    await _prepared(store)
+    await call(store, 1)  # the second run sends what every later run sends
+    with round_trips(store) as sent:
+        await call(store, 2)
+    assert (len(sent.statements), sent.begins, sent.commits, sent.rollbacks) == (1, 0, 0, 0), sent
+
+
+@pytest.mark.parametrize("how_many", [1, 5, 100])
+async def test_put_writes_is_one_transaction_of_at_most_two_statements(
+    store: Store, how_many: int
+) -> None:
+    await _prepared(store)
+    writes = [(f"channel-{i}", {"i": i}) for i in range(how_many)]
+    with round_trips(store) as sent:
+        await store.versioned().put_writes(
+            thread_id="v1", checkpoint_id="b", task_id="k", writes=writes
+        )
+    assert len(sent.statements) <= 2, sent
+    assert (sent.begins, sent.commits, sent.rollbacks) == (1, 1, 0), sent
+
+
+async def test_a_failing_single_statement_sends_no_rollback(store: Store) -> None:
+    from locus_store.errors import CheckpointExistsError
+
+    await _prepared(store)
+    saver = store.versioned()
+    with round_trips(store) as sent, pytest.raises(CheckpointExistsError):
+        await saver.put(thread_id="v1", checkpoint_id="a", checkpoint_data={"other": True})
+    assert (sent.begins, sent.commits, sent.rollbacks) == (0, 0, 0), sent
+
+
+async def test_the_count_sees_the_begin_and_commit_of_a_transaction(store: Store) -> None:
+    await _prepared(store)
+    threads = store.schema.threads
+    statement = threads.update().where(threads.c.thread_id == "t1").values(checkpoint_id="c2")
+
+    async def work(conn: Any) -> None:
+        await conn.execute(statement)
+
+    with round_trips(store) as sent:
+        await store.run(work, atomic=True)
+    assert (len(sent.statements), sent.begins, sent.commits, sent.rollbacks) == (1, 1, 1, 0), sent
