@@ -26,7 +26,9 @@ POSTGRES_URL_ENV = "LOCUS_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ORACLE_URL_ENV = "LOCUS_TEST_ORACLE_URL"
 ORACLE_IMAGE = os.environ.get("LOCUS_TEST_ORACLE_IMAGE", "gvenzl/oracle-free:23-slim-faststart")
-BACKENDS = ("sqlite", "postgresql", "oracle")
+#: ``postgresql-app`` is PostgreSQL again, as a role holding only DML on the tables
+#: (see ``tests/reliability/roles.py``).
+BACKENDS = ("sqlite", "postgresql", "oracle", "postgresql-app")
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,16 @@ class Target:
 
     backend: str
     settings: ConnectionSettings
+    #: Who runs the migrations, when not the same role as ``settings``.
+    migration_settings: ConnectionSettings | None = None
 
     @property
     def url(self) -> str:
         return self.settings.url.render_as_string(hide_password=False)
+
+    @property
+    def owner_settings(self) -> ConnectionSettings:
+        return self.migration_settings or self.settings
 
 
 def postgres_target() -> Target:

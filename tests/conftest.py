@@ -1,4 +1,7 @@
-"""One ``store`` fixture parametrised over every backend: sqlite, postgresql, oracle.
+"""One ``store`` fixture parametrised over every backend.
+
+The backends: sqlite, postgresql, oracle, and postgresql-app (PostgreSQL as a role
+holding only DML on the tables; the migrations run as the schema's owner role).
 
 Each backend is migrated once per session under a fresh table prefix (through the
 packaged Alembic migrations) and emptied before every test, so tests are isolated
@@ -24,6 +27,13 @@ from tests.backends import (
     postgres_target,
     sqlite_target,
     unique_prefix,
+)
+from tests.reliability.roles import (
+    APP_BACKEND,
+    NO_DDL_REASON,
+    app_target,
+    grant_dml,
+    least_privilege,
 )
 
 T = TypeVar("T")
@@ -75,6 +85,8 @@ def target_for(
                 value: Target | str = sqlite_target(str(tmp_path_factory.mktemp("sqlite") / "t.db"))
             elif backend == "postgresql":
                 value = postgres_target()
+            elif backend == APP_BACKEND:
+                value = NO_DDL_REASON  # its store comes from ``migrated`` only
             else:
                 value = _stack.enter_context(oracle_target())
                 if isinstance(value, str) and not _ORACLE_SKIP_REASON:
@@ -100,24 +112,32 @@ async def _check_reachable(target: Target) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated(target_for: dict[str, Target | str]) -> Iterator[dict[str, tuple[Target, str]]]:
+def migrated(
+    target_for: dict[str, Target | str], _stack: ExitStack
+) -> Iterator[dict[str, tuple[Target, str]]]:
     """Per backend: (target, prefix) of a schema migrated once for the session."""
     done: dict[str, tuple[Target, str]] = {}
 
     class Lazy(dict[str, tuple[Target, str]]):
         def __missing__(self, backend: str) -> tuple[Target, str]:
-            target = require(target_for[backend])
+            if backend == APP_BACKEND:
+                roles = _stack.enter_context(least_privilege(require(target_for["postgresql"])))
+                target = app_target(roles)
+            else:
+                target = require(target_for[backend])
             prefix = unique_prefix()
 
             async def up() -> None:
                 await _check_reachable(target)
-                store = Store.from_settings(target.settings, table_prefix=prefix)
+                store = Store.from_settings(target.owner_settings, table_prefix=prefix)
                 try:
                     await store.upgrade()
                 finally:
                     await store.close()
 
             run_blocking(up)
+            if backend == APP_BACKEND:
+                grant_dml(roles, prefix)
             self[backend] = (target, prefix)
             return self[backend]
 
@@ -126,7 +146,7 @@ def migrated(target_for: dict[str, Target | str]) -> Iterator[dict[str, tuple[Ta
     for target, prefix in lazy.values():
 
         async def down(target: Target = target, prefix: str = prefix) -> None:
-            store = Store.from_settings(target.settings, table_prefix=prefix)
+            store = Store.from_settings(target.owner_settings, table_prefix=prefix)
             try:
                 await store.downgrade("base")
             finally:
