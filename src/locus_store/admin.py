@@ -16,7 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, String, Table, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from locus_store.errors import CheckpointExistsError, InvalidInputError, LocusStoreError
 from locus_store.schema.tables import Schema, schema_for
@@ -51,6 +51,8 @@ class SchemaStatus:
     prefix: str
     current: tuple[str, ...]
     heads: tuple[str, ...]
+    #: Why the version table could not be read (a role with DML on the tables only), if so.
+    unreadable: str | None = None
 
     @property
     def is_current(self) -> bool:
@@ -69,6 +71,7 @@ class SchemaStatus:
 
 
 async def schema_status(store: Store) -> SchemaStatus:
+    """The revision recorded in the prefix's version table (empty when there is none)."""
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
@@ -83,16 +86,46 @@ async def schema_status(store: Store) -> SchemaStatus:
     async def work(conn: AsyncConnection) -> tuple[str, ...]:
         return await conn.run_sync(current)
 
-    heads = ScriptDirectory.from_config(alembic_config(store.table_prefix)).get_heads()
-    return SchemaStatus(store.table_prefix, await store.run(work), tuple(heads))
+    heads = tuple(ScriptDirectory.from_config(alembic_config(store.table_prefix)).get_heads())
+    try:
+        recorded = await store.run(work)
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        return SchemaStatus(store.table_prefix, (), heads, unreadable=reason)
+    return SchemaStatus(store.table_prefix, recorded, heads)
+
+
+@cache
+def _probes(prefix: str) -> tuple[Any, ...]:
+    return tuple(select(t.c.thread_id).limit(1) for t in thread_tables(schema_for(prefix)))
+
+
+async def _tables_answer(store: Store) -> bool:
+    """Whether every table of the prefix can be read (it exists and this role may read it)."""
+
+    async def read(conn: AsyncConnection) -> None:
+        for probe in _probes(store.table_prefix):
+            await conn.execute(probe)
+
+    try:
+        await store.run(read)
+    except DBAPIError:
+        return False
+    return True
 
 
 async def require_current_schema(store: Store) -> SchemaStatus:
-    """The schema status; :class:`SchemaNotCurrentError` saying what to do when not current."""
+    """The schema status; :class:`SchemaNotCurrentError` saying what to do when not current.
+
+    A role that may not read the version table (DML on the tables only) passes when
+    every table can be read: the revision cannot be checked then.
+    """
     status = await schema_status(store)
     if status.is_current:
         return status
     if not status.current:
+        if await _tables_answer(store):
+            return status
         raise SchemaNotCurrentError(
             f"the tables of prefix {store.table_prefix!r} do not exist in this database: "
             "run `locus-store upgrade` (or give the right --url / --prefix)"

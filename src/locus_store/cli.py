@@ -121,10 +121,16 @@ async def cmd_current(args: argparse.Namespace, store: Store) -> int:
                 "current": list(status.current),
                 "heads": list(status.heads),
                 "is_current": status.is_current,
+                "unreadable": status.unreadable,
             }
         )
     elif status.is_current:
         print(f"prefix {store.table_prefix!r}: at {_revs(status.current)} (head)")
+    elif status.unreadable:
+        print(
+            f"prefix {store.table_prefix!r}: cannot read {store.schema.version_table} "
+            f"({status.unreadable}); run `locus-store current` as the schema's owner"
+        )
     else:
         print(
             f"prefix {store.table_prefix!r}: at {_revs(status.current)}, head is "

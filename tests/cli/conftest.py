@@ -27,6 +27,14 @@ class Result:
 
 
 Cli = Callable[..., Result]
+#: Backends of the ``store`` fixture whose role may create tables (others hold DML only).
+DDL_BACKENDS = ("sqlite", "postgresql", "oracle")
+
+
+def require_ddl(backend: str) -> None:
+    """Skip a test that creates tables when ``backend`` connects as a DML-only role."""
+    if backend not in DDL_BACKENDS:
+        pytest.skip(f"{backend} connects as a role that may not create tables")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from locus_store import Store
 from locus_store._console import Progress, print_table
 from locus_store.cli import Exit
-from tests.cli.conftest import Cli, conversation, on
+from tests.cli.conftest import Cli, conversation, on, require_ddl
 
 
 async def _backdate(store: Store, thread_id: str, days: float) -> None:
@@ -218,7 +218,8 @@ async def test_commands_on_tables_that_do_not_exist_say_run_upgrade(store: Store
     assert current.json()["current"] == [] and current.json()["is_current"] is False
 
 
-async def test_upgrade_then_current_on_a_new_prefix(store: Store, cli: Cli) -> None:
+async def test_upgrade_then_current_on_a_new_prefix(store: Store, cli: Cli, backend: str) -> None:
+    require_ddl(backend)
     url = store.engine.url.render_as_string(hide_password=False)
     prefix = f"{store.table_prefix}_cli"
     try:

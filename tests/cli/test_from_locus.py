@@ -26,7 +26,7 @@ from locus_store import Store
 from locus_store.cli import Exit
 from locus_store.from_locus import group_keys
 from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
-from tests.cli.conftest import Cli, conversation, on
+from tests.cli.conftest import Cli, conversation, on, require_ddl
 
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -90,7 +90,7 @@ async def test_conversations_of_locus_postgresql_checkpointer_are_imported(
     await _run_agent(source)
     await source.save(conversation("tagged"), "tagged", metadata={"tier": "gold"})
 
-    args = ["--from-url", _postgres_dsn()] if store.dialect_name != "postgresql" else []
+    args = ["--from-url", _postgres_dsn()]
     result = cli("import-locus", "--kv-table", table, "--json", *args, *on(store))
     assert result.code == Exit.OK, result.err
     [report] = result.json()
@@ -113,9 +113,9 @@ async def test_conversations_of_locus_postgresql_checkpointer_are_imported(
 
 
 async def test_lost_index_entries_and_vacuumed_rows_are_reported(
-    store: Store, cli: Cli, locus_kv: tuple[StorageBackendAdapter, str]
+    store: Store, cli: Cli, locus_kv: tuple[StorageBackendAdapter, str], backend: str
 ) -> None:
-    if store.dialect_name != "postgresql":
+    if backend != "postgresql":
         pytest.skip("the source is the PostgreSQL server; one target is enough")
     source, table = locus_kv
     for n in range(3):
@@ -146,9 +146,9 @@ async def _index(table: str, thread: str) -> list[dict[str, Any]]:
 
 
 async def test_a_row_keyed_by_a_bare_thread_id_is_a_conversation(
-    store: Store, cli: Cli, locus_kv: tuple[StorageBackendAdapter, str]
+    store: Store, cli: Cli, locus_kv: tuple[StorageBackendAdapter, str], backend: str
 ) -> None:
-    if store.dialect_name != "postgresql":
+    if backend != "postgresql":
         pytest.skip("the source is the PostgreSQL server; one target is enough")
     source, table = locus_kv
     await source.save(conversation("make the table"), "other")
@@ -268,8 +268,11 @@ def _saver_ddl(name: str) -> list[str]:
 
 
 @pytest.fixture
-async def oracle_saver(store: Store) -> AsyncIterator[tuple[OracleCheckpointSaver, str]]:
+async def oracle_saver(
+    store: Store, backend: str
+) -> AsyncIterator[tuple[OracleCheckpointSaver, str]]:
     """OracleCheckpointSaver writing into equivalent tables next to the store's."""
+    require_ddl(backend)
     name = f"ocs_{uuid.uuid4().hex[:8]}"
 
     async def create(conn: Any) -> None:
