@@ -3,31 +3,34 @@
 Each dialect difference in how values are stored is written here, once.
 
 Oracle binds (python-oracledb, thin mode, asyncio) need help that the column types
-alone cannot give, installed on an engine by :func:`install_oracle_binds`:
+alone cannot give, installed on an engine by :func:`install_oracle_binds`: a value
+longer than the SQL limit of ``VARCHAR2``/``RAW`` (4000/2000 bytes, or 32767 with
+``MAX_STRING_SIZE=EXTENDED``, probed once per engine) is bound as a temporary
+``CLOB``/``BLOB``. Left to itself the driver sends it as ``LONG``, which Oracle refuses
+outside a plain ``INSERT ... VALUES`` (ORA-01461 inside ``MERGE ... USING (SELECT
+...)``, ORA-03146 past 32 KB); the asyncio driver does not make LOBs on its own.
 
-- a JSON document is handed to the driver as the Python object and bound as
-  ``DB_TYPE_JSON``: the driver encodes it to OSON itself, the server parses no text,
-  and a document of any size travels as one value (text binds over 4000 bytes become
-  ``LONG`` binds, which fail inside ``MERGE ... USING (SELECT ...)``, and over 32 KB
-  with ORA-03146);
-- a long search text is bound as a temporary ``CLOB``, and long bytes (LangGraph's
-  serialised values) as a temporary ``BLOB``: the asyncio driver does not turn a
-  ``str`` or ``bytes`` into a LOB on its own.
+JSON documents go to Oracle's ``JSON`` type as JSON text, which the server encodes to
+OSON. Binding the Python object as ``DB_TYPE_JSON`` instead would make the driver
+encode OSON on the client, and python-oracledb's encoder (3.4 and 26.1 alike) takes
+time growing faster than the square of the number of objects and arrays: about 1.4 s
+for an 80-message ``AgentState``, against 0.3 ms for ``json.dumps``. It would not keep
+``2.0`` apart from ``2`` either: the driver stores every Python number as ``NUMBER``.
 
-What comes back: python-oracledb returns every JSON number as ``Decimal`` (the OSON
-encoder stores Python ``int`` and ``float`` alike as Oracle ``NUMBER``), so
+What comes back: python-oracledb returns every JSON number as ``Decimal``, so
 :func:`_undecimal` gives integral values back as ``int`` and the others as ``float``.
 ``NUMBER`` keeps no trace of ``2.0`` versus ``2``: an integral ``float`` inside a
 free-form value (metadata, tool arguments) comes back as an equal ``int``; typed
-fields (``AgentState.confidence``) are restored as ``float`` by pydantic. ``float``
-values beyond ``NUMBER``'s range (above about 1e125, below 1e-130) cannot be stored
-in an Oracle JSON document at all.
+fields (``AgentState.confidence``) are restored as ``float`` by pydantic.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import inspect
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -45,11 +48,14 @@ from sqlalchemy.util import await_
 #: Stored in place of ``''`` on Oracle, where the empty string is NULL.
 #: Callers may not use it as a value (validation refuses it everywhere).
 EMPTY_STRING_SENTINEL = "\u2400"
-#: Longest text bound as a plain string on Oracle: 4000 bytes, the SQL limit of
-#: ``VARCHAR2`` unless ``MAX_STRING_SIZE=EXTENDED``. Longer text goes as a ``CLOB``.
+#: SQL limits of ``VARCHAR2`` and ``RAW`` in bytes (``MAX_STRING_SIZE=STANDARD``);
+#: longer values are bound as LOBs.
 ORACLE_MAX_STRING_BYTES = 4000
-#: Longest bytes value bound as ``RAW`` on Oracle; longer values go as a ``BLOB``.
 ORACLE_MAX_RAW_BYTES = 2000
+#: Both limits when the database runs with ``MAX_STRING_SIZE=EXTENDED`` (Autonomous Database).
+ORACLE_EXTENDED_MAX_BYTES = 32767
+#: Fails with ORA-00910 unless ``MAX_STRING_SIZE=EXTENDED``; needs no privilege.
+EXTENDED_STRINGS_PROBE = "SELECT CAST(NULL AS VARCHAR2(32767)) FROM DUAL"
 
 
 def _undecimal(value: Any) -> Any:
@@ -81,11 +87,6 @@ class JSONDocument(TypeDecorator[Any]):
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.JSONB(none_as_null=True))
         return dialect.type_descriptor(JSON(none_as_null=True))
-
-    def bind_processor(self, dialect: Dialect) -> Any:
-        if uses_native_oracle_json(dialect):
-            return None  # the object itself, bound as DB_TYPE_JSON by install_oracle_binds
-        return super().bind_processor(dialect)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         inner = super().result_processor(dialect, coltype)
@@ -185,7 +186,18 @@ def _bind_key(context: ExecutionContext, bindparam: BindParameter[Any]) -> str:
     return escaped.get(name, name) if escaped else name
 
 
-def _text_bind_type(values: list[Any], dbapi: Any) -> Any:
+@dataclass(frozen=True)
+class _Limits:
+    string_bytes: int = ORACLE_MAX_STRING_BYTES
+    raw_bytes: int = ORACLE_MAX_RAW_BYTES
+
+
+_STANDARD = _Limits()
+_EXTENDED = _Limits(ORACLE_EXTENDED_MAX_BYTES, ORACLE_EXTENDED_MAX_BYTES)
+_limits: weakref.WeakKeyDictionary[Dialect, _Limits] = weakref.WeakKeyDictionary()
+
+
+def _text_bind_type(values: list[Any], dbapi: Any, limits: _Limits) -> Any:
     """``None`` (leave it), ``DB_TYPE_VARCHAR`` or ``DB_TYPE_CLOB`` for these values of a bind."""
     # SQLAlchemy binds Text as NVARCHAR, up to four bytes a character: 1000 characters
     # always fit. Longer text fits as VARCHAR (AL32UTF8) while its UTF-8 form does.
@@ -193,14 +205,14 @@ def _text_bind_type(values: list[Any], dbapi: Any) -> Any:
     for value in values:
         if isinstance(value, str) and len(value) > ORACLE_MAX_STRING_BYTES // 4:
             longest = max(longest, len(value.encode("utf-8")))
-    if longest > ORACLE_MAX_STRING_BYTES:
+    if longest > limits.string_bytes:
         return dbapi.DB_TYPE_CLOB
     return dbapi.DB_TYPE_VARCHAR if longest else None
 
 
-def _binary_bind_type(values: list[Any], dbapi: Any) -> Any:
+def _binary_bind_type(values: list[Any], dbapi: Any, limits: _Limits) -> Any:
     """``None`` (leave it as ``RAW``) or ``DB_TYPE_BLOB`` for these values of a bind."""
-    if any(isinstance(v, bytes) and len(v) > ORACLE_MAX_RAW_BYTES for v in values):
+    if any(isinstance(v, bytes) and len(v) > limits.raw_bytes for v in values):
         return dbapi.DB_TYPE_BLOB
     return None
 
@@ -220,25 +232,24 @@ def _oracle_input_sizes(
     parameters: Any,
     context: ExecutionContext,
 ) -> None:
-    """Bind JSON documents as ``DB_TYPE_JSON``, long text and bytes as temporary LOBs."""
+    """Bind values past the ``VARCHAR2``/``RAW`` limits as temporary LOBs."""
     dialect = context.dialect
     dbapi = dialect.loaded_dbapi
+    limits = _limits.get(dialect, _STANDARD)
     native_json = uses_native_oracle_json(dialect)
     for bindparam in inputsizes:
         bind_type = bindparam.type
-        if isinstance(bind_type, JSONDocument):
-            if native_json:
-                inputsizes[bindparam] = dbapi.DB_TYPE_JSON
-            continue
-        if isinstance(bind_type, SearchText):
+        if isinstance(bind_type, SearchText) or (
+            native_json and isinstance(bind_type, JSONDocument)
+        ):
             choose = _text_bind_type
-        elif isinstance(bind_type, LargeBinary):
+        elif isinstance(bind_type, LargeBinary | JSONDocument):  # JSON is a BLOB before 21c
             choose = _binary_bind_type
         else:
             continue
         key = _bind_key(context, bindparam)
         rows = parameters if isinstance(parameters, list) else [parameters]
-        dbtype = choose([row.get(key) for row in rows], dbapi)
+        dbtype = choose([row.get(key) for row in rows], dbapi, limits)
         if dbtype is None:
             continue
         if dbtype is dbapi.DB_TYPE_CLOB or dbtype is dbapi.DB_TYPE_BLOB:
@@ -247,9 +258,28 @@ def _oracle_input_sizes(
         inputsizes[bindparam] = dbtype
 
 
+def _probe_string_size(engine: Engine) -> Callable[[Any, Any], None]:
+    dialect = engine.dialect
+
+    def first_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(EXTENDED_STRINGS_PROBE)
+            cursor.fetchall()
+        except dialect.loaded_dbapi.DatabaseError:
+            _limits[dialect] = _STANDARD
+        else:
+            _limits[dialect] = _EXTENDED
+        finally:
+            cursor.close()
+
+    return first_connect
+
+
 def install_oracle_binds(engine: Engine) -> None:
-    """Make ``engine`` bind JSON documents and long text the Oracle way (idempotent)."""
+    """Make ``engine`` bind long text and bytes as LOBs (idempotent, once per engine)."""
     if engine.dialect.name != "oracle":
         return
     if not event.contains(engine, "do_setinputsizes", _oracle_input_sizes):
         event.listen(engine, "do_setinputsizes", _oracle_input_sizes)
+        event.listen(engine, "first_connect", _probe_string_size(engine))
