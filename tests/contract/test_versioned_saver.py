@@ -409,14 +409,8 @@ async def test_close_releases_connections_and_the_saver_stays_usable(
 
 
 async def test_a_bound_put_commits_or_rolls_back_with_the_callers_transaction(
-    store: Store, request: pytest.FixtureRequest
+    store: Store,
 ) -> None:
-    if store.dialect_name == "sqlite":
-        # pysqlite starts no transaction for SAVEPOINT, so releasing the savepoint that
-        # opens the caller's transaction commits it (Store.bind(...).run(atomic=True)).
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="SQLite: savepoint first in a transaction")
-        )
     async with store.engine.connect() as conn:
         async with conn.begin() as tx:
             await (
