@@ -1,0 +1,675 @@
+-- Every statement locus_store issues on Oracle Database 23ai/26ai.
+-- Generated from the code by scripts/regenerate_oracle_sql.py; do not edit.
+-- Table prefix 'locus'. Statements are shown as the driver receives them, with
+-- named binds; the comment above each gives representative bind values. JSON
+-- documents are bound as JSON text, and values longer than 4000 bytes (32767 with
+-- MAX_STRING_SIZE=EXTENDED) as temporary CLOB/BLOB. Timestamps are bound as UTC
+-- and marked so with FROM_TZ(..., 'UTC'). An empty namespace or channel is stored
+-- as U+2400, since Oracle reads '' as NULL.
+
+-- =============================================================================
+-- Single-row checkpointer (store.latest())
+-- =============================================================================
+
+-- latest.copy_thread
+--   :dest_thread_id = 'thread-2'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :expires_at = NULL
+--   :thread_id = 'thread-1'
+INSERT INTO locus_threads (thread_id, checkpoint_id, state, metadata, search_text, created_at, updated_at, expires_at) SELECT :dest_thread_id AS anon_1, locus_threads.checkpoint_id, locus_threads.state, locus_threads.metadata, locus_threads.search_text, FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC') AS anon_2, FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC') AS anon__1, FROM_TZ(CAST(:expires_at AS TIMESTAMP), 'UTC') AS anon_3
+FROM locus_threads
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND NOT (EXISTS (SELECT *
+FROM locus_threads taken
+WHERE taken.thread_id = :dest_thread_id))
+/
+
+-- latest.current_checkpoint
+--   :thread_id = 'thread-1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT locus_threads.checkpoint_id
+FROM locus_threads
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'))
+/
+
+-- latest.delete_checkpoint
+--   :thread_id = 'thread-1'
+--   :checkpoint_id = 'checkpoint-1'
+DELETE FROM locus_threads WHERE locus_threads.thread_id = :thread_id AND locus_threads.checkpoint_id = :checkpoint_id
+/
+
+-- latest.delete_thread
+--   :thread_id = 'thread-1'
+DELETE FROM locus_threads WHERE locus_threads.thread_id = :thread_id
+/
+
+-- latest.drop_expired_thread
+--   :dest_thread_id = 'thread-2'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+DELETE FROM locus_threads WHERE locus_threads.thread_id = :dest_thread_id AND locus_threads.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')
+/
+
+-- latest.get_checkpoint_metadata
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :thread_id = 'thread-1'
+--   :checkpoint_id = 'checkpoint-1'
+SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
+FROM locus_threads
+WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND locus_threads.thread_id = :thread_id AND locus_threads.checkpoint_id = :checkpoint_id
+/
+
+-- latest.get_metadata
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :thread_id = 'thread-1'
+SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
+FROM locus_threads
+WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND locus_threads.thread_id = :thread_id
+/
+
+-- latest.list_threads
+--   :pattern = 'user/%'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :limit = 100
+SELECT locus_threads.thread_id
+FROM locus_threads
+WHERE locus_threads.thread_id LIKE :pattern ESCAPE '/' AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- latest.list_with_metadata
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :limit = 100
+SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
+FROM locus_threads
+WHERE locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC') ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- latest.load
+--   :thread_id = 'thread-1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT locus_threads.checkpoint_id, locus_threads.state
+FROM locus_threads
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'))
+/
+
+-- latest.load_checkpoint
+--   :thread_id = 'thread-1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :checkpoint_id = 'checkpoint-1'
+SELECT locus_threads.checkpoint_id, locus_threads.state
+FROM locus_threads
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND locus_threads.checkpoint_id = :checkpoint_id
+/
+
+-- latest.query_by_metadata
+--   :param_1 = 'review'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :limit = 100
+SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
+FROM locus_threads
+WHERE JSON_VALUE(locus_threads.metadata, '$."source".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_1 AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- latest.save
+--   :thread_id = 'thread-1'
+--   :checkpoint_id = 'checkpoint-1'
+--   :state = '{"agent_id":"agent","messages":[{"role":"user","content":"hello"}]}'
+--   :meta = '{"source":"review"}'
+--   :search_text = 'hello'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :expires_at = NULL
+MERGE INTO locus_threads USING dual ON (locus_threads.thread_id = :thread_id) WHEN MATCHED THEN UPDATE SET checkpoint_id = :checkpoint_id, state = :state, metadata = :meta, search_text = :search_text, updated_at = FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'), expires_at = FROM_TZ(CAST(:expires_at AS TIMESTAMP), 'UTC') WHEN NOT MATCHED THEN INSERT (thread_id, checkpoint_id, state, metadata, search_text, created_at, updated_at, expires_at) VALUES (:thread_id, :checkpoint_id, :state, :meta, :search_text, FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'), FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'), FROM_TZ(CAST(:expires_at AS TIMESTAMP), 'UTC'))
+/
+
+-- latest.search
+--   :query = '{hello} AND {world}'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :limit = 10
+SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.updated_at, score(1) AS score
+FROM locus_threads
+WHERE contains(locus_threads.search_text, :query, 1) > 0 AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) ORDER BY score(1) DESC, locus_threads.updated_at DESC, locus_threads.thread_id
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- latest.vacuum
+--   :cutoff = TIMESTAMP '2025-12-02 00:00:00' (UTC)
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+DELETE FROM locus_threads WHERE locus_threads.updated_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') OR locus_threads.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')
+/
+
+-- =============================================================================
+-- Versioned saver and its Agent checkpointer (store.versioned())
+-- =============================================================================
+
+-- versioned.append
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+--   :document = '{"messages":[]}'
+--   :meta_document = '{"turn":2}'
+--   :created = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :thread AS anon_1, :ns AS anon_2, :cid AS anon_3, (SELECT coalesce(max(pos.seq), 0) + 1 AS anon_5
+FROM locus_checkpoints pos
+WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, (SELECT cur.checkpoint_id
+FROM locus_checkpoints cur
+WHERE cur.thread_id = :thread AND cur.checkpoint_ns = :ns AND cur.seq = (SELECT max(top.seq) AS max_1
+FROM locus_checkpoints top
+WHERE top.thread_id = :thread AND top.checkpoint_ns = :ns)) AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_9 FROM DUAL
+/
+
+-- versioned.clear_task_writes
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+--   :task = 'task-1'
+DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND locus_writes.checkpoint_id = :cid AND locus_writes.task_id = :task
+/
+
+-- versioned.copy_namespace_checkpoints
+--   :dest = 'thread-2'
+--   :source = 'thread-1'
+--   :ns = 'default'
+INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :dest AS anon_1, locus_checkpoints.checkpoint_ns, locus_checkpoints.checkpoint_id, locus_checkpoints.seq, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.checkpoint, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :source AND locus_checkpoints.checkpoint_ns = :ns AND NOT (EXISTS (SELECT *
+FROM locus_checkpoints taken
+WHERE taken.thread_id = :dest AND taken.checkpoint_ns = :ns))
+/
+
+-- versioned.copy_namespace_writes
+--   :dest = 'thread-2'
+--   :source = 'thread-1'
+--   :ns = 'default'
+INSERT INTO locus_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) SELECT :dest AS anon_1, locus_writes.checkpoint_ns, locus_writes.checkpoint_id, locus_writes.task_id, locus_writes.idx, locus_writes.channel, locus_writes.value
+FROM locus_writes
+WHERE locus_writes.thread_id = :source AND locus_writes.checkpoint_ns = :ns
+/
+
+-- versioned.copy_thread_checkpoints
+--   :dest = 'thread-2'
+--   :source = 'thread-1'
+INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :dest AS anon_1, locus_checkpoints.checkpoint_ns, locus_checkpoints.checkpoint_id, locus_checkpoints.seq, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.checkpoint, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :source AND NOT (EXISTS (SELECT *
+FROM locus_checkpoints taken
+WHERE taken.thread_id = :dest))
+/
+
+-- versioned.copy_thread_writes
+--   :dest = 'thread-2'
+--   :source = 'thread-1'
+INSERT INTO locus_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) SELECT :dest AS anon_1, locus_writes.checkpoint_ns, locus_writes.checkpoint_id, locus_writes.task_id, locus_writes.idx, locus_writes.channel, locus_writes.value
+FROM locus_writes
+WHERE locus_writes.thread_id = :source
+/
+
+-- versioned.delete_checkpoint
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+DELETE FROM locus_checkpoints WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.checkpoint_id = :cid
+/
+
+-- versioned.delete_checkpoint_writes
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND locus_writes.checkpoint_id = :cid
+/
+
+-- versioned.delete_namespace_checkpoints
+--   :thread = 'thread-1'
+--   :ns = 'default'
+DELETE FROM locus_checkpoints WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns
+/
+
+-- versioned.delete_namespace_writes
+--   :thread = 'thread-1'
+--   :ns = 'default'
+DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns
+/
+
+-- versioned.delete_thread_checkpoints
+--   :thread = 'thread-1'
+DELETE FROM locus_checkpoints WHERE locus_checkpoints.thread_id = :thread
+/
+
+-- versioned.delete_thread_writes
+--   :thread = 'thread-1'
+DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread
+/
+
+-- versioned.history
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :row_limit = 10
+SELECT locus_checkpoints.checkpoint_id, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.checkpoint, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns ORDER BY locus_checkpoints.seq DESC
+ FETCH FIRST :row_limit ROWS ONLY
+/
+
+-- versioned.history_before
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :before = 'v2'
+--   :row_limit = 10
+SELECT locus_checkpoints.checkpoint_id, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.checkpoint, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.seq < (SELECT mark.seq
+FROM locus_checkpoints mark
+WHERE mark.thread_id = :thread AND mark.checkpoint_ns = :ns AND mark.checkpoint_id = :before) ORDER BY locus_checkpoints.seq DESC
+ FETCH FIRST :row_limit ROWS ONLY
+/
+
+-- versioned.insert_writes
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = 'default'
+--   :checkpoint_id = 'v2'
+--   :task_id = 'task-1'
+--   :idx = 0
+--   :channel = 'status'
+--   :value = 'investigating'
+INSERT INTO locus_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, :channel, :value)
+/
+
+-- versioned.list_threads
+--   :ns = 'default'
+--   :pattern = 'thread-%'
+--   :row_limit = 10
+SELECT locus_checkpoints.thread_id
+FROM locus_checkpoints
+WHERE locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.thread_id LIKE :pattern ESCAPE '!' GROUP BY locus_checkpoints.thread_id ORDER BY locus_checkpoints.thread_id
+ FETCH FIRST :row_limit ROWS ONLY
+/
+
+-- versioned.metadata_matches
+--   :ns = 'default'
+--   :param_1 = 2
+--   :row_limit = 10
+SELECT locus_checkpoints.thread_id, locus_checkpoints.checkpoint_id, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.checkpoint_ns = :ns AND JSON_VALUE(locus_checkpoints.metadata, '$."turn".numberOnly()' RETURNING NUMBER NULL ON ERROR) = :param_1 ORDER BY locus_checkpoints.created_at DESC, locus_checkpoints.seq DESC
+ FETCH FIRST :row_limit ROWS ONLY
+/
+
+-- versioned.named
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+SELECT locus_checkpoints.checkpoint_id, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.checkpoint, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.checkpoint_id = :cid
+/
+
+-- versioned.namespace_exists
+--   :thread = 'thread-1'
+--   :ns = 'default'
+SELECT 1 FROM DUAL
+WHERE EXISTS (SELECT *
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns)
+/
+
+-- versioned.newest
+--   :thread = 'thread-1'
+--   :ns = 'default'
+SELECT locus_checkpoints.checkpoint_id, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.checkpoint, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns ORDER BY locus_checkpoints.seq DESC
+ FETCH FIRST 1 ROWS ONLY
+/
+
+-- versioned.newest_ids
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :row_limit = 10
+SELECT locus_checkpoints.checkpoint_id
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns ORDER BY locus_checkpoints.seq DESC
+ FETCH FIRST :row_limit ROWS ONLY
+/
+
+-- versioned.put_child
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+--   :document = '{"messages":[]}'
+--   :meta_document = '{"turn":2}'
+--   :created = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :parent = 'v1'
+INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :thread AS anon_1, :ns AS anon_2, :cid AS anon_3, (SELECT coalesce(max(pos.seq), 0) + 1 AS anon_5
+FROM locus_checkpoints pos
+WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, par.checkpoint_id, :document AS anon_6, :meta_document AS anon_7, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_8
+FROM locus_checkpoints par
+WHERE par.thread_id = :thread AND par.checkpoint_ns = :ns AND par.checkpoint_id = :parent
+/
+
+-- versioned.put_root
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+--   :document = '{"messages":[]}'
+--   :meta_document = '{"turn":2}'
+--   :created = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :thread AS anon_1, :ns AS anon_2, :cid AS anon_3, (SELECT coalesce(max(pos.seq), 0) + 1 AS anon_5
+FROM locus_checkpoints pos
+WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, NULL AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_9 FROM DUAL
+/
+
+-- versioned.recent
+--   :ns = 'default'
+--   :row_limit = 10
+SELECT locus_checkpoints.thread_id, locus_checkpoints.checkpoint_id, locus_checkpoints.parent_checkpoint_id, locus_checkpoints.metadata, locus_checkpoints.created_at
+FROM locus_checkpoints
+WHERE locus_checkpoints.checkpoint_ns = :ns ORDER BY locus_checkpoints.created_at DESC, locus_checkpoints.seq DESC
+ FETCH FIRST :row_limit ROWS ONLY
+/
+
+-- versioned.splice_children
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+UPDATE locus_checkpoints SET parent_checkpoint_id=(SELECT gone.parent_checkpoint_id
+FROM locus_checkpoints gone
+WHERE gone.thread_id = :thread AND gone.checkpoint_ns = :ns AND gone.checkpoint_id = :cid) WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.parent_checkpoint_id = :cid
+/
+
+-- versioned.task_writes
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+--   :task = 'task-1'
+SELECT locus_writes.task_id, locus_writes.idx, locus_writes.channel, locus_writes.value
+FROM locus_writes
+WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND locus_writes.checkpoint_id = :cid AND locus_writes.task_id = :task ORDER BY locus_writes.idx
+/
+
+-- versioned.thread_exists
+--   :thread = 'thread-1'
+SELECT 1 FROM DUAL
+WHERE EXISTS (SELECT *
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread)
+/
+
+-- versioned.vacuum_checkpoints
+--   :ns = 'default'
+--   :cutoff = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :keep_last = 1
+DELETE FROM locus_checkpoints WHERE locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') AND (SELECT count(*) AS count_1
+FROM locus_checkpoints newer
+WHERE newer.thread_id = locus_checkpoints.thread_id AND newer.checkpoint_ns = locus_checkpoints.checkpoint_ns AND newer.seq > locus_checkpoints.seq) >= :keep_last
+/
+
+-- versioned.vacuum_reroot
+--   :ns = 'default'
+--   :cutoff = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :keep_last = 1
+UPDATE locus_checkpoints SET parent_checkpoint_id=NULL WHERE locus_checkpoints.checkpoint_ns = :ns AND (EXISTS (SELECT *
+FROM locus_checkpoints aged
+WHERE aged.thread_id = locus_checkpoints.thread_id AND aged.checkpoint_ns = locus_checkpoints.checkpoint_ns AND aged.checkpoint_id = locus_checkpoints.parent_checkpoint_id AND aged.checkpoint_ns = :ns AND aged.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') AND (SELECT count(*) AS count_1
+FROM locus_checkpoints newer
+WHERE newer.thread_id = aged.thread_id AND newer.checkpoint_ns = aged.checkpoint_ns AND newer.seq > aged.seq) >= :keep_last))
+/
+
+-- versioned.vacuum_writes
+--   :ns = 'default'
+--   :cutoff = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :keep_last = 1
+DELETE FROM locus_writes WHERE EXISTS (SELECT *
+FROM locus_checkpoints aged
+WHERE aged.thread_id = locus_writes.thread_id AND aged.checkpoint_ns = locus_writes.checkpoint_ns AND aged.checkpoint_id = locus_writes.checkpoint_id AND aged.checkpoint_ns = :ns AND aged.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') AND (SELECT count(*) AS count_1
+FROM locus_checkpoints newer
+WHERE newer.thread_id = aged.thread_id AND newer.checkpoint_ns = aged.checkpoint_ns AND newer.seq > aged.seq) >= :keep_last)
+/
+
+-- versioned.writes
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+SELECT locus_writes.task_id, locus_writes.idx, locus_writes.channel, locus_writes.value
+FROM locus_writes
+WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND locus_writes.checkpoint_id = :cid ORDER BY locus_writes.task_id, locus_writes.idx
+/
+
+-- =============================================================================
+-- LangGraph saver (store.langgraph_saver())
+-- =============================================================================
+
+-- langgraph.copy_thread_blobs
+--   :target = 'thread-2'
+--   :source = 'thread-1'
+INSERT INTO locus_lg_blobs (thread_id, checkpoint_ns, channel, version, value_type, value) SELECT :target AS thread_id, src.checkpoint_ns, src.channel, src.version, src.value_type, src.value
+FROM locus_lg_blobs src
+WHERE src.thread_id = :source AND NOT (EXISTS (SELECT *
+FROM locus_lg_blobs dst
+WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.channel = src.channel AND dst.version = src.version))
+/
+
+-- langgraph.copy_thread_checkpoints
+--   :target = 'thread-2'
+--   :source = 'thread-1'
+INSERT INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, metadata, created_at) SELECT :target AS thread_id, src.checkpoint_ns, src.checkpoint_id, src.parent_checkpoint_id, src.run_id, src.checkpoint_type, src.checkpoint, src.metadata, src.created_at
+FROM locus_lg_checkpoints src
+WHERE src.thread_id = :source AND NOT (EXISTS (SELECT *
+FROM locus_lg_checkpoints dst
+WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.checkpoint_id = src.checkpoint_id))
+/
+
+-- langgraph.copy_thread_writes
+--   :target = 'thread-2'
+--   :source = 'thread-1'
+INSERT INTO locus_lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value, task_path) SELECT :target AS thread_id, src.checkpoint_ns, src.checkpoint_id, src.task_id, src.idx, src.channel, src.value_type, src.value, src.task_path
+FROM locus_lg_writes src
+WHERE src.thread_id = :source AND NOT (EXISTS (SELECT *
+FROM locus_lg_writes dst
+WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.checkpoint_id = src.checkpoint_id AND dst.task_id = src.task_id AND dst.idx = src.idx))
+/
+
+-- langgraph.delete_blobs_by_key
+--   :keys_1_1 = 'thread-1'
+--   :keys_1_2 = ''
+--   :keys_1_3 = 'messages'
+--   :keys_1_4 = '00000000000000000000000000000002.0123456789012345'
+DELETE FROM locus_lg_blobs WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version) IN ((:keys_1_1, :keys_1_2, :keys_1_3, :keys_1_4))
+/
+
+-- langgraph.delete_checkpoints_by_key
+--   :keys_1_1 = 'thread-1'
+--   :keys_1_2 = ''
+--   :keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
+DELETE FROM locus_lg_checkpoints WHERE (locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id) IN ((:keys_1_1, :keys_1_2, :keys_1_3))
+/
+
+-- langgraph.delete_thread_blobs
+--   :thread_ids_1 = 'thread-1'
+DELETE FROM locus_lg_blobs WHERE locus_lg_blobs.thread_id IN (:thread_ids_1)
+/
+
+-- langgraph.delete_thread_checkpoints
+--   :thread_ids_1 = 'thread-1'
+DELETE FROM locus_lg_checkpoints WHERE locus_lg_checkpoints.thread_id IN (:thread_ids_1)
+/
+
+-- langgraph.delete_thread_writes
+--   :thread_ids_1 = 'thread-1'
+DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id IN (:thread_ids_1)
+/
+
+-- langgraph.delete_writes_by_key
+--   :keys_1_1 = 'thread-1'
+--   :keys_1_2 = ''
+--   :keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
+DELETE FROM locus_lg_writes WHERE (locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id) IN ((:keys_1_1, :keys_1_2, :keys_1_3))
+/
+
+-- langgraph.get_blob_types
+--   :keys_1_1 = 'thread-1'
+--   :keys_1_2 = ''
+--   :keys_1_3 = 'messages'
+--   :keys_1_4 = '00000000000000000000000000000002.0123456789012345'
+SELECT locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type
+FROM locus_lg_blobs
+WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version) IN ((:keys_1_1, :keys_1_2, :keys_1_3, :keys_1_4))
+/
+
+-- langgraph.get_checkpoint
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :checkpoint_id
+/
+
+-- langgraph.get_checkpoints_by_key
+--   :keys_1_1 = 'thread-1'
+--   :keys_1_2 = ''
+--   :keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE (locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id) IN ((:keys_1_1, :keys_1_2, :keys_1_3))
+/
+
+-- langgraph.get_group_blob_keys
+--   :groups_1_1 = 'thread-1'
+--   :groups_1_2 = ''
+SELECT locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version
+FROM locus_lg_blobs
+WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns) IN ((:groups_1_1, :groups_1_2))
+/
+
+-- langgraph.get_group_checkpoints
+--   :groups_1_1 = 'thread-1'
+--   :groups_1_2 = ''
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE (locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns) IN ((:groups_1_1, :groups_1_2))
+/
+
+-- langgraph.get_latest_checkpoint
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns ORDER BY locus_lg_checkpoints.checkpoint_id DESC
+ FETCH FIRST 1 ROWS ONLY
+/
+
+-- langgraph.get_lineage
+--   :thread_ids_1 = 'thread-1'
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id IN (:thread_ids_1)
+/
+
+-- langgraph.get_run_checkpoints
+--   :run_ids_1 = 'run-1'
+--   :run_ids_2 = 'run-2'
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.run_id IN (:run_ids_1, :run_ids_2)
+/
+
+-- langgraph.get_writes_and_values
+--   :write_keys_1_1 = 'thread-1'
+--   :write_keys_1_2 = ''
+--   :write_keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :blob_keys_1_1 = 'thread-1'
+--   :blob_keys_1_2 = ''
+--   :blob_keys_1_3 = 'messages'
+--   :blob_keys_1_4 = '00000000000000000000000000000002.0123456789012345'
+--   :blob_keys_2_1 = 'thread-1'
+--   :blob_keys_2_2 = ''
+--   :blob_keys_2_3 = '__start__'
+--   :blob_keys_2_4 = '00000000000000000000000000000002.0123456789012345'
+SELECT 0 AS kind, locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, CAST(NULL AS VARCHAR2(255 CHAR)) AS version, locus_lg_writes.value_type, locus_lg_writes.value
+FROM locus_lg_writes
+WHERE (locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id) IN ((:write_keys_1_1, :write_keys_1_2, :write_keys_1_3)) UNION ALL SELECT 1, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, CAST(NULL AS VARCHAR2(255 CHAR)) AS anon_1, CAST(NULL AS VARCHAR2(255 CHAR)) AS anon__1, CAST(NULL AS INTEGER) AS anon__2, CAST(NULL AS VARCHAR2(2000 CHAR)) AS anon__3, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value
+FROM locus_lg_blobs
+WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version) IN ((:blob_keys_1_1, :blob_keys_1_2, :blob_keys_1_3, :blob_keys_1_4), (:blob_keys_2_1, :blob_keys_2_2, :blob_keys_2_3, :blob_keys_2_4))
+/
+
+-- langgraph.list_all_threads_page
+--   :param_1 = 'true'
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE JSON_VALUE(locus_lg_checkpoints.metadata, '$."flag".booleanOnly()') = :param_1 ORDER BY locus_lg_checkpoints.checkpoint_id DESC, locus_lg_checkpoints.thread_id DESC, locus_lg_checkpoints.checkpoint_ns DESC
+ FETCH FIRST 50 ROWS ONLY
+/
+
+-- langgraph.list_page
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :before_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :param_1 = 'loop'
+--   :param_2 = 1
+--   :param_3 = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :c_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :c_thread = 'thread-1'
+--   :c_ns = ''
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id < :before_id AND JSON_VALUE(locus_lg_checkpoints.metadata, '$."source".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_1 AND JSON_VALUE(locus_lg_checkpoints.metadata, '$."step".numberOnly()' RETURNING NUMBER NULL ON ERROR) = :param_2 AND JSON_VALUE(locus_lg_checkpoints.metadata, '$."parents"."p".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_3 AND (JSON_VALUE(locus_lg_checkpoints.metadata, '$."missing".type()') IS NULL OR JSON_VALUE(locus_lg_checkpoints.metadata, '$."missing".type()') = 'null') AND (locus_lg_checkpoints.checkpoint_id < :c_id OR locus_lg_checkpoints.checkpoint_id = :c_id AND (locus_lg_checkpoints.thread_id < :c_thread OR locus_lg_checkpoints.thread_id = :c_thread AND locus_lg_checkpoints.checkpoint_ns < :c_ns)) ORDER BY locus_lg_checkpoints.checkpoint_id DESC, locus_lg_checkpoints.thread_id DESC, locus_lg_checkpoints.checkpoint_ns DESC
+ FETCH FIRST 50 ROWS ONLY
+/
+
+-- langgraph.put_blobs
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :channel = 'messages'
+--   :version = '00000000000000000000000000000002.0123456789012345'
+--   :value_type = 'msgpack'
+--   :value = HEXTORAW('90')
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_blobs, locus_lg_blobs_pk) */ INTO locus_lg_blobs (thread_id, checkpoint_ns, channel, version, value_type, value) VALUES (:thread_id, :checkpoint_ns, :channel, :version, :value_type, :value)
+/
+
+-- langgraph.put_checkpoint
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :parent_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000001'
+--   :run_id = 'run-1'
+--   :checkpoint_type = 'msgpack'
+--   :checkpoint = HEXTORAW('80')
+--   :metadata = '{"source":"loop","step":1}'
+--   :created_at = TIMESTAMP '2026-11-24 12:00:00' (UTC)
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), 'UTC'))
+/
+
+-- langgraph.put_checkpoint_replace
+--   :new_parent_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000001'
+--   :new_run_id = 'run-1'
+--   :new_checkpoint_type = 'msgpack'
+--   :new_checkpoint = HEXTORAW('80')
+--   :new_metadata = '{"source":"loop","step":1}'
+--   :key_thread_id = 'thread-1'
+--   :key_checkpoint_ns = ''
+--   :key_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+UPDATE locus_lg_checkpoints SET parent_checkpoint_id=:new_parent_checkpoint_id, run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
+/
+
+-- langgraph.put_writes
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :task_id = 'task-1'
+--   :idx = 0
+--   :channel = 'messages'
+--   :value_type = 'msgpack'
+--   :value = HEXTORAW('90')
+--   :task_path = '~__pregel_pull, agent'
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_writes, locus_lg_writes_pk) */ INTO locus_lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value, task_path) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, :channel, :value_type, :value, :task_path)
+/
+
+-- langgraph.replace_special_writes
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :task_id = 'task-1'
+--   :idxs_1 = -1
+--   :idxs_2 = -3
+DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id = :thread_id AND locus_lg_writes.checkpoint_ns = :checkpoint_ns AND locus_lg_writes.checkpoint_id = :checkpoint_id AND locus_lg_writes.task_id = :task_id AND locus_lg_writes.idx IN (:idxs_1, :idxs_2)
+/
