@@ -299,3 +299,39 @@ def test_the_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "exit codes" in result.stdout and "import-locus" in result.stdout
+
+
+def test_the_cli_reference_names_every_command_and_option() -> None:
+    import argparse
+
+    from locus_store.cli import build_parser
+
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, sub in commands.choices.items():
+        assert f"## {name}" in reference, name
+        for action in sub._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    assert f"`{option}" in reference, f"{name} {option}"
+
+
+async def test_a_role_that_cannot_read_the_version_table_still_works_on_the_tables(
+    store: Store, cli: Cli, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the refusal is simulated; one backend is enough")
+    from alembic.migration import MigrationContext
+    from sqlalchemy.exc import ProgrammingError
+
+    def refused(self: MigrationContext) -> tuple[str, ...]:
+        raise ProgrammingError("SELECT version_num", {}, Exception("permission denied"))
+
+    monkeypatch.setattr(MigrationContext, "get_current_heads", refused)
+    current = cli("current", *on(store))
+    assert current.code == Exit.SCHEMA
+    assert "cannot read" in current.out and "as the schema's owner" in current.out
+    assert cli("threads", *on(store)).code == Exit.OK
+    other = cli("threads", *on(store)[:2], "--prefix", "never_migrated")
+    assert other.code == Exit.SCHEMA and "run `locus-store upgrade`" in other.err
