@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from locus_store.errors import CheckpointExistsError, InvalidInputError, LocusStoreError
 from locus_store.schema.tables import Schema, schema_for
+from locus_store.sql.like import CaseSensitiveLike
 from locus_store.sql.lineage import LIKE_ESCAPE, Bind, glob_to_like, lineage_statements
 from locus_store.validation import require_key, require_limit, require_non_negative_number
 
@@ -215,7 +216,7 @@ def _listing(prefix: str) -> _Listing:
     limit = bindparam("row_limit", type_=Integer())
 
     def like(table: Table) -> Any:
-        return table.c.thread_id.like(bindparam("pattern", type_=String()), escape=LIKE_ESCAPE)
+        return CaseSensitiveLike(table.c.thread_id, "pattern", LIKE_ESCAPE)
 
     def grouped(table: Table) -> Any:
         return select(

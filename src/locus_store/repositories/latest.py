@@ -27,7 +27,6 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
-    String,
     Table,
     and_,
     bindparam,
@@ -44,6 +43,7 @@ from locus_store.errors import InvalidInputError, InvalidTypeError
 from locus_store.repositories._state import decode_state, encode_state, search_text
 from locus_store.schema.tables import Schema, schema_for
 from locus_store.sql.json_match import json_matches
+from locus_store.sql.like import CaseSensitiveLike
 from locus_store.sql.merge import Upsert, upsert
 from locus_store.sql.search import search_statement, translate_query
 from locus_store.validation import (
@@ -169,7 +169,7 @@ def _statements(prefix: str, dialect_name: str) -> _Statements:
         delete_thread=t.delete().where(this_thread),
         delete_checkpoint=t.delete().where(this_checkpoint),
         list_threads=select(c.thread_id)
-        .where(c.thread_id.like(bindparam("pattern", type_=String()), escape=LIKE_ESCAPE), visible)
+        .where(CaseSensitiveLike(c.thread_id, "pattern", LIKE_ESCAPE), visible)
         .order_by(*newest_first)
         .limit(limit),
         search=search_statement(schema, dialect_name, where=visible),

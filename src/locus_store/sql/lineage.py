@@ -41,6 +41,7 @@ from sqlalchemy.sql.visitors import cloned_traverse
 
 from locus_store.schema.tables import MAX_KEY_LENGTH, schema_for
 from locus_store.schema.types import JSONDocument, KeyString, UTCDateTime
+from locus_store.sql.like import CaseSensitiveLike
 
 #: Escape character of the ``LIKE`` patterns built by :func:`glob_to_like`.
 LIKE_ESCAPE = "!"
@@ -314,7 +315,7 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
         select(cp.c.thread_id)
         .where(
             cp.c.checkpoint_ns == _ns(),
-            cp.c.thread_id.like(_key(Bind.PATTERN), escape=LIKE_ESCAPE),
+            CaseSensitiveLike(cp.c.thread_id, Bind.PATTERN, LIKE_ESCAPE),
         )
         .group_by(cp.c.thread_id)
         .order_by(cp.c.thread_id)
