@@ -344,11 +344,11 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         write_chunks, blob_chunks = list(chunks(write_keys)), list(chunks(blob_keys))
         found = []
         for i in range(max(len(write_chunks), len(blob_chunks))):
-            params = {
-                "write_keys": write_chunks[i] if i < len(write_chunks) else [],
-                "blob_keys": blob_chunks[i] if i < len(blob_chunks) else [],
-            }
-            found.append((await conn.execute(self._sql.select_values, params)).all())
+            statement, params = self._sql.writes_and_values(
+                write_chunks[i] if i < len(write_chunks) else [],
+                blob_chunks[i] if i < len(blob_chunks) else [],
+            )
+            found.append((await conn.execute(statement, params)).all())
         return found
 
     def _tuple(
@@ -508,7 +508,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             groups = sorted({(r[0], r[1]) for r in doomed})
             referenced: set[BlobKey] = set()
             for some in chunks(groups):
-                result = await conn.execute(sql.select_group_checkpoints, {"groups": some})
+                result = await conn.execute(*sql.group_checkpoints(some))
                 referenced.update(*(self._referenced(r) for r in result))
             await self._delete_values(conn, candidates - referenced)
 
@@ -558,7 +558,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         await self._delete_checkpoints(conn, sorted(set(parents) - set(kept)))
         stored: set[BlobKey] = set()
         for chunk in chunks(sorted(newest)):
-            result = await conn.execute(sql.select_group_blob_keys, {"groups": chunk})
+            result = await conn.execute(*sql.group_blob_keys(chunk))
             stored.update((r[0], r[1], r[2], r[3]) for r in result)
         referenced = set().union(*(self._referenced(row) for row in kept.values()))
         await self._delete_values(conn, stored - referenced)
@@ -578,8 +578,8 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             body = self.serde.loads_typed((row[4], row[5]))
             versions = body["channel_versions"]
             probe = [(row[0], row[1], c, str(versions[c])) for c in delta if c in versions]
-            result = await conn.execute(self._sql.select_blob_types, {"keys": probe})
-            delta -= {r[2] for r in result if r[4] != EMPTY}
+            stored = (await conn.execute(*self._sql.blob_types(probe))).all() if probe else []
+            delta -= {r[2] for r in stored if r[4] != EMPTY}
             parent_id = parents.get((row[0], row[1], row[2]))
             parent = (row[0], row[1], parent_id) if parent_id else None
             if not delta or parent is None or parent not in parents:
@@ -594,7 +594,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
     ) -> dict[CheckpointKey, AnyRow]:
         rows: dict[CheckpointKey, AnyRow] = {}
         for chunk in chunks(keys):
-            for row in await conn.execute(self._sql.select_checkpoints_by_key, {"keys": chunk}):
+            for row in await conn.execute(*self._sql.checkpoints_by_key(chunk)):
                 rows[(row[0], row[1], row[2])] = row
         return rows
 
@@ -602,12 +602,12 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         self, conn: AsyncConnection, keys: Sequence[CheckpointKey]
     ) -> None:
         for chunk in chunks(keys):
-            await conn.execute(self._sql.delete_writes_by_key, {"keys": chunk})
-            await conn.execute(self._sql.delete_checkpoints_by_key, {"keys": chunk})
+            await conn.execute(*self._sql.delete_writes(chunk))
+            await conn.execute(*self._sql.delete_checkpoints(chunk))
 
     async def _delete_values(self, conn: AsyncConnection, keys: set[BlobKey]) -> None:
         for chunk in chunks(sorted(keys)):
-            await conn.execute(self._sql.delete_blobs_by_key, {"keys": chunk})
+            await conn.execute(*self._sql.delete_blobs(chunk))
 
     def _referenced(self, row: AnyRow) -> set[BlobKey]:
         """The channel value versions a checkpoint row references."""

@@ -12,6 +12,7 @@ from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import InvalidInputError, Store
 from locus_store.langgraph import SQLAlchemySaver
+from locus_store.sql.langgraph import langgraph_statements
 
 
 def _config(thread: str, checkpoint_id: str | None = None, ns: str = "") -> RunnableConfig:
@@ -81,6 +82,28 @@ async def test_get_tuple_reads_only_the_value_versions_its_checkpoint_references
     assert sorted(requested[1]) == sorted(lineage.versions.items())  # two rows of eight
     old = await saver.aget_tuple(first)
     assert old is not None and old.checkpoint["channel_values"] == {"a": 1, "b": "kept"}
+
+
+async def test_values_and_writes_are_found_by_primary_key_lookups_never_a_scan(
+    store: Store,
+) -> None:
+    """SQLite scans a table for a multi-row tuple IN list; the saver's lookups must not."""
+    if store.dialect_name != "sqlite":
+        pytest.skip("query plans checked on SQLite, whose planner is deterministic")
+    sql = langgraph_statements(store.schema, "sqlite")
+    statement, params = sql.writes_and_values(
+        [("t", "", "c1"), ("t", "", "c2")], [("t", "", "a", "1"), ("t", "", "b", "2")]
+    )
+    compiled = statement.compile(dialect=store.engine.dialect)
+    positional = [params[name] for name in compiled.positiontup or []]
+
+    async def plan(conn: Any) -> list[str]:
+        result = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(positional))
+        return [str(row[3]) for row in result]
+
+    steps = await store.run(plan)
+    assert not [s for s in steps if s.startswith("SCAN")], steps
+    assert sum("USING INDEX" in s for s in steps) >= 4, steps
 
 
 async def test_list_filter_runs_in_sql_and_respects_json_types(store: Store) -> None:

@@ -7,6 +7,7 @@ python-oracledb would receive.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,7 @@ import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.sql.expression import Executable
 
 from locus_store import Store
 from locus_store.langgraph import review_statements
@@ -34,14 +36,16 @@ def test_statement_compiles_and_parses_as_oracle(name: str) -> None:
 
 def test_review_lists_every_statement_the_saver_holds() -> None:
     held = LangGraphStatements(schema_for("locus"), "oracle")
-    singles = [
-        name
-        for name, value in vars(held).items()
-        if hasattr(value, "compile") and name not in ("checkpoints", "blobs", "writes")
-    ]
+    fixed = [name for name, value in vars(held).items() if isinstance(value, Executable)]
     lists = sum(len(v) for v in (held.delete_threads, held.copy_thread))
+    keyed = [
+        name
+        for name, member in inspect.getmembers(LangGraphStatements, inspect.isfunction)
+        if inspect.signature(member).return_annotation == "Keyed" and not name.startswith("_")
+    ]
+    assert len(keyed) == 8
     # select_page is built per call; the review holds two of its shapes.
-    assert len(STATEMENTS) == len(singles) + lists + 2, sorted(STATEMENTS)
+    assert len(STATEMENTS) == len(fixed) + lists + len(keyed) + 2, sorted(STATEMENTS)
 
 
 def test_inserts_skip_duplicates_with_the_primary_key_hint() -> None:
@@ -72,10 +76,14 @@ def test_list_filters_compare_json_values_with_their_json_type() -> None:
 def test_values_are_read_by_exact_key_never_by_thread() -> None:
     sql = assert_parses_as_oracle(STATEMENTS["get_writes_and_values"])
     blob_part = sql.split("UNION ALL", 1)[1]
-    assert (
-        "(locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, "
-        "locus_lg_blobs.version) IN ((" in blob_part
-    )
+    where = blob_part.split("WHERE", 1)[1].strip()
+    assert where.split(" OR ") == [
+        f"locus_lg_blobs.thread_id = :b{i}_thread_id "
+        f"AND locus_lg_blobs.checkpoint_ns = :b{i}_checkpoint_ns "
+        f"AND locus_lg_blobs.channel = :b{i}_channel "
+        f"AND locus_lg_blobs.version = :b{i}_version"
+        for i in (0, 1)
+    ]
 
 
 @pytest.fixture

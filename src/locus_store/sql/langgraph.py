@@ -8,8 +8,11 @@ Two dialect differences live here and nowhere else:
 - *insert or replace* of a checkpoint row: ``ON CONFLICT DO UPDATE`` on PostgreSQL
   and SQLite; on Oracle the hinted insert, then an ``UPDATE`` when it inserted nothing.
 
-Multi-row lookups use tuple ``IN`` lists of at most :data:`KEYS_PER_STATEMENT`
-keys, below Oracle's limit of 1000 elements per list.
+Lookups by many composite keys (the channel values of a checkpoint, a page's pending
+writes, the rows a prune deletes) are ``OR``-ed equalities on the primary key columns:
+SQLite scans the whole table for a multi-row tuple ``IN`` list, while every engine
+turns the equalities into primary-key index lookups. One statement is built per key
+count rounded up to a power of two (at most :data:`KEYS_PER_STATEMENT`) and cached.
 """
 
 from __future__ import annotations
@@ -28,12 +31,12 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
+    false,
     insert,
     literal_column,
     null,
     or_,
     select,
-    tuple_,
     union_all,
     update,
 )
@@ -52,13 +55,14 @@ if TYPE_CHECKING:
 
     from locus_store.schema.tables import Schema
 
-#: Keys per tuple ``IN`` list (Oracle refuses lists of more than 1000 elements).
-KEYS_PER_STATEMENT = 500
+#: Most keys looked up by one statement (a power of two).
+KEYS_PER_STATEMENT = 256
 #: Most channel values sent in the same statement as their checkpoint (PostgreSQL).
 MAX_COMBINED = 64
 
 K = TypeVar("K")
-E = TypeVar("E", bound=ClauseElement)
+#: A statement and the parameters that bind its keys.
+Keyed = tuple[Executable, dict[str, Any]]
 
 
 def chunks(keys: Sequence[K], size: int = KEYS_PER_STATEMENT) -> Iterator[list[K]]:
@@ -83,12 +87,37 @@ def _pk_columns(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
-def _key_in(table: Table, columns: Sequence[str], name: str) -> Any:
-    return tuple_(*(table.c[c] for c in columns)).in_(bindparam(name, expanding=True))
+def _bucket(count: int) -> int:
+    """``count`` rounded up to a power of two, so few statement shapes exist."""
+    return 0 if count <= 0 else 1 << (count - 1).bit_length()
+
+
+def _keys_match(table: Table, columns: Sequence[str], prefix: str, count: int) -> Any:
+    """``(c1 = :p0_c1 AND c2 = :p0_c2) OR (c1 = :p1_c1 AND ...)`` for ``count`` keys."""
+    if count == 0:
+        return false()
+    return or_(
+        *(
+            and_(*(table.c[c] == bindparam(f"{prefix}{i}_{c}") for c in columns))
+            for i in range(count)
+        )
+    )
+
+
+def _key_params(
+    prefix: str, columns: Sequence[str], keys: Sequence[tuple[Any, ...]], count: int
+) -> dict[str, Any]:
+    """Parameters of :func:`_keys_match`; the last key repeats up to ``count``."""
+    params: dict[str, Any] = {}
+    for i in range(count):
+        for column, value in zip(columns, keys[min(i, len(keys) - 1)], strict=True):
+            params[f"{prefix}{i}_{column}"] = value
+    return params
 
 
 CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
 BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
+GROUP_KEY = ("thread_id", "checkpoint_ns")
 #: Columns a repeated ``put`` of the same checkpoint replaces.
 _REPLACED = ("parent_checkpoint_id", "run_id", "checkpoint_type", "checkpoint", "metadata")
 
@@ -136,8 +165,7 @@ class LangGraphStatements:
         self.select_latest_checkpoint = (
             select(*row).where(in_thread).order_by(cp.c.checkpoint_id.desc()).limit(1)
         )
-        self.select_values = self._values_union()
-        self.select_checkpoints_by_key = select(*row).where(_key_in(cp, CHECKPOINT_KEY, "keys"))
+        self._keyed: dict[tuple[str, int, int], Executable] = {}
 
         # delete_thread and prune(strategy="delete")
         self.delete_threads = [
@@ -152,19 +180,6 @@ class LangGraphStatements:
         self.select_lineage = select(
             cp.c.thread_id, cp.c.checkpoint_ns, cp.c.checkpoint_id, cp.c.parent_checkpoint_id
         ).where(cp.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
-        self.select_blob_types = select(*(blobs.c[c] for c in BLOB_KEY), blobs.c.value_type).where(
-            _key_in(blobs, BLOB_KEY, "keys")
-        )
-        # garbage collection of channel values nobody references any more
-        self.select_group_checkpoints = select(*row).where(
-            _key_in(cp, ("thread_id", "checkpoint_ns"), "groups")
-        )
-        self.select_group_blob_keys = select(*(blobs.c[c] for c in BLOB_KEY)).where(
-            _key_in(blobs, ("thread_id", "checkpoint_ns"), "groups")
-        )
-        self.delete_writes_by_key = delete(writes).where(_key_in(writes, CHECKPOINT_KEY, "keys"))
-        self.delete_checkpoints_by_key = delete(cp).where(_key_in(cp, CHECKPOINT_KEY, "keys"))
-        self.delete_blobs_by_key = delete(blobs).where(_key_in(blobs, BLOB_KEY, "keys"))
 
         self.copy_thread = [self._copy(t) for t in (cp, blobs, writes)]
 
@@ -187,8 +202,101 @@ class LangGraphStatements:
         )
         return insert_ignore(cp, dialect), replace
 
-    def _values_union(self) -> CompoundSelect[*tuple[Any, ...]]:
+    # -- lookups by many keys ------------------------------------------------------------
+    def _by_keys(
+        self, name: str, keys: Sequence[tuple[Any, ...]], columns: Sequence[str], make: Any
+    ) -> Keyed:
+        count = _bucket(len(keys))
+        statement = self._keyed.get((name, count, 0))
+        if statement is None:
+            statement = make(count)
+            self._keyed[(name, count, 0)] = statement
+        return statement, _key_params("k", columns, keys, count)
+
+    def writes_and_values(
+        self, write_keys: Sequence[tuple[str, str, str]], blob_keys: Sequence[tuple[str, ...]]
+    ) -> Keyed:
         """Pending writes of some checkpoints and the channel values of some versions, at once."""
+        writes, blobs = _bucket(len(write_keys)), _bucket(len(blob_keys))
+        statement = self._keyed.get(("values", writes, blobs))
+        if statement is None:
+            statement = self._values_union(writes, blobs)
+            self._keyed[("values", writes, blobs)] = statement
+        params = _key_params("w", CHECKPOINT_KEY, write_keys, writes)
+        params.update(_key_params("b", BLOB_KEY, blob_keys, blobs))
+        return statement, params
+
+    def checkpoints_by_key(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
+        cp = self.checkpoints
+        return self._by_keys(
+            "checkpoints",
+            keys,
+            CHECKPOINT_KEY,
+            lambda n: select(*self.checkpoint_columns).where(
+                _keys_match(cp, CHECKPOINT_KEY, "k", n)
+            ),
+        )
+
+    def blob_types(self, keys: Sequence[tuple[str, ...]]) -> Keyed:
+        """Which of these channel value versions are stored, and with which type tag."""
+        b = self.blobs
+        return self._by_keys(
+            "blob_types",
+            keys,
+            BLOB_KEY,
+            lambda n: select(*(b.c[c] for c in BLOB_KEY), b.c.value_type).where(
+                _keys_match(b, BLOB_KEY, "k", n)
+            ),
+        )
+
+    def group_checkpoints(self, groups: Sequence[tuple[str, str]]) -> Keyed:
+        """The checkpoints of some (thread, namespace) pairs."""
+        cp = self.checkpoints
+        return self._by_keys(
+            "group_checkpoints",
+            groups,
+            GROUP_KEY,
+            lambda n: select(*self.checkpoint_columns).where(_keys_match(cp, GROUP_KEY, "k", n)),
+        )
+
+    def group_blob_keys(self, groups: Sequence[tuple[str, str]]) -> Keyed:
+        """The keys (not the values) of the channel values of some (thread, namespace) pairs."""
+        b = self.blobs
+        return self._by_keys(
+            "group_blob_keys",
+            groups,
+            GROUP_KEY,
+            lambda n: select(*(b.c[c] for c in BLOB_KEY)).where(_keys_match(b, GROUP_KEY, "k", n)),
+        )
+
+    def delete_writes(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
+        w = self.writes
+        return self._by_keys(
+            "delete_writes",
+            keys,
+            CHECKPOINT_KEY,
+            lambda n: delete(w).where(_keys_match(w, CHECKPOINT_KEY, "k", n)),
+        )
+
+    def delete_checkpoints(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
+        cp = self.checkpoints
+        return self._by_keys(
+            "delete_checkpoints",
+            keys,
+            CHECKPOINT_KEY,
+            lambda n: delete(cp).where(_keys_match(cp, CHECKPOINT_KEY, "k", n)),
+        )
+
+    def delete_blobs(self, keys: Sequence[tuple[str, ...]]) -> Keyed:
+        b = self.blobs
+        return self._by_keys(
+            "delete_blobs",
+            keys,
+            BLOB_KEY,
+            lambda n: delete(b).where(_keys_match(b, BLOB_KEY, "k", n)),
+        )
+
+    def _values_union(self, writes: int, blobs: int) -> CompoundSelect[*tuple[Any, ...]]:
         w, b = self.writes, self.blobs
         no_key = cast(null(), String(LG_KEY_LENGTH))
         pending = select(
@@ -203,7 +311,7 @@ class LangGraphStatements:
             no_key.label("version"),
             w.c.value_type,
             w.c.value,
-        ).where(_key_in(w, CHECKPOINT_KEY, "write_keys"))
+        ).where(_keys_match(w, CHECKPOINT_KEY, "w", writes))
         values = select(
             literal_column("1", Integer),
             b.c.thread_id,
@@ -216,7 +324,7 @@ class LangGraphStatements:
             b.c.version,
             b.c.value_type,
             b.c.value,
-        ).where(_key_in(b, BLOB_KEY, "blob_keys"))
+        ).where(_keys_match(b, BLOB_KEY, "b", blobs))
         return union_all(pending, values)
 
     def _copy(self, table: Table) -> Insert:
@@ -388,9 +496,7 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
             s.select_latest_checkpoint, thread_id=thread, checkpoint_ns=ns
         ),
         "get_writes_and_values": _bound(
-            s.select_values,
-            write_keys=[cp_key],
-            blob_keys=[blob_key, (thread, ns, "__start__", version)],
+            *s.writes_and_values([cp_key], [blob_key, (thread, ns, "__start__", version)])
         ),
         "list_page": _bound(
             s.select_page(
@@ -418,15 +524,15 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
             filter={"flag": True},
             limit=50,
         ),
-        "get_checkpoints_by_key": _bound(s.select_checkpoints_by_key, keys=[cp_key]),
         "get_run_checkpoints": _bound(s.select_run_checkpoints, run_ids=["run-1", "run-2"]),
         "get_lineage": _bound(s.select_lineage, thread_ids=[thread]),
-        "get_blob_types": _bound(s.select_blob_types, keys=[blob_key]),
-        "get_group_checkpoints": _bound(s.select_group_checkpoints, groups=[(thread, ns)]),
-        "get_group_blob_keys": _bound(s.select_group_blob_keys, groups=[(thread, ns)]),
-        "delete_writes_by_key": _bound(s.delete_writes_by_key, keys=[cp_key]),
-        "delete_checkpoints_by_key": _bound(s.delete_checkpoints_by_key, keys=[cp_key]),
-        "delete_blobs_by_key": _bound(s.delete_blobs_by_key, keys=[blob_key]),
+        "get_checkpoints_by_key": _bound(*s.checkpoints_by_key([cp_key])),
+        "get_blob_types": _bound(*s.blob_types([blob_key])),
+        "get_group_checkpoints": _bound(*s.group_checkpoints([(thread, ns)])),
+        "get_group_blob_keys": _bound(*s.group_blob_keys([(thread, ns)])),
+        "delete_writes_by_key": _bound(*s.delete_writes([cp_key])),
+        "delete_checkpoints_by_key": _bound(*s.delete_checkpoints([cp_key])),
+        "delete_blobs_by_key": _bound(*s.delete_blobs([blob_key, (thread, ns, "a", version)])),
     }
     if dialect_name == "postgresql":
         found["put_checkpoint_with_values"] = _bound(
@@ -450,7 +556,7 @@ def _with_values(statement: Executable, row: dict[str, Any]) -> ClauseElement:
     return values.values(row)  # type: ignore[no-any-return]
 
 
-def _bound(statement: E, values: Mapping[str, Any] | None = None, **more: Any) -> E:
+def _bound(statement: Any, values: Mapping[str, Any] | None = None, **more: Any) -> ClauseElement:
     """``statement`` with representative values given to its bound parameters."""
     given = {**(values or {}), **more}
 
@@ -459,4 +565,5 @@ def _bound(statement: E, values: Mapping[str, Any] | None = None, **more: Any) -
             bind.value = given[bind.key]
             bind.required = False
 
-    return cloned_traverse(statement, {"maintain_key": True}, {"bindparam": visit})
+    bound: ClauseElement = cloned_traverse(statement, {"maintain_key": True}, {"bindparam": visit})
+    return bound
