@@ -220,7 +220,9 @@ def _listing(prefix: str) -> _Listing:
 
     def grouped(table: Table) -> Any:
         return select(
-            table.c.thread_id, func.count().label("n"), func.max(table.c.created_at).label("last")
+            table.c.thread_id,
+            func.count().label("n"),
+            func.max(table.c.created_at).label("written_at"),
         ).group_by(table.c.thread_id)
 
     def newest(table: Table) -> Any:
@@ -255,7 +257,7 @@ async def list_threads(
             _keep_latest(last, row.thread_id, row.updated_at)
         for statement in (sql.recent_versions, sql.recent_langgraph):
             for row in await conn.execute(statement, params):
-                _keep_latest(last, row.thread_id, row.last)
+                _keep_latest(last, row.thread_id, row.written_at)
         chosen = sorted(last, key=lambda t: (last[t], t), reverse=True)[:limit]
         summaries = {t: ThreadSummary(t) for t in chosen}
         ids = {"threads": chosen}
@@ -267,10 +269,10 @@ async def list_threads(
                 summary.seen(row.updated_at)
             for row in await conn.execute(sql.versions_of, ids):
                 summaries[row.thread_id].versions = int(row.n)
-                summaries[row.thread_id].seen(row.last)
+                summaries[row.thread_id].seen(row.written_at)
             for row in await conn.execute(sql.langgraph_of, ids):
                 summaries[row.thread_id].langgraph_checkpoints = int(row.n)
-                summaries[row.thread_id].seen(row.last)
+                summaries[row.thread_id].seen(row.written_at)
         return [summaries[t] for t in chosen]
 
     return await store.run(work)
