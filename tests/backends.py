@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from locus_store.settings import (
     ORACLE_REQUIRED_ENV,
@@ -26,6 +27,10 @@ POSTGRES_URL_ENV = "LOCUS_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ORACLE_URL_ENV = "LOCUS_TEST_ORACLE_URL"
 ORACLE_IMAGE = os.environ.get("LOCUS_TEST_ORACLE_IMAGE", "gvenzl/oracle-free:23-slim-faststart")
+#: The container's application user (not SYSTEM: Oracle Text indexes belong to an app schema).
+ORACLE_APP_USER = "locus_test"
+#: What the migrations need beyond the image's CONNECT and RESOURCE: Oracle Text (CTXAPP).
+ORACLE_APP_GRANTS = ("CTXAPP", "EXECUTE ON CTXSYS.CTX_DDL", "UNLIMITED TABLESPACE")
 #: ``postgresql-app`` is PostgreSQL again, as a role holding only DML on the tables
 #: (see ``tests/reliability/roles.py``).
 BACKENDS = ("sqlite", "postgresql", "oracle", "postgresql-app")
@@ -93,9 +98,24 @@ def oracle_target() -> Iterator[Target | str]:
         return
     from testcontainers.community.oracle import OracleDbContainer
 
-    with OracleDbContainer(ORACLE_IMAGE) as container:
+    password = f"Pw{uuid.uuid4().hex[:16]}"
+    with OracleDbContainer(ORACLE_IMAGE, username=ORACLE_APP_USER, password=password) as container:
+        grant_app_user(container)
         url = container.get_connection_url().replace("oracle+oracledb://", "oracle://", 1)
         yield Target("oracle", ConnectionSettings(async_url(url)))
+
+
+def grant_app_user(container: Any) -> None:
+    """Give the container's application user what the migrations need, as SYSTEM."""
+    import oracledb
+
+    dsn = f"{container.get_container_host_ip()}:{container.get_exposed_port(1521)}/FREEPDB1"
+    with (
+        oracledb.connect(user="system", password=container.oracle_password, dsn=dsn) as conn,
+        conn.cursor() as cursor,
+    ):
+        for grant in ORACLE_APP_GRANTS:
+            cursor.execute(f"GRANT {grant} TO {ORACLE_APP_USER}")
 
 
 def unique_prefix() -> str:
