@@ -347,3 +347,24 @@ async def test_oracle_checkpoint_saver_tables_are_imported(
     assert await saver.get_writes(thread_id="t1", checkpoint_id="a") == await versions.get_writes(
         thread_id="t1", checkpoint_id="a"
     )
+
+
+async def test_a_state_locus_can_no_longer_read_is_reported_not_imported(
+    store: Store, cli: Cli, locus_kv: tuple[StorageBackendAdapter, str], backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("the source is the PostgreSQL server; one target is enough")
+    source, table = locus_kv
+    await source.save(conversation("fine"), "good")
+    await _raw(
+        "INSERT INTO {table} (thread_id, checkpoint_id, data, metadata)"
+        " VALUES ('broken:latest', 'x', CAST(:data AS JSONB), CAST('{}' AS JSONB))",
+        table,
+        data=json.dumps({"messages": "not a list", "_checkpoint_id": "x"}),
+    )
+    result = cli("import-locus", "--kv-table", table, *on(store))
+    assert result.code == Exit.FAILED
+    assert "imported 1 threads" in result.out
+    assert "not imported: broken:" in result.err
+    assert await store.latest().load("good") is not None
+    assert await store.latest().load("broken") is None
