@@ -22,7 +22,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from locus_store import _console as console
-from locus_store.admin import SchemaNotCurrentError, ThreadNotFoundError
+from locus_store.admin import (
+    SchemaNotCurrentError,
+    ThreadNotFoundError,
+    copy_thread,
+    find_checkpoint,
+    list_threads,
+    require_current_schema,
+    schema_status,
+    thread_history,
+    vacuum,
+)
 from locus_store.errors import (
     CheckpointExistsError,
     ConnectionLostError,
@@ -106,13 +116,13 @@ def open_store(args: argparse.Namespace, *, url: str | None = None) -> Store:
 # -- commands ------------------------------------------------------------------------------------
 async def cmd_upgrade(args: argparse.Namespace, store: Store) -> int:
     await store.upgrade(args.revision)
-    status = await _status(store)
+    status = await schema_status(store)
     print(f"{redact(store.engine.url)} prefix {store.table_prefix!r}: at {_revs(status.current)}")
     return Exit.OK
 
 
 async def cmd_current(args: argparse.Namespace, store: Store) -> int:
-    status = await _status(store)
+    status = await schema_status(store)
     if args.json:
         console.dump_json(
             {
@@ -140,8 +150,6 @@ async def cmd_current(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_threads(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.admin import list_threads
-
     threads = await list_threads(store, pattern=args.pattern, limit=args.limit)
     if args.json:
         console.dump_json([t.as_dict() for t in threads])
@@ -166,8 +174,6 @@ async def cmd_threads(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_history(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.admin import thread_history
-
     entries = await thread_history(store, args.thread, limit=args.limit)
     if not entries:
         raise ThreadNotFoundError(f"thread {args.thread!r} has no checkpoints")
@@ -193,8 +199,6 @@ async def cmd_history(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_show(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.admin import find_checkpoint
-
     view = await find_checkpoint(store, args.thread, args.checkpoint, checkpoint_ns=args.ns)
     if view is None:
         what = f"checkpoint {args.checkpoint!r}" if args.checkpoint else "a checkpoint"
@@ -246,8 +250,6 @@ async def cmd_search(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_vacuum(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.admin import vacuum
-
     with console.Progress("vacuum", None, unit="threads") as bar:
         report = await vacuum(
             store,
@@ -268,8 +270,6 @@ async def cmd_vacuum(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_copy(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.admin import copy_thread
-
     copied = await copy_thread(store, args.source, args.dest)
     if not copied:
         raise ThreadNotFoundError(f"thread {args.source!r} has no rows to copy")
@@ -367,12 +367,6 @@ async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
 
 
 # -- helpers --------------------------------------------------------------------------------------
-async def _status(store: Store) -> Any:
-    from locus_store.admin import schema_status
-
-    return await schema_status(store)
-
-
 def _revs(revisions: Sequence[str]) -> str:
     return ", ".join(revisions) or "no revision (not migrated)"
 
@@ -557,8 +551,6 @@ async def _run(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         if args.command not in _NEEDS_NO_SCHEMA:
-            from locus_store.admin import require_current_schema
-
             await require_current_schema(store)
         code: int = await args.handler(args, store)
         return code
