@@ -324,6 +324,8 @@ async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
             "oracle_checkpointer) and/or --saver-table NAME (OracleCheckpointSaver's table_name)",
             Exit.USAGE,
         )
+    if not args.from_url:
+        _refuse_own_tables(store, args.kv_table, [f"{n}_checkpoints" for n in args.saver_table])
     source = open_store(args, url=args.from_url) if args.from_url else store
     reports = []
     try:
@@ -364,6 +366,18 @@ async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
             for problem in r["problems"]:
                 print(f"  not imported: {problem}", file=sys.stderr)
     return Exit.FAILED if any(r["problems"] for r in reports) else Exit.OK
+
+
+def _refuse_own_tables(store: Store, *names: Sequence[str]) -> None:
+    """Locus's default table names are this store's under the default prefix."""
+    own = {table.name for table in store.schema.metadata.sorted_tables}
+    for name in (n for group in names for n in group):
+        if "." not in name and name.lower() in own:
+            raise CliError(
+                f"{name} is a table of this store (prefix {store.table_prefix!r}): give the "
+                "store another --prefix, or name the Locus table with its schema (OWNER.NAME)",
+                Exit.USAGE,
+            )
 
 
 # -- helpers --------------------------------------------------------------------------------------

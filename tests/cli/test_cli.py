@@ -335,3 +335,12 @@ async def test_a_role_that_cannot_read_the_version_table_still_works_on_the_tabl
     assert cli("threads", *on(store)).code == Exit.OK
     other = cli("threads", *on(store)[:2], "--prefix", "never_migrated")
     assert other.code == Exit.SCHEMA and "run `locus-store upgrade`" in other.err
+
+
+async def test_import_locus_refuses_to_read_the_stores_own_tables(store: Store, cli: Cli) -> None:
+    own = store.schema.checkpoints.name
+    result = cli("import-locus", "--kv-table", own, *on(store))
+    assert result.code == Exit.USAGE
+    assert "another --prefix" in result.err
+    saver = cli("import-locus", "--saver-table", store.table_prefix, *on(store))
+    assert saver.code == Exit.USAGE
