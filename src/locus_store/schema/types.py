@@ -21,7 +21,8 @@ What comes back: python-oracledb returns every JSON number as ``Decimal``, so
 :func:`_undecimal` gives integral values back as ``int`` and the others as ``float``.
 ``NUMBER`` keeps no trace of ``2.0`` versus ``2``: an integral ``float`` inside a
 free-form value (metadata, tool arguments) comes back as an equal ``int``; typed
-fields (``AgentState.confidence``) are restored as ``float`` by pydantic.
+fields (``AgentState.confidence``) are restored as ``float`` by pydantic. PostgreSQL's
+``jsonb`` does the same to integral floats it prints without an exponent (1.5e20).
 """
 
 from __future__ import annotations
