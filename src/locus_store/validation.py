@@ -13,6 +13,9 @@ from locus_store.schema.types import EMPTY_STRING_SENTINEL
 
 #: Metadata keys usable in queries: they become part of a JSON path on some dialects.
 _METADATA_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,127}")
+#: A NUL character as JSON writes it: ``\u0000`` after an even number of backslashes
+#: (text that merely shows the six characters ``\u0000`` is written ``\\u0000``).
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 #: Upper bound of any ``limit`` argument.
 MAX_LIMIT = 100_000
 
@@ -70,13 +73,31 @@ def require_json(value: object, what: str) -> Any:
         raise InvalidTypeError(f"{what} is not JSON-serialisable: {exc}") from None
     except ValueError as exc:
         raise InvalidInputError(f"{what} is not valid JSON: {exc}") from None
-    if "\\u0000" in text:
+    if "\\u0000" in text and _ESCAPED_NUL.search(text):
         raise InvalidInputError(f"{what} must not contain NUL characters")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInputError(f"{what} contains a lone surrogate") from None
+    _require_string_keys(value, what)
     return value
+
+
+def _require_string_keys(value: object, what: str) -> None:
+    """``json`` writes int, float, bool and None keys as strings: they would not come back."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        children: Any = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise InvalidTypeError(
+                        f"{what} keys must be strings, not {type(key).__name__}"
+                    )
+        elif not isinstance(item, list | tuple):
+            continue
+        pending.extend(c for c in children if isinstance(c, dict | list | tuple))
 
 
 def require_metadata(value: object, what: str = "metadata") -> dict[str, Any] | None:

@@ -314,7 +314,7 @@ class VersionedSaver:
             raise InvalidTypeError(f"keep_last must be an int, not {type(keep_last).__name__}")
         params = {
             Bind.NS: require_key(checkpoint_ns, "checkpoint_ns", allow_empty=True),
-            Bind.CUTOFF: dt.datetime.now(dt.UTC) - dt.timedelta(days=days),
+            Bind.CUTOFF: _cutoff(days, older_than_days),
             Bind.KEEP_LAST: max(keep_last, 0),
         }
         statements = [
@@ -328,11 +328,9 @@ class VersionedSaver:
         self, *, checkpoint_ns: str = DEFAULT_NAMESPACE, limit: int = 100, pattern: str = "*"
     ) -> list[str]:
         """Thread ids with checkpoints in the namespace, sorted; ``pattern`` is a ``*`` glob."""
-        if not isinstance(pattern, str):
-            raise InvalidTypeError(f"pattern must be a string, not {type(pattern).__name__}")
         params = {
             Bind.NS: require_key(checkpoint_ns, "checkpoint_ns", allow_empty=True),
-            Bind.PATTERN: glob_to_like(pattern),
+            Bind.PATTERN: glob_to_like(require_key(pattern, "pattern", allow_empty=True)),
             Bind.LIMIT: require_limit(limit),
         }
         return [str(r.thread_id) for r in await self._all(self._sql.list_threads, params)]
@@ -469,6 +467,13 @@ class VersionedSaver:
             return (await conn.execute(statement, params)).all()
 
         return await self._store.run(work)
+
+
+def _cutoff(days: float, given: object) -> dt.datetime:
+    try:
+        return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    except OverflowError:
+        raise InvalidInputError(f"older_than_days {given} is too large") from None
 
 
 def _backoff(attempt: int) -> float:

@@ -26,8 +26,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from locus_store.errors import InvalidTypeError
-from locus_store.validation import require_metadata_key
+from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.validation import require_json, require_metadata_key
 
 #: Longest string value Oracle's ``JSON_VALUE`` returns for a comparison.
 ORACLE_STRING_LIMIT = 4000
@@ -40,6 +40,8 @@ def _kind(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise InvalidInputError("metadata filter integers must fit in 64 bits (SQLite's limit)")
     if isinstance(value, int | float):
         return "number"
     if isinstance(value, str):
@@ -81,6 +83,9 @@ class JSONValueMatches(ColumnElement[bool]):
 
 def json_matches(column: ColumnElement[Any], filter: Mapping[str, Any]) -> ColumnElement[bool]:
     """All of ``filter``'s keys match ``column``'s JSON object (TRUE for an empty filter)."""
+    if not isinstance(filter, Mapping):
+        raise InvalidTypeError(f"a metadata filter must be a mapping, not {type(filter).__name__}")
+    require_json(dict(filter), "metadata filter")  # no NaN, NUL or lone surrogate reaches SQL
     clauses = [JSONValueMatches(column, path, value) for path, value in _leaves(filter, [])]
     return and_(*clauses) if clauses else true()
 
