@@ -82,6 +82,7 @@ CREATE TABLE locus_lg_checkpoints (
     run_id VARCHAR2(255 CHAR), 
     checkpoint_type VARCHAR2(64 CHAR) NOT NULL, 
     checkpoint BLOB NOT NULL, 
+    channel_versions JSON NOT NULL, 
     metadata JSON NOT NULL, 
     created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
     CONSTRAINT locus_lg_checkpoints_pk PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)

@@ -451,7 +451,7 @@ WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.
 -- langgraph.copy_thread_checkpoints
 --   :target = 'thread-2'
 --   :source = 'thread-1'
-INSERT INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, metadata, created_at) SELECT :target AS thread_id, src.checkpoint_ns, src.checkpoint_id, src.parent_checkpoint_id, src.run_id, src.checkpoint_type, src.checkpoint, src.metadata, src.created_at
+INSERT INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) SELECT :target AS thread_id, src.checkpoint_ns, src.checkpoint_id, src.parent_checkpoint_id, src.run_id, src.checkpoint_type, src.checkpoint, src.channel_versions, src.metadata, src.created_at
 FROM locus_lg_checkpoints src
 WHERE src.thread_id = :source AND NOT (EXISTS (SELECT *
 FROM locus_lg_checkpoints dst
@@ -469,18 +469,22 @@ WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.
 /
 
 -- langgraph.delete_blobs_by_key
---   :keys_1_1 = 'thread-1'
---   :keys_1_2 = ''
---   :keys_1_3 = 'messages'
---   :keys_1_4 = '00000000000000000000000000000002.0123456789012345'
-DELETE FROM locus_lg_blobs WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version) IN ((:keys_1_1, :keys_1_2, :keys_1_3, :keys_1_4))
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_channel = 'messages'
+--   :k0_version = '00000000000000000000000000000002.0123456789012345'
+--   :k1_thread_id = 'thread-1'
+--   :k1_checkpoint_ns = ''
+--   :k1_channel = 'a'
+--   :k1_version = '00000000000000000000000000000002.0123456789012345'
+DELETE FROM locus_lg_blobs WHERE locus_lg_blobs.thread_id = :k0_thread_id AND locus_lg_blobs.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_blobs.channel = :k0_channel AND locus_lg_blobs.version = :k0_version OR locus_lg_blobs.thread_id = :k1_thread_id AND locus_lg_blobs.checkpoint_ns = :k1_checkpoint_ns AND locus_lg_blobs.channel = :k1_channel AND locus_lg_blobs.version = :k1_version
 /
 
 -- langgraph.delete_checkpoints_by_key
---   :keys_1_1 = 'thread-1'
---   :keys_1_2 = ''
---   :keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
-DELETE FROM locus_lg_checkpoints WHERE (locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id) IN ((:keys_1_1, :keys_1_2, :keys_1_3))
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+DELETE FROM locus_lg_checkpoints WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :k0_checkpoint_id
 /
 
 -- langgraph.delete_thread_blobs
@@ -499,63 +503,75 @@ DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id IN (:thread_ids_1)
 /
 
 -- langgraph.delete_writes_by_key
---   :keys_1_1 = 'thread-1'
---   :keys_1_2 = ''
---   :keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
-DELETE FROM locus_lg_writes WHERE (locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id) IN ((:keys_1_1, :keys_1_2, :keys_1_3))
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id = :k0_thread_id AND locus_lg_writes.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_writes.checkpoint_id = :k0_checkpoint_id
 /
 
 -- langgraph.get_blob_types
---   :keys_1_1 = 'thread-1'
---   :keys_1_2 = ''
---   :keys_1_3 = 'messages'
---   :keys_1_4 = '00000000000000000000000000000002.0123456789012345'
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_channel = 'messages'
+--   :k0_version = '00000000000000000000000000000002.0123456789012345'
 SELECT locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type
 FROM locus_lg_blobs
-WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version) IN ((:keys_1_1, :keys_1_2, :keys_1_3, :keys_1_4))
+WHERE locus_lg_blobs.thread_id = :k0_thread_id AND locus_lg_blobs.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_blobs.channel = :k0_channel AND locus_lg_blobs.version = :k0_version
 /
 
 -- langgraph.get_checkpoint
 --   :thread_id = 'thread-1'
 --   :checkpoint_ns = ''
 --   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+WITH cur AS
+(SELECT locus_lg_checkpoints.thread_id AS thread_id, locus_lg_checkpoints.checkpoint_ns AS checkpoint_ns, locus_lg_checkpoints.checkpoint_id AS checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id AS parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type AS checkpoint_type, locus_lg_checkpoints.checkpoint AS checkpoint, locus_lg_checkpoints.metadata AS metadata, locus_lg_checkpoints.channel_versions AS channel_versions
 FROM locus_lg_checkpoints
-WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :checkpoint_id
+WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :checkpoint_id)
+ SELECT 0 AS kind, cur.thread_id, cur.checkpoint_ns, cur.checkpoint_id, cur.parent_checkpoint_id, CAST(NULL AS VARCHAR2(255 CHAR)) AS task_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR2(2000 CHAR)) AS task_path, CAST(NULL AS VARCHAR2(255 CHAR)) AS channel, CAST(NULL AS VARCHAR2(255 CHAR)) AS version, cur.checkpoint_type AS value_type, cur.checkpoint AS value, cur.metadata AS metadata
+FROM cur UNION ALL SELECT 1, locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id, NULL AS anon_1, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, NULL AS anon__1, locus_lg_writes.value_type, locus_lg_writes.value, NULL AS anon__2
+FROM locus_lg_writes, cur
+WHERE locus_lg_writes.thread_id = cur.thread_id AND locus_lg_writes.checkpoint_ns = cur.checkpoint_ns AND locus_lg_writes.checkpoint_id = cur.checkpoint_id UNION ALL SELECT 2, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, NULL AS anon_1, NULL AS anon__1, NULL AS anon__2, NULL AS anon__3, NULL AS anon__4, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value, NULL AS anon__5
+FROM cur JOIN JSON_TABLE(cur.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = cur.thread_id AND locus_lg_blobs.checkpoint_ns = cur.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version
 /
 
 -- langgraph.get_checkpoints_by_key
---   :keys_1_1 = 'thread-1'
---   :keys_1_2 = ''
---   :keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata, locus_lg_checkpoints.channel_versions
 FROM locus_lg_checkpoints
-WHERE (locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id) IN ((:keys_1_1, :keys_1_2, :keys_1_3))
+WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :k0_checkpoint_id
 /
 
 -- langgraph.get_group_blob_keys
---   :groups_1_1 = 'thread-1'
---   :groups_1_2 = ''
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
 SELECT locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version
 FROM locus_lg_blobs
-WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns) IN ((:groups_1_1, :groups_1_2))
+WHERE locus_lg_blobs.thread_id = :k0_thread_id AND locus_lg_blobs.checkpoint_ns = :k0_checkpoint_ns
 /
 
 -- langgraph.get_group_checkpoints
---   :groups_1_1 = 'thread-1'
---   :groups_1_2 = ''
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata, locus_lg_checkpoints.channel_versions
 FROM locus_lg_checkpoints
-WHERE (locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns) IN ((:groups_1_1, :groups_1_2))
+WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns
 /
 
 -- langgraph.get_latest_checkpoint
 --   :thread_id = 'thread-1'
 --   :checkpoint_ns = ''
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+WITH cur AS
+(SELECT locus_lg_checkpoints.thread_id AS thread_id, locus_lg_checkpoints.checkpoint_ns AS checkpoint_ns, locus_lg_checkpoints.checkpoint_id AS checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id AS parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type AS checkpoint_type, locus_lg_checkpoints.checkpoint AS checkpoint, locus_lg_checkpoints.metadata AS metadata, locus_lg_checkpoints.channel_versions AS channel_versions
 FROM locus_lg_checkpoints
 WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns ORDER BY locus_lg_checkpoints.checkpoint_id DESC
- FETCH FIRST 1 ROWS ONLY
+ FETCH FIRST 1 ROWS ONLY)
+ SELECT 0 AS kind, cur.thread_id, cur.checkpoint_ns, cur.checkpoint_id, cur.parent_checkpoint_id, CAST(NULL AS VARCHAR2(255 CHAR)) AS task_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR2(2000 CHAR)) AS task_path, CAST(NULL AS VARCHAR2(255 CHAR)) AS channel, CAST(NULL AS VARCHAR2(255 CHAR)) AS version, cur.checkpoint_type AS value_type, cur.checkpoint AS value, cur.metadata AS metadata
+FROM cur UNION ALL SELECT 1, locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id, NULL AS anon_1, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, NULL AS anon__1, locus_lg_writes.value_type, locus_lg_writes.value, NULL AS anon__2
+FROM locus_lg_writes, cur
+WHERE locus_lg_writes.thread_id = cur.thread_id AND locus_lg_writes.checkpoint_ns = cur.checkpoint_ns AND locus_lg_writes.checkpoint_id = cur.checkpoint_id UNION ALL SELECT 2, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, NULL AS anon_1, NULL AS anon__1, NULL AS anon__2, NULL AS anon__3, NULL AS anon__4, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value, NULL AS anon__5
+FROM cur JOIN JSON_TABLE(cur.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = cur.thread_id AND locus_lg_blobs.checkpoint_ns = cur.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version
 /
 
 -- langgraph.get_lineage
@@ -568,36 +584,23 @@ WHERE locus_lg_checkpoints.thread_id IN (:thread_ids_1)
 -- langgraph.get_run_checkpoints
 --   :run_ids_1 = 'run-1'
 --   :run_ids_2 = 'run-2'
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata, locus_lg_checkpoints.channel_versions
 FROM locus_lg_checkpoints
 WHERE locus_lg_checkpoints.run_id IN (:run_ids_1, :run_ids_2)
 /
 
--- langgraph.get_writes_and_values
---   :write_keys_1_1 = 'thread-1'
---   :write_keys_1_2 = ''
---   :write_keys_1_3 = '1f0a9c3e-0000-6000-8000-000000000002'
---   :blob_keys_1_1 = 'thread-1'
---   :blob_keys_1_2 = ''
---   :blob_keys_1_3 = 'messages'
---   :blob_keys_1_4 = '00000000000000000000000000000002.0123456789012345'
---   :blob_keys_2_1 = 'thread-1'
---   :blob_keys_2_2 = ''
---   :blob_keys_2_3 = '__start__'
---   :blob_keys_2_4 = '00000000000000000000000000000002.0123456789012345'
-SELECT 0 AS kind, locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, CAST(NULL AS VARCHAR2(255 CHAR)) AS version, locus_lg_writes.value_type, locus_lg_writes.value
-FROM locus_lg_writes
-WHERE (locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id) IN ((:write_keys_1_1, :write_keys_1_2, :write_keys_1_3)) UNION ALL SELECT 1, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, CAST(NULL AS VARCHAR2(255 CHAR)) AS anon_1, CAST(NULL AS VARCHAR2(255 CHAR)) AS anon__1, CAST(NULL AS INTEGER) AS anon__2, CAST(NULL AS VARCHAR2(2000 CHAR)) AS anon__3, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value
-FROM locus_lg_blobs
-WHERE (locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, locus_lg_blobs.channel, locus_lg_blobs.version) IN ((:blob_keys_1_1, :blob_keys_1_2, :blob_keys_1_3, :blob_keys_1_4), (:blob_keys_2_1, :blob_keys_2_2, :blob_keys_2_3, :blob_keys_2_4))
-/
-
 -- langgraph.list_all_threads_page
 --   :param_1 = 'true'
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+WITH cur AS
+(SELECT locus_lg_checkpoints.thread_id AS thread_id, locus_lg_checkpoints.checkpoint_ns AS checkpoint_ns, locus_lg_checkpoints.checkpoint_id AS checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id AS parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type AS checkpoint_type, locus_lg_checkpoints.checkpoint AS checkpoint, locus_lg_checkpoints.metadata AS metadata, locus_lg_checkpoints.channel_versions AS channel_versions
 FROM locus_lg_checkpoints
 WHERE JSON_VALUE(locus_lg_checkpoints.metadata, '$."flag".booleanOnly()') = :param_1 ORDER BY locus_lg_checkpoints.checkpoint_id DESC, locus_lg_checkpoints.thread_id DESC, locus_lg_checkpoints.checkpoint_ns DESC
- FETCH FIRST 50 ROWS ONLY
+ FETCH FIRST 50 ROWS ONLY)
+ SELECT 0 AS kind, cur.thread_id, cur.checkpoint_ns, cur.checkpoint_id, cur.parent_checkpoint_id, CAST(NULL AS VARCHAR2(255 CHAR)) AS task_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR2(2000 CHAR)) AS task_path, CAST(NULL AS VARCHAR2(255 CHAR)) AS channel, CAST(NULL AS VARCHAR2(255 CHAR)) AS version, cur.checkpoint_type AS value_type, cur.checkpoint AS value, cur.metadata AS metadata
+FROM cur UNION ALL SELECT 1, locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id, NULL AS anon_1, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, NULL AS anon__1, locus_lg_writes.value_type, locus_lg_writes.value, NULL AS anon__2
+FROM locus_lg_writes, cur
+WHERE locus_lg_writes.thread_id = cur.thread_id AND locus_lg_writes.checkpoint_ns = cur.checkpoint_ns AND locus_lg_writes.checkpoint_id = cur.checkpoint_id UNION ALL SELECT 2, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, NULL AS anon_1, NULL AS anon__1, NULL AS anon__2, NULL AS anon__3, NULL AS anon__4, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value, NULL AS anon__5
+FROM cur JOIN JSON_TABLE(cur.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = cur.thread_id AND locus_lg_blobs.checkpoint_ns = cur.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version ORDER BY kind, checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC
 /
 
 -- langgraph.list_page
@@ -610,10 +613,16 @@ WHERE JSON_VALUE(locus_lg_checkpoints.metadata, '$."flag".booleanOnly()') = :par
 --   :c_id = '1f0a9c3e-0000-6000-8000-000000000002'
 --   :c_thread = 'thread-1'
 --   :c_ns = ''
-SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata
+WITH cur AS
+(SELECT locus_lg_checkpoints.thread_id AS thread_id, locus_lg_checkpoints.checkpoint_ns AS checkpoint_ns, locus_lg_checkpoints.checkpoint_id AS checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id AS parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type AS checkpoint_type, locus_lg_checkpoints.checkpoint AS checkpoint, locus_lg_checkpoints.metadata AS metadata, locus_lg_checkpoints.channel_versions AS channel_versions
 FROM locus_lg_checkpoints
 WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id < :before_id AND JSON_VALUE(locus_lg_checkpoints.metadata, '$."source".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_1 AND JSON_VALUE(locus_lg_checkpoints.metadata, '$."step".numberOnly()' RETURNING NUMBER NULL ON ERROR) = :param_2 AND JSON_VALUE(locus_lg_checkpoints.metadata, '$."parents"."p".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_3 AND (JSON_VALUE(locus_lg_checkpoints.metadata, '$."missing".type()') IS NULL OR JSON_VALUE(locus_lg_checkpoints.metadata, '$."missing".type()') = 'null') AND (locus_lg_checkpoints.checkpoint_id < :c_id OR locus_lg_checkpoints.checkpoint_id = :c_id AND (locus_lg_checkpoints.thread_id < :c_thread OR locus_lg_checkpoints.thread_id = :c_thread AND locus_lg_checkpoints.checkpoint_ns < :c_ns)) ORDER BY locus_lg_checkpoints.checkpoint_id DESC, locus_lg_checkpoints.thread_id DESC, locus_lg_checkpoints.checkpoint_ns DESC
- FETCH FIRST 50 ROWS ONLY
+ FETCH FIRST 50 ROWS ONLY)
+ SELECT 0 AS kind, cur.thread_id, cur.checkpoint_ns, cur.checkpoint_id, cur.parent_checkpoint_id, CAST(NULL AS VARCHAR2(255 CHAR)) AS task_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR2(2000 CHAR)) AS task_path, CAST(NULL AS VARCHAR2(255 CHAR)) AS channel, CAST(NULL AS VARCHAR2(255 CHAR)) AS version, cur.checkpoint_type AS value_type, cur.checkpoint AS value, cur.metadata AS metadata
+FROM cur UNION ALL SELECT 1, locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id, NULL AS anon_1, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, NULL AS anon__1, locus_lg_writes.value_type, locus_lg_writes.value, NULL AS anon__2
+FROM locus_lg_writes, cur
+WHERE locus_lg_writes.thread_id = cur.thread_id AND locus_lg_writes.checkpoint_ns = cur.checkpoint_ns AND locus_lg_writes.checkpoint_id = cur.checkpoint_id UNION ALL SELECT 2, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, NULL AS anon_1, NULL AS anon__1, NULL AS anon__2, NULL AS anon__3, NULL AS anon__4, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value, NULL AS anon__5
+FROM cur JOIN JSON_TABLE(cur.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = cur.thread_id AND locus_lg_blobs.checkpoint_ns = cur.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version ORDER BY kind, checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC
 /
 
 -- langgraph.put_blobs
@@ -634,9 +643,10 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_blobs, locus_lg_blobs_pk) */ INTO
 --   :run_id = 'run-1'
 --   :checkpoint_type = 'msgpack'
 --   :checkpoint = HEXTORAW('80')
+--   :channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
 --   :metadata = '{"source":"loop","step":1}'
 --   :created_at = TIMESTAMP '2026-11-24 12:00:00' (UTC)
-INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), 'UTC'))
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), 'UTC'))
 /
 
 -- langgraph.put_checkpoint_replace
@@ -644,11 +654,12 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints
 --   :new_run_id = 'run-1'
 --   :new_checkpoint_type = 'msgpack'
 --   :new_checkpoint = HEXTORAW('80')
+--   :new_channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
 --   :new_metadata = '{"source":"loop","step":1}'
 --   :key_thread_id = 'thread-1'
 --   :key_checkpoint_ns = ''
 --   :key_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
-UPDATE locus_lg_checkpoints SET parent_checkpoint_id=:new_parent_checkpoint_id, run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
+UPDATE locus_lg_checkpoints SET parent_checkpoint_id=:new_parent_checkpoint_id, run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, channel_versions=:new_channel_versions, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
 /
 
 -- langgraph.put_writes

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(KEY), nullable=True),
         sa.Column("checkpoint_type", sa.String(TYPE_TAG), nullable=False),
         sa.Column("checkpoint", sa.LargeBinary(), nullable=False),
+        sa.Column("channel_versions", JSONDocument(), nullable=False),
         sa.Column("metadata", JSONDocument(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint(

@@ -267,22 +267,16 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
     # -- implementation, on whichever store (the caller's, or the private loop's) ----------------
     async def _get_tuple(self, store: Store, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id, ns, checkpoint_id = _address(config)
-        sql = self._sql
+        params = {"thread_id": thread_id, "checkpoint_ns": ns}
+        if checkpoint_id:
+            params["checkpoint_id"] = checkpoint_id
+        statement = self._sql.read_checkpoint if checkpoint_id else self._sql.read_latest_checkpoint
 
-        async def work(conn: AsyncConnection) -> CheckpointTuple | None:
-            if checkpoint_id:
-                params = {"thread_id": thread_id, "checkpoint_ns": ns}
-                params["checkpoint_id"] = checkpoint_id
-                row = (await conn.execute(sql.select_checkpoint, params)).first()
-            else:
-                params = {"thread_id": thread_id, "checkpoint_ns": ns}
-                row = (await conn.execute(sql.select_latest_checkpoint, params)).first()
-            if row is None:
-                return None
-            tuples = await self._assemble(conn, [row])
-            return tuples[0]
+        async def work(conn: AsyncConnection) -> Rows:
+            return list((await conn.execute(statement, params)).all())
 
-        return await store.run(work)
+        tuples = self._tuples(await store.run(work))
+        return tuples[0] if tuples else None
 
     async def _list_page(
         self, store: Store, query: _ListQuery, cursor: CheckpointKey | None, size: int
@@ -305,74 +299,54 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         if cursor is not None:
             params.update(c_thread=cursor[0], c_ns=cursor[1], c_id=cursor[2])
 
-        async def work(conn: AsyncConnection) -> Tuples:
-            rows = (await conn.execute(statement, params)).all()
-            return await self._assemble(conn, rows) if rows else []
+        async def work(conn: AsyncConnection) -> Rows:
+            return list((await conn.execute(statement, params)).all())
 
-        return await store.run(work)
+        return self._tuples(await store.run(work))
 
-    async def _assemble(self, conn: AsyncConnection, rows: Sequence[AnyRow]) -> Tuples:
-        """Checkpoint tuples from checkpoint rows: one more query for their writes and values."""
-        bodies = [self.serde.loads_typed((row[4], row[5])) for row in rows]
-        write_keys = [(row[0], row[1], row[2]) for row in rows]
-        blob_keys = sorted(
-            {
-                (row[0], row[1], channel, str(version))
-                for row, body in zip(rows, bodies, strict=True)
-                for channel, version in body["channel_versions"].items()
-            }
-        )
+    def _tuples(self, rows: Rows) -> Tuples:
+        """Checkpoint tuples from a read: checkpoint rows (in order), writes, values."""
+        checkpoints: Rows = []
         pending: dict[CheckpointKey, Rows] = {}
         values: dict[BlobKey, tuple[str, bytes]] = {}
-        for value_rows in await self._fetch_values(conn, write_keys, blob_keys):
-            for v in value_rows:
-                if v[0] == 0:
-                    pending.setdefault((v[1], v[2], v[3]), []).append(v)
-                else:
-                    values[(v[1], v[2], v[7], v[8])] = (v[9], v[10] or b"")
+        for row in rows:
+            if row.kind == 0:
+                checkpoints.append(row)
+            elif row.kind == 1:
+                pending.setdefault(
+                    (row.thread_id, row.checkpoint_ns, row.checkpoint_id), []
+                ).append(row)
+            elif row.version is not None:
+                key = (row.thread_id, row.checkpoint_ns, row.channel, row.version)
+                values[key] = (row.value_type, row.value or b"")
         return [
-            self._tuple(row, body, pending.get((row[0], row[1], row[2]), []), values)
-            for row, body in zip(rows, bodies, strict=True)
+            self._tuple(
+                row, pending.get((row.thread_id, row.checkpoint_ns, row.checkpoint_id), []), values
+            )
+            for row in checkpoints
         ]
 
-    async def _fetch_values(
-        self,
-        conn: AsyncConnection,
-        write_keys: Sequence[CheckpointKey],
-        blob_keys: Sequence[BlobKey],
-    ) -> Sequence[Sequence[AnyRow]]:
-        write_chunks, blob_chunks = list(chunks(write_keys)), list(chunks(blob_keys))
-        found = []
-        for i in range(max(len(write_chunks), len(blob_chunks))):
-            statement, params = self._sql.writes_and_values(
-                write_chunks[i] if i < len(write_chunks) else [],
-                blob_chunks[i] if i < len(blob_chunks) else [],
-            )
-            found.append((await conn.execute(statement, params)).all())
-        return found
-
     def _tuple(
-        self,
-        row: AnyRow,
-        body: dict[str, Any],
-        writes: Rows,
-        values: dict[BlobKey, tuple[str, bytes]],
+        self, row: AnyRow, writes: Rows, values: dict[BlobKey, tuple[str, bytes]]
     ) -> CheckpointTuple:
-        thread_id, ns, checkpoint_id, parent_id = row[0], row[1], row[2], row[3]
+        thread_id, ns, checkpoint_id = row.thread_id, row.checkpoint_ns, row.checkpoint_id
+        body = self.serde.loads_typed((row.value_type, row.value))
         channel_values: dict[str, Any] = {}
         for channel, version in body["channel_versions"].items():
             stored = values.get((thread_id, ns, channel, str(version)))
             if stored is not None and stored[0] != EMPTY:
                 channel_values[channel] = self.serde.loads_typed(stored)
-        writes.sort(key=lambda w: writes_sort_key(w[6] or "", w[4], w[5]))
+        writes.sort(key=lambda w: writes_sort_key(w.task_path or "", w.task_id, w.idx))
         pending_writes: list[PendingWrite] = [
-            (w[4], w[7], self.serde.loads_typed((w[9], w[10] or b""))) for w in writes
+            (w.task_id, w.channel, self.serde.loads_typed((w.value_type, w.value or b"")))
+            for w in writes
         ]
         checkpoint: Checkpoint = {**body, "channel_values": channel_values}  # type: ignore[typeddict-item]
+        parent_id = row.parent_checkpoint_id
         return CheckpointTuple(
             config=_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=row[6],
+            metadata=row.metadata,
             parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
             pending_writes=pending_writes,
         )
@@ -415,6 +389,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             "run_id": _key_text(run_id, "metadata['run_id']") if run_id else None,
             "checkpoint_type": body_type,
             "checkpoint": body_bytes,
+            "channel_versions": self._sql.versions_document(checkpoint["channel_versions"]),
             "metadata": meta,
             "created_at": dt.datetime.now(dt.UTC),
         }

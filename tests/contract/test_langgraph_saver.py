@@ -64,22 +64,28 @@ async def test_get_tuple_reads_only_the_value_versions_its_checkpoint_references
     first = await lineage.step({"a": 1, "b": "kept"})
     for i in range(2, 8):
         await lineage.step({"a": i})
+    await saver.aput_writes(lineage.config, [("a", "pending")], "task")
     assert await _count(store, store.schema.lg_blobs) == 8
 
-    requested: list[list[tuple[str, ...]]] = []
-    fetch = saver._fetch_values
+    read: list[list[tuple[int, str | None, str | None]]] = []
+    tuples = saver._tuples
 
-    async def spy(conn: Any, write_keys: Any, blob_keys: Any) -> Any:
-        requested.append(list(blob_keys))
-        found = await fetch(conn, write_keys, blob_keys)
-        requested.append([tuple(r)[7:9] for rows in found for r in rows])
-        return found
+    def spy(rows: Any) -> Any:
+        read.append([(r.kind, r.channel, r.version) for r in rows])
+        return tuples(rows)
 
-    saver._fetch_values = spy  # type: ignore[method-assign]
+    saver._tuples = spy  # type: ignore[method-assign]
     latest = await saver.aget_tuple(_config("t1"))
     assert latest is not None and latest.checkpoint["channel_values"] == {"a": 7, "b": "kept"}
-    assert sorted(k[2:] for k in requested[0]) == sorted(lineage.versions.items())
-    assert sorted(requested[1]) == sorted(lineage.versions.items())  # two rows of eight
+    assert latest.pending_writes == [("task", "a", "pending")]
+    # One round trip: the checkpoint, its write, and two of the thread's eight values.
+    kinds = sorted(read[0], key=lambda r: (r[0], r[1] or ""))
+    assert kinds == [
+        (0, None, None),
+        (1, "a", None),
+        (2, "a", lineage.versions["a"]),
+        (2, "b", lineage.versions["b"]),
+    ]
     old = await saver.aget_tuple(first)
     assert old is not None and old.checkpoint["channel_values"] == {"a": 1, "b": "kept"}
 
@@ -87,23 +93,38 @@ async def test_get_tuple_reads_only_the_value_versions_its_checkpoint_references
 async def test_values_and_writes_are_found_by_primary_key_lookups_never_a_scan(
     store: Store,
 ) -> None:
-    """SQLite scans a table for a multi-row tuple IN list; the saver's lookups must not."""
+    """SQLite scans a table for a multi-row tuple IN list; the saver's reads must not."""
     if store.dialect_name != "sqlite":
         pytest.skip("query plans checked on SQLite, whose planner is deterministic")
     sql = langgraph_statements(store.schema, "sqlite")
-    statement, params = sql.writes_and_values(
-        [("t", "", "c1"), ("t", "", "c2")], [("t", "", "a", "1"), ("t", "", "b", "2")]
+    page = sql.select_page(
+        thread=True,
+        namespace=True,
+        checkpoint=False,
+        before=False,
+        after_cursor=False,
+        filter=None,
+        limit=50,
     )
-    compiled = statement.compile(dialect=store.engine.dialect)
-    positional = [params[name] for name in compiled.positiontup or []]
+    keyed = [sql.delete_blobs([("t", "", "a", "1"), ("t", "", "b", "2")])]
+    plans = [
+        (sql.read_checkpoint, {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "c"}),
+        (sql.read_latest_checkpoint, {"thread_id": "t", "checkpoint_ns": ""}),
+        (page, {"thread_id": "t", "checkpoint_ns": ""}),
+        *keyed,
+    ]
+    for statement, params in plans:
+        compiled = statement.compile(dialect=store.engine.dialect)
+        values = compiled.construct_params(params)
+        positional = tuple(values[name] for name in compiled.positiontup or [])
 
-    async def plan(conn: Any) -> list[str]:
-        result = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(positional))
-        return [str(row[3]) for row in result]
+        async def plan(conn: Any, sql_text: str = str(compiled), args: Any = positional) -> Any:
+            result = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql_text}", args)
+            return [str(row[3]) for row in result]
 
-    steps = await store.run(plan)
-    assert not [s for s in steps if s.startswith("SCAN")], steps
-    assert sum("USING INDEX" in s for s in steps) >= 4, steps
+        steps = await store.run(plan)
+        scans = [s for s in steps if s.startswith("SCAN") and "lg_" in s]
+        assert not scans, (str(compiled), steps)
 
 
 async def test_list_filter_runs_in_sql_and_respects_json_types(store: Store) -> None:

@@ -43,7 +43,7 @@ def test_review_lists_every_statement_the_saver_holds() -> None:
         for name, member in inspect.getmembers(LangGraphStatements, inspect.isfunction)
         if inspect.signature(member).return_annotation == "Keyed" and not name.startswith("_")
     ]
-    assert len(keyed) == 8
+    assert len(keyed) == 7
     # select_page is built per call; the review holds two of its shapes.
     assert len(STATEMENTS) == len(fixed) + lists + len(keyed) + 2, sorted(STATEMENTS)
 
@@ -68,20 +68,38 @@ def test_list_filters_compare_json_values_with_their_json_type() -> None:
     assert "'$.\"step\".numberOnly()' RETURNING NUMBER NULL ON ERROR" in sql
     assert '\'$."parents"."p".stringOnly()\'' in sql
     assert "'$.\"missing\".type()') IS NULL" in sql
-    assert sql.rstrip().endswith("FETCH FIRST 50 ROWS ONLY")
+    assert "FETCH FIRST 50 ROWS ONLY" in sql
+    assert sql.rstrip().endswith(
+        "ORDER BY kind, checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC"
+    )
     flag = assert_parses_as_oracle(STATEMENTS["list_all_threads_page"])
     assert "'$.\"flag\".booleanOnly()'" in flag
 
 
-def test_values_are_read_by_exact_key_never_by_thread() -> None:
-    sql = assert_parses_as_oracle(STATEMENTS["get_writes_and_values"])
-    blob_part = sql.split("UNION ALL", 1)[1]
-    where = blob_part.split("WHERE", 1)[1].strip()
+@pytest.mark.parametrize("name", ["get_checkpoint", "get_latest_checkpoint", "list_page"])
+def test_a_read_joins_exactly_the_referenced_values_through_json_table(name: str) -> None:
+    sql = assert_parses_as_oracle(STATEMENTS[name])
+    checkpoint, writes, values = sql.split(" UNION ALL ")
+    assert "FROM locus_lg_checkpoints" in checkpoint.split(" SELECT 0 AS kind")[0]
+    assert "FROM locus_lg_writes, cur" in writes
+    assert (
+        "FROM cur JOIN JSON_TABLE(cur.channel_versions, '$[*]' COLUMNS ("
+        "channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) "
+        "pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON "
+        "locus_lg_blobs.thread_id = cur.thread_id "
+        "AND locus_lg_blobs.checkpoint_ns = cur.checkpoint_ns "
+        "AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version"
+    ) in values
+
+
+def test_maintenance_deletes_by_or_ed_primary_keys() -> None:
+    sql = assert_parses_as_oracle(STATEMENTS["delete_blobs_by_key"])
+    where = sql.split("WHERE", 1)[1].strip()
     assert where.split(" OR ") == [
-        f"locus_lg_blobs.thread_id = :b{i}_thread_id "
-        f"AND locus_lg_blobs.checkpoint_ns = :b{i}_checkpoint_ns "
-        f"AND locus_lg_blobs.channel = :b{i}_channel "
-        f"AND locus_lg_blobs.version = :b{i}_version"
+        f"locus_lg_blobs.thread_id = :k{i}_thread_id "
+        f"AND locus_lg_blobs.checkpoint_ns = :k{i}_checkpoint_ns "
+        f"AND locus_lg_blobs.channel = :k{i}_channel "
+        f"AND locus_lg_blobs.version = :k{i}_version"
         for i in (0, 1)
     ]
 

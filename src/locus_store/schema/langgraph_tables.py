@@ -1,8 +1,8 @@
 """The LangGraph saver's three tables, declared once and built per table prefix.
 
 - ``<prefix>_lg_checkpoints``: one row per checkpoint, its body without channel
-  values (typed bytes from the saver's serde) and its metadata as JSON, so list
-  filters run in SQL.
+  values (typed bytes from the saver's serde), the channel versions it references
+  and its metadata as JSON (list filters run in SQL).
 - ``<prefix>_lg_blobs``: channel values, stored once per (thread, namespace,
   channel, version); a checkpoint references the versions it needs.
 - ``<prefix>_lg_writes``: pending writes of a checkpoint, keyed by task and position.
@@ -47,6 +47,9 @@ class _LangGraphCheckpointColumns:
     run_id: Mapped[str | None] = _key(nullable=True)
     checkpoint_type: Mapped[str] = mapped_column(String(MAX_TYPE_LENGTH), nullable=False)
     checkpoint: Mapped[bytes] = mapped_column(LargeBinary(), nullable=False)
+    #: ``[[channel, version], ...]``: the value versions the checkpoint references, in a
+    #: form each engine's JSON table function reads, so one query fetches exactly those.
+    channel_versions: Mapped[Any] = mapped_column(JSONDocument(), nullable=False)
     meta: Mapped[Any] = mapped_column("metadata", JSONDocument(), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
 

@@ -29,9 +29,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    column,
     delete,
     exists,
     false,
+    func,
     insert,
     literal_column,
     null,
@@ -41,13 +43,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.expression import CompoundSelect, Executable, Insert, Select, Update
-from sqlalchemy.sql.visitors import cloned_traverse
+from sqlalchemy.sql.expression import Executable, Insert, Select, TableClause, Update
+from sqlalchemy.sql.visitors import InternalTraversal, cloned_traverse
 
 from locus_store.schema.langgraph_tables import LG_KEY_LENGTH, MAX_TASK_PATH_LENGTH
-from locus_store.schema.types import KeyString
+from locus_store.schema.types import EMPTY_STRING_SENTINEL, KeyString
 from locus_store.sql.json_match import json_matches
 
 if TYPE_CHECKING:
@@ -110,16 +113,53 @@ def _key_params(
     """Parameters of :func:`_keys_match`; the last key repeats up to ``count``."""
     params: dict[str, Any] = {}
     for i in range(count):
-        for column, value in zip(columns, keys[min(i, len(keys) - 1)], strict=True):
-            params[f"{prefix}{i}_{column}"] = value
+        for name, value in zip(columns, keys[min(i, len(keys) - 1)], strict=True):
+            params[f"{prefix}{i}_{name}"] = value
     return params
+
+
+class OracleVersionPairs(TableClause):
+    """Oracle: ``JSON_TABLE`` rows ``(channel, version)`` of a ``[[channel, version], ...]``
+    document (SQLAlchemy would wrap a table function in ``TABLE(...)``)."""
+
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own class attribute
+        *TableClause._traverse_internals,
+        ("document", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, document: Any) -> None:
+        super().__init__(
+            "pairs",
+            column("channel", KeyString(LG_KEY_LENGTH)),
+            column("version", String(LG_KEY_LENGTH)),
+        )
+        self.document = document
+
+
+@compiles(OracleVersionPairs, "oracle")
+def _oracle_version_pairs(element: OracleVersionPairs, compiler: Any, **kw: Any) -> str:
+    if not kw.get("asfrom"):
+        return str(element.name)
+    length = f"VARCHAR2({LG_KEY_LENGTH} CHAR)"
+    return (
+        f"JSON_TABLE({compiler.process(element.document, **kw)}, '$[*]' COLUMNS ("
+        f"channel {length} PATH '$[0]', version {length} PATH '$[1]')) {element.name}"
+    )
 
 
 CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
 BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
 GROUP_KEY = ("thread_id", "checkpoint_ns")
 #: Columns a repeated ``put`` of the same checkpoint replaces.
-_REPLACED = ("parent_checkpoint_id", "run_id", "checkpoint_type", "checkpoint", "metadata")
+_REPLACED = (
+    "parent_checkpoint_id",
+    "run_id",
+    "checkpoint_type",
+    "checkpoint",
+    "channel_versions",
+    "metadata",
+)
 
 
 class LangGraphStatements:
@@ -153,16 +193,18 @@ class LangGraphStatements:
             cp.c.checkpoint_type,
             cp.c.checkpoint,
             cp.c["metadata"],
+            cp.c.channel_versions,
         )
         self.checkpoint_columns = row
         in_thread = and_(
             cp.c.thread_id == bindparam("thread_id"),
             cp.c.checkpoint_ns == bindparam("checkpoint_ns"),
         )
-        self.select_checkpoint = select(*row).where(
-            in_thread, cp.c.checkpoint_id == bindparam("checkpoint_id")
+        #: One checkpoint with its pending writes and channel values, in one query.
+        self.read_checkpoint = self._read(
+            select(*row).where(in_thread, cp.c.checkpoint_id == bindparam("checkpoint_id"))
         )
-        self.select_latest_checkpoint = (
+        self.read_latest_checkpoint = self._read(
             select(*row).where(in_thread).order_by(cp.c.checkpoint_id.desc()).limit(1)
         )
         self._keyed: dict[tuple[str, int, int], Executable] = {}
@@ -212,19 +254,6 @@ class LangGraphStatements:
             statement = make(count)
             self._keyed[(name, count, 0)] = statement
         return statement, _key_params("k", columns, keys, count)
-
-    def writes_and_values(
-        self, write_keys: Sequence[tuple[str, str, str]], blob_keys: Sequence[tuple[str, ...]]
-    ) -> Keyed:
-        """Pending writes of some checkpoints and the channel values of some versions, at once."""
-        writes, blobs = _bucket(len(write_keys)), _bucket(len(blob_keys))
-        statement = self._keyed.get(("values", writes, blobs))
-        if statement is None:
-            statement = self._values_union(writes, blobs)
-            self._keyed[("values", writes, blobs)] = statement
-        params = _key_params("w", CHECKPOINT_KEY, write_keys, writes)
-        params.update(_key_params("b", BLOB_KEY, blob_keys, blobs))
-        return statement, params
 
     def checkpoints_by_key(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
         cp = self.checkpoints
@@ -296,36 +325,104 @@ class LangGraphStatements:
             lambda n: delete(b).where(_keys_match(b, BLOB_KEY, "k", n)),
         )
 
-    def _values_union(self, writes: int, blobs: int) -> CompoundSelect[*tuple[Any, ...]]:
+    # -- reading checkpoints ---------------------------------------------------------------
+    def versions_document(self, versions: Mapping[str, Any]) -> list[list[str]]:
+        """The ``channel_versions`` column: ``[[channel, version], ...]``, keys as stored."""
+        empty = EMPTY_STRING_SENTINEL if self.dialect_name == "oracle" else ""
+        return [[channel or empty, str(version)] for channel, version in versions.items()]
+
+    def _version_rows(self, document: Any) -> tuple[Any, Any, Any]:
+        """A FROM item with one row per ``[channel, version]`` pair of ``document``."""
+        if self.dialect_name == "postgresql":
+            rows = func.jsonb_array_elements(document).table_valued("value").alias("pairs")
+            pair = rows.c.value
+            return rows, pair.op("->>")(literal_column("0")), pair.op("->>")(literal_column("1"))
+        if self.dialect_name == "oracle":
+            table = OracleVersionPairs(document)
+            return table, table.c.channel, table.c.version
+        rows = func.json_each(document).table_valued("value").alias("pairs")
+        return (
+            rows,
+            func.json_extract(rows.c.value, literal_column("'$[0]'")),
+            func.json_extract(rows.c.value, literal_column("'$[1]'")),
+        )
+
+    def _read(self, checkpoints: Select[Any], *, ordered: bool = False) -> Any:
+        """The ``checkpoints`` rows (kind 0), their pending writes (kind 1) and exactly the
+        channel values they reference (kind 2, NULL when missing), as one ``UNION ALL``."""
         w, b = self.writes, self.blobs
+        cur = checkpoints.cte("cur")
+        pairs, channel, version = self._version_rows(cur.c.channel_versions)
         no_key = cast(null(), String(LG_KEY_LENGTH))
-        pending = select(
+        rows = select(
             literal_column("0", Integer).label("kind"),
+            cur.c.thread_id,
+            cur.c.checkpoint_ns,
+            cur.c.checkpoint_id,
+            cur.c.parent_checkpoint_id,
+            no_key.label("task_id"),
+            cast(null(), Integer).label("idx"),
+            cast(null(), KeyString(MAX_TASK_PATH_LENGTH)).label("task_path"),
+            cast(null(), KeyString(LG_KEY_LENGTH)).label("channel"),
+            no_key.label("version"),
+            cur.c.checkpoint_type.label("value_type"),
+            cur.c.checkpoint.label("value"),
+            cur.c["metadata"].label("metadata"),
+        )
+        pending = select(
+            literal_column("1", Integer),
             w.c.thread_id,
             w.c.checkpoint_ns,
             w.c.checkpoint_id,
+            null(),
             w.c.task_id,
             w.c.idx,
             w.c.task_path,
             w.c.channel,
-            no_key.label("version"),
+            null(),
             w.c.value_type,
             w.c.value,
-        ).where(_keys_match(w, CHECKPOINT_KEY, "w", writes))
-        values = select(
-            literal_column("1", Integer),
-            b.c.thread_id,
-            b.c.checkpoint_ns,
-            no_key,
-            no_key,
-            cast(null(), Integer),
-            cast(null(), KeyString(MAX_TASK_PATH_LENGTH)),
-            b.c.channel,
-            b.c.version,
-            b.c.value_type,
-            b.c.value,
-        ).where(_keys_match(b, BLOB_KEY, "b", blobs))
-        return union_all(pending, values)
+            null(),
+        ).where(
+            w.c.thread_id == cur.c.thread_id,
+            w.c.checkpoint_ns == cur.c.checkpoint_ns,
+            w.c.checkpoint_id == cur.c.checkpoint_id,
+        )
+        values = (
+            select(
+                literal_column("2", Integer),
+                b.c.thread_id,
+                b.c.checkpoint_ns,
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                b.c.channel,
+                b.c.version,
+                b.c.value_type,
+                b.c.value,
+                null(),
+            )
+            # A LEFT JOIN keeps every engine on this join order: for each referenced
+            # (channel, version), one primary-key lookup (a missing value comes back NULL).
+            .select_from(
+                cur.join(pairs, literal_column("1") == literal_column("1")).outerjoin(
+                    b,
+                    and_(
+                        b.c.thread_id == cur.c.thread_id,
+                        b.c.checkpoint_ns == cur.c.checkpoint_ns,
+                        b.c.channel == channel,
+                        b.c.version == version,
+                    ),
+                )
+            )
+        )
+        union = union_all(rows, pending, values)
+        if not ordered:
+            return union
+        order = ("kind", "checkpoint_id DESC", "thread_id DESC", "checkpoint_ns DESC")
+        return union.order_by(*(literal_column(term) for term in order))
 
     def _copy(self, table: Table) -> Insert:
         """Copy ``:source``'s rows of ``table`` to thread ``:target``, skipping rows it has."""
@@ -379,12 +476,13 @@ class LangGraphStatements:
                     ),
                 )
             )
-        return (
+        page = (
             select(*self.checkpoint_columns)
             .where(*clauses)
             .order_by(cp.c.checkpoint_id.desc(), cp.c.thread_id.desc(), cp.c.checkpoint_ns.desc())
             .limit(limit)
         )
+        return self._read(page, ordered=True)  # type: ignore[no-any-return]
 
     # -- dialect-dependent operations ------------------------------------------------------
     def insert_checkpoint_with_values(self, count: int) -> Insert:
@@ -462,6 +560,7 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
         "run_id": "run-1",
         "checkpoint_type": "msgpack",
         "checkpoint": b"\x80",
+        "channel_versions": s.versions_document({"messages": version}),
         "metadata": {"source": "loop", "step": 1},
         "created_at": dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC),
     }
@@ -490,13 +589,10 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
             idxs=[-1, -3],
         ),
         "get_checkpoint": _bound(
-            s.select_checkpoint, thread_id=thread, checkpoint_ns=ns, checkpoint_id=cid
+            s.read_checkpoint, thread_id=thread, checkpoint_ns=ns, checkpoint_id=cid
         ),
         "get_latest_checkpoint": _bound(
-            s.select_latest_checkpoint, thread_id=thread, checkpoint_ns=ns
-        ),
-        "get_writes_and_values": _bound(
-            *s.writes_and_values([cp_key], [blob_key, (thread, ns, "__start__", version)])
+            s.read_latest_checkpoint, thread_id=thread, checkpoint_ns=ns
         ),
         "list_page": _bound(
             s.select_page(
