@@ -388,36 +388,37 @@ class LangGraphStatements:
             w.c.checkpoint_ns == cur.c.checkpoint_ns,
             w.c.checkpoint_id == cur.c.checkpoint_id,
         )
-        values = (
-            select(
-                literal_column("2", Integer),
-                b.c.thread_id,
-                b.c.checkpoint_ns,
-                null(),
-                null(),
-                null(),
-                null(),
-                null(),
-                b.c.channel,
-                b.c.version,
-                b.c.value_type,
-                b.c.value,
-                null(),
-            )
-            # A LEFT JOIN keeps every engine on this join order: for each referenced
-            # (channel, version), one primary-key lookup (a missing value comes back NULL).
-            .select_from(
-                cur.join(pairs, literal_column("1") == literal_column("1")).outerjoin(
-                    b,
-                    and_(
-                        b.c.thread_id == cur.c.thread_id,
-                        b.c.checkpoint_ns == cur.c.checkpoint_ns,
-                        b.c.channel == channel,
-                        b.c.version == version,
-                    ),
-                )
-            )
+        # For each referenced (channel, version), one primary-key lookup; a LEFT JOIN
+        # keeps SQLite and Oracle on that join order, LATERAL keeps PostgreSQL there
+        # (it guesses 100 pairs and would rather hash a scan of the table). Missing: NULL.
+        one = literal_column("1") == literal_column("1")
+        lookup = and_(
+            b.c.thread_id == cur.c.thread_id,
+            b.c.checkpoint_ns == cur.c.checkpoint_ns,
+            b.c.channel == channel,
+            b.c.version == version,
         )
+        found: Any = b
+        source = cur.join(pairs, one).outerjoin(b, lookup)
+        if self.dialect_name == "postgresql":
+            found = select(*(b.c[c] for c in (*BLOB_KEY, "value_type", "value")))
+            found = found.where(lookup).limit(1).lateral("found")  # LIMIT: not flattened
+            source = cur.join(pairs, one).outerjoin(found, one)
+        values = select(
+            literal_column("2", Integer),
+            found.c.thread_id,
+            found.c.checkpoint_ns,
+            null(),
+            null(),
+            null(),
+            null(),
+            null(),
+            found.c.channel,
+            found.c.version,
+            found.c.value_type,
+            found.c.value,
+            null(),
+        ).select_from(source)
         union = union_all(rows, pending, values)
         if not ordered:
             return union
