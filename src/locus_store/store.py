@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import URL
+import orjson
+from sqlalchemy import Executable, event
+from sqlalchemy.engine import URL, CursorResult, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util import greenlet_spawn
 
 from locus_store.disconnects import (
     PING_AFTER_IDLE,
@@ -28,6 +30,11 @@ from locus_store.errors import ConnectionLostError, StoreUnavailableError
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
 from locus_store.schema.types import install_oracle_binds
 from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
+from locus_store.sqlite_connections import (
+    install_explicit_begin,
+    one_trip_connector,
+    single_statement_view,
+)
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -40,13 +47,60 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
+#: Bind parameters of one statement: one mapping, or several for an executemany.
+Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+_Phase = Literal["connect", "work", "commit"]
 
 #: Seconds a SQLite writer waits for the database lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 30.0
 
 
+#: orjson leaves datetimes, dataclasses and subclasses of built-in types to the
+#: standard library, which has the final word on what is JSON.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
 def _compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """Compact JSON text: orjson (tens of times faster), else the standard library.
+
+    Values reach here validated (``require_json``); what orjson refuses (integers
+    beyond 64 bits, non-str keys, ...) is encoded by ``json`` as before.
+    """
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+#: Each byte of JSON text as ``0`` if it is a digit, else a space.
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+#: 19 digits in a row: the shortest text that may be an integer beyond 64 bits.
+_LONG_NUMBER = b"0" * 19
+
+
+def _json_loads(text: str | bytes) -> Any:
+    """Parse JSON text: orjson (several times faster), else the standard library.
+
+    orjson reads an integer beyond 64 bits as a float; text with a run of 19
+    digits anywhere (such an integer, or only a long number inside a string) is
+    left to ``json``, which keeps every integer exact, as is text orjson refuses.
+    """
+    if isinstance(text, str):
+        raw = text.encode(errors="surrogatepass")
+    elif isinstance(text, bytes):
+        raw = text
+    else:  # SQLite hands back a JSON number as a number: json raises the TypeError expected
+        return json.loads(text)
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZEROS):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -74,13 +128,25 @@ def create_engine_for(
     url = settings.url
     connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
     options.setdefault("json_serializer", _compact_json)
+    options.setdefault("json_deserializer", _json_loads)
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
         if memory:
             options.setdefault("poolclass", StaticPool)
             connect_args.setdefault("check_same_thread", False)
-        engine = create_async_engine(url, connect_args=connect_args, **options)
+        one_trip = url.get_driver_name() == "aiosqlite" and not (
+            {"creator", "async_creator", "isolation_level"} & options.keys()
+        )
+        if one_trip:
+            # Autocommit, one trip to the driver thread per statement, explicit BEGIN
+            # for transactions: see locus_store.sqlite_connections.
+            options["async_creator"] = one_trip_connector(url, connect_args)
+            options["isolation_level"] = "AUTOCOMMIT"
+            engine = create_async_engine(url, **options)
+            install_explicit_begin(engine.sync_engine)
+        else:
+            engine = create_async_engine(url, connect_args=connect_args, **options)
         if not memory:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -117,7 +183,9 @@ class Store:
     ) -> None:
         prepare_engine(engine)
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = single_statement_view(engine) or engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
         self.schema: Schema = schema_for(table_prefix)
         self._bound = _bound
         self._owns_engine = _owns_engine
@@ -271,47 +339,103 @@ class Store:
         engine = self._autocommit if single else self._engine
         attempts = 2 if retry else 1
         for attempt in range(1, attempts + 1):
+            retry_left = attempt < attempts
             try:
                 conn = await engine.connect()
             except Exception as exc:
-                if not _is_connect_failure(exc):
-                    raise
-                if attempt < attempts and is_dead_connection_error(exc):
-                    continue
-                raise StoreUnavailableError(
-                    f"cannot connect to {redact(self._engine.url)}: {_reason(exc)}"
-                ) from None
-            committing = False
+                self._failed(exc, phase="connect", retry_left=retry_left, single=single)
+                continue
+            phase: _Phase = "work"
             try:
                 if single:
                     return await work(conn)
                 transaction = await conn.begin()
                 result = await work(conn)
-                committing = True
+                phase = "commit"
                 await transaction.commit()
                 return result
             except Exception as exc:
-                if not is_dead_connection_error(exc):
-                    raise
-                if committing:
-                    raise ConnectionLostError(
-                        f"lost the connection to {redact(self._engine.url)} during COMMIT; "
-                        f"the transaction may or may not have been applied: {_reason(exc)}"
-                    ) from exc
-                if attempt < attempts:
-                    continue
-                if single:
-                    raise ConnectionLostError(
-                        f"lost the connection to {redact(self._engine.url)}; the statement "
-                        f"may or may not have been applied: {_reason(exc)}"
-                    ) from exc
-                raise StoreUnavailableError(
-                    f"lost the connection to {redact(self._engine.url)} before COMMIT; "
-                    f"the transaction was rolled back: {_reason(exc)}"
-                ) from exc
+                self._failed(exc, phase=phase, retry_left=retry_left, single=single)
             finally:
                 await _close_quietly(conn)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Parameters,
+        result: Callable[[CursorResult[Any]], T],
+        *,
+        savepoint: bool = False,
+    ) -> T:
+        """Run one statement on its own and return ``result(cursor_result)``.
+
+        What :meth:`run` does for a single statement (autocommit, no BEGIN/COMMIT,
+        the same retry on a dead connection), in one step: connecting, executing and
+        returning the connection happen together instead of one await each, which
+        is most of the cost of a small read. ``result`` must consume what it needs
+        (``CursorResult.all``, ``.first``, ``.rowcount``): the connection goes back
+        to the pool as soon as it returns. ``savepoint`` matters only when bound:
+        the statement then runs in a savepoint, so its failure leaves the caller's
+        transaction usable.
+        """
+        if self._bound is not None:
+
+            async def work(conn: AsyncConnection) -> T:
+                return result(await conn.execute(statement, parameters))
+
+            return await self.run(work, atomic=savepoint)
+
+        self._follow_event_loop()
+        engine = self._autocommit.sync_engine
+        for retry_left in (True, False):
+            try:
+                outcome: T | _ConnectFailure = await greenlet_spawn(
+                    _execute_once, engine, statement, parameters, result
+                )
+            except Exception as exc:
+                self._failed(exc, phase="work", retry_left=retry_left, single=True)
+                continue
+            if isinstance(outcome, _ConnectFailure):
+                self._failed(outcome.error, phase="connect", retry_left=retry_left, single=True)
+                continue
+            return outcome
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failed(self, exc: Exception, *, phase: _Phase, retry_left: bool, single: bool) -> None:
+        """What a failed attempt means: return to try again, or raise the error to report.
+
+        A dead connection before COMMIT is retried while a retry is left; then it is a
+        :class:`ConnectionLostError` for a single statement (it may have been applied)
+        and a :class:`StoreUnavailableError` for a transaction (it was rolled back).
+        During COMMIT the outcome is unknown: :class:`ConnectionLostError`, no retry.
+        Any other error is raised as it is.
+        """
+        url = redact(self._engine.url)
+        if phase == "connect":
+            if not _is_connect_failure(exc):
+                raise exc
+            if retry_left and is_dead_connection_error(exc):
+                return
+            raise StoreUnavailableError(f"cannot connect to {url}: {_reason(exc)}") from None
+        if not is_dead_connection_error(exc):
+            raise exc
+        if phase == "commit":
+            raise ConnectionLostError(
+                f"lost the connection to {url} during COMMIT; "
+                f"the transaction may or may not have been applied: {_reason(exc)}"
+            ) from exc
+        if retry_left:
+            return
+        if single:
+            raise ConnectionLostError(
+                f"lost the connection to {url}; the statement "
+                f"may or may not have been applied: {_reason(exc)}"
+            ) from exc
+        raise StoreUnavailableError(
+            f"lost the connection to {url} before COMMIT; "
+            f"the transaction was rolled back: {_reason(exc)}"
+        ) from exc
 
     def _follow_event_loop(self) -> None:
         """Drop pooled connections that belong to an event loop that is gone."""
@@ -337,6 +461,34 @@ class Store:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class _ConnectFailure:
+    """An attempt that could not get a connection (returned, not raised, from the greenlet)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _execute_once(
+    engine: Engine,
+    statement: Executable,
+    parameters: Parameters,
+    result: Callable[[CursorResult[Any]], T],
+) -> T | _ConnectFailure:
+    """Check out a connection, run ``statement`` and check it back in: one greenlet, no awaits."""
+    try:
+        conn = engine.connect()
+    except Exception as exc:
+        return _ConnectFailure(exc)
+    try:
+        return result(conn.execute(statement, parameters))
+    finally:
+        try:
+            conn.close()
+        except Exception as exc:
+            if not is_dead_connection_error(exc):
+                raise
 
 
 def _is_connect_failure(exc: BaseException) -> bool:

@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 from locus_store.errors import InvalidInputError, InvalidTypeError
 from locus_store.schema.tables import MAX_KEY_LENGTH
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
@@ -65,8 +67,54 @@ def require_non_negative_number(value: object, what: str) -> float:
     return float(value)
 
 
+#: orjson hands datetimes, dataclasses and subclasses of built-in types to ``default``
+#: (there is none, so it raises) instead of encoding them: the standard library decides.
+_STRICT_ORJSON = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _plain(value: object) -> bool:
+    """Only dicts, lists, tuples, str, int, bool, None and finite floats, all the way down.
+
+    orjson also encodes UUIDs and enums and writes NaN as ``null``; the standard
+    library refuses those, and a value holding one takes the slow path below.
+    """
+    items: Any
+    if type(value) is dict:
+        items = value.values()
+    elif type(value) is list or type(value) is tuple:
+        items = value
+    elif type(value) is float:
+        return math.isfinite(value)
+    else:
+        return type(value) in (str, int, bool) or value is None
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if not _plain(item):
+            return False
+    return True
+
+
+def _certainly_json(value: object) -> bool:
+    """A fast yes for the common case; False means "ask the standard library"."""
+    try:
+        # Raises on lone surrogates, non-str keys, integers beyond 64 bits, cycles
+        # and deep nesting, all of which the checks below handle exactly.
+        encoded = orjson.dumps(value, option=_STRICT_ORJSON)
+    except (TypeError, ValueError):
+        return False
+    return b"\\u0000" not in encoded and _plain(value)
+
+
 def require_json(value: object, what: str) -> Any:
     """Any JSON value (str keys, no NaN/Infinity, no NUL, no lone surrogates)."""
+    if _certainly_json(value):
+        return value
     try:
         text = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except TypeError as exc:

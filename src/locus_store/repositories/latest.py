@@ -58,6 +58,7 @@ from locus_store.validation import (
 
 if TYPE_CHECKING:
     from locus.core.state import AgentState
+    from sqlalchemy.engine import CursorResult
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from locus_store.store import Store
@@ -265,6 +266,14 @@ def _require_ttl(ttl: object) -> dt.timedelta | None:
     return ttl
 
 
+def _all_rows(result: CursorResult[Any]) -> list[Row[Any]]:
+    return list(result.all())
+
+
+def _row_count(result: CursorResult[Any]) -> int:
+    return int(result.rowcount)
+
+
 def _record(row: Row[Any]) -> dict[str, Any]:
     return {
         "thread_id": row.thread_id,
@@ -316,16 +325,10 @@ class LatestCheckpointer(BaseCheckpointer):
         return now + self._ttl if self._ttl is not None else None
 
     async def _rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row[Any]]:
-        async def work(conn: AsyncConnection) -> list[Row[Any]]:
-            return list((await conn.execute(statement, params)).all())
-
-        return await self._store.run(work)
+        return await self._store.execute(statement, params, _all_rows)
 
     async def _count(self, statement: Executable, params: Mapping[str, Any]) -> int:
-        async def work(conn: AsyncConnection) -> int:
-            return int((await conn.execute(statement, params)).rowcount)
-
-        return await self._store.run(work)
+        return await self._store.execute(statement, params, _row_count)
 
     # -- the core contract -------------------------------------------------------------------
     async def save(
@@ -351,15 +354,12 @@ class LatestCheckpointer(BaseCheckpointer):
             "expires_at": self._expiry(now),
         }
 
-        async def work(conn: AsyncConnection) -> None:
-            await conn.execute(self._sql.save, params)
-
         try:
-            await self._store.run(work)
+            await self._store.execute(self._sql.save, params, _row_count)
         except IntegrityError:
             # Oracle's MERGE can lose a race with a concurrent first save of the same
             # thread (ORA-00001); the second attempt finds the row and updates it.
-            await self._store.run(work)
+            await self._store.execute(self._sql.save, params, _row_count)
         return checkpoint_id
 
     async def load(self, thread_id: str, checkpoint_id: str | None = None) -> AgentState | None:

@@ -43,7 +43,7 @@ from locus_store.validation import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Row
+    from sqlalchemy.engine import CursorResult, Row
 
     from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
     from locus_store.store import Store
@@ -397,14 +397,11 @@ class VersionedSaver:
         earlier attempt whose connection died after the commit was applied.
         """
 
-        async def insert(conn: AsyncConnection) -> int:
-            return (await conn.execute(statement, params)).rowcount
-
         for attempt in range(APPEND_ATTEMPTS):
             try:
                 # Bound to a caller's transaction, a savepoint keeps a failed attempt
                 # from aborting it; on its own, one autocommit statement.
-                return await self._store.run(insert, atomic=self._store.is_bound) > 0
+                return await self._store.execute(statement, params, _row_count, savepoint=True) > 0
             except IntegrityError:
                 key = {k: params[k] for k in (Bind.THREAD, Bind.NS, Bind.CHECKPOINT)}
                 stored = await self._first(self._sql.named, key)
@@ -457,16 +454,22 @@ class VersionedSaver:
         return await self._store.run(work, atomic=True)
 
     async def _first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
-        async def work(conn: AsyncConnection) -> Row[Any] | None:
-            return (await conn.execute(statement, params)).first()
-
-        return await self._store.run(work)
+        return await self._store.execute(statement, params, _first_row)
 
     async def _all(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
-        async def work(conn: AsyncConnection) -> Sequence[Row[Any]]:
-            return (await conn.execute(statement, params)).all()
+        return await self._store.execute(statement, params, _all_rows)
 
-        return await self._store.run(work)
+
+def _first_row(result: CursorResult[Any]) -> Row[Any] | None:
+    return result.first()
+
+
+def _all_rows(result: CursorResult[Any]) -> Sequence[Row[Any]]:
+    return result.all()
+
+
+def _row_count(result: CursorResult[Any]) -> int:
+    return int(result.rowcount)
 
 
 def _cutoff(days: float, given: object) -> dt.datetime:
