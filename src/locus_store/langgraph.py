@@ -612,16 +612,16 @@ class _BackgroundLoop:
     def __init__(self, store: Store) -> None:
         from locus_store.store import Store
 
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="locus-store-langgraph", daemon=True
-        )
-        self.thread.start()
         self.store = Store(
             _engine_for_another_loop(store.engine),
             table_prefix=store.table_prefix,
             _owns_engine=not _is_single_connection(store.engine),
         )
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="locus-store-langgraph", daemon=True
+        )
+        self.thread.start()
         self._finalizer = weakref.finalize(self, _stop_loop, self.loop, self.thread, self.store)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
