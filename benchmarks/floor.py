@@ -5,7 +5,8 @@ connection held open (no pool), statements written by hand in the same shape as
 the store's and run against the store's own tables, indexes and triggers. Each
 call does what a hand-written checkpointer must do too: the ``AgentState`` to
 and from its JSON document, and JSON encoding and decoding with the fastest
-codec installed (orjson).
+codec installed (orjson). A save sends the same derived search text as the store
+(the store's own function computes it), so both write the same row.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncpg
 import orjson
 from locus.core.state import AgentState
 
-from benchmarks.payloads import search_text_of
+from locus_store.repositories._state import search_text
 
 NS = "default"
 
@@ -210,7 +211,7 @@ class PostgresFloor:
             cid=cid,
             state=dumps(document),
             meta=None,
-            text=search_text_of(document),
+            text=search_text(document),
             now=_now(),
         )
         return cid
@@ -355,7 +356,7 @@ class SQLiteFloor:
             cid=cid,
             state=dumps(document),
             meta=None,
-            text=search_text_of(document),
+            text=search_text(document),
             now=_sqlite_time(_now()),
         )
         return cid

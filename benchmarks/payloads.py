@@ -123,13 +123,3 @@ def pending_writes(count: int, *, seed: int = 11) -> list[tuple[str, Any]]:
         (f"channel_{i}", {"step": i, "note": _sentence(rng, 12), "ok": bool(i % 2)})
         for i in range(count)
     ]
-
-
-def search_text_of(document: dict[str, Any]) -> str | None:
-    """Message contents, one per line: the text a full-text index reads."""
-    parts = [
-        m["content"]
-        for m in document.get("messages") or ()
-        if isinstance(m, dict) and isinstance(m.get("content"), str) and m["content"]
-    ]
-    return "\n".join(parts) or None
