@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from locus.core.messages import Message
 from locus.core.state import AgentState
 
-THREADS = ("t-a", "T-A", "user/1", "50%_off", "q?x", "ünï-çødé 🤖", "O'Brien \"q\"", "a*b")
+THREADS = ("t-a", "T-A", "user/1", "50%_off", "q?x", "ünï-çødé 🤖", 'O\'Brien "q"', "a*b")
 CHECKPOINTS = ("c1", "c2", "c'3", "ç-4")
 NAMESPACES = ("default", "", "ns-x")
 TASKS = ("task-1", "task'2")
@@ -51,16 +51,18 @@ metadata = st.none() | st.dictionaries(
     st.sampled_from((*QUERY_KEYS, STORED_ONLY_KEY)), meta_values, max_size=3
 )
 sentences = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+#: Any text a JSON column takes on every backend (no NUL, no lone surrogate).
+texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
 writes = st.lists(
     st.tuples(
         st.sampled_from(CHANNELS),
-        st.one_of(meta_values, st.text(max_size=8), st.integers(-(2**53), 2**53)),
+        st.one_of(meta_values, texts, st.integers(-(2**53), 2**53)),
     ),
     max_size=4,
 )
 documents = st.dictionaries(
     st.sampled_from(("step", "values", "note")),
-    st.one_of(meta_values, st.text(max_size=12)),
+    st.one_of(meta_values, texts),
     max_size=3,
 )
 
@@ -78,9 +80,7 @@ def conversations(draw: st.DrawFn) -> AgentState:
 
 def glob_matches(pattern: str, name: str) -> bool:
     """The contract's glob: ``*`` any run, ``?`` one character, everything else literal."""
-    regex = "".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-    )
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
     return re.fullmatch(regex, name, flags=re.DOTALL) is not None
 
 

@@ -117,9 +117,7 @@ BAD_PREFIXES = [
 
 
 @pytest.mark.parametrize("prefix", BAD_PREFIXES)
-def test_a_bad_table_prefix_is_refused_before_an_engine_exists(
-    prefix: str, tmp_path: Path
-) -> None:
+def test_a_bad_table_prefix_is_refused_before_an_engine_exists(prefix: str, tmp_path: Path) -> None:
     database = tmp_path / "never.db"
     with pytest.raises(InvalidPrefixError):
         Store.from_url(f"sqlite:///{database}", table_prefix=prefix)

@@ -152,17 +152,12 @@ async def test_a_value_that_is_not_json_is_refused_before_any_sql(store: Store, 
     call = JSON_SLOTS[slot]
     await refused_before_sql(
         store,
-        [
-            (lambda value=value: call(repos, value), error)
-            for value, error in NOT_JSON.values()
-        ],
+        [(lambda value=value: call(repos, value), error) for value, error in NOT_JSON.values()],
     )
 
 
 @pytest.mark.parametrize("bad", ["nan", "inf", "nul", "surrogate"])
-async def test_a_state_with_a_value_no_backend_can_store_is_refused(
-    store: Store, bad: str
-) -> None:
+async def test_a_state_with_a_value_no_backend_can_store_is_refused(store: Store, bad: str) -> None:
     broken = {
         "nan": AgentState(agent_id="a", confidence=float("nan")),
         "inf": AgentState(agent_id="a", confidence=float("inf")),
@@ -336,9 +331,7 @@ def test_any_search_text_is_one_safe_statement_and_only_finds_threads_with_its_w
             assert len(found) == len(set(found))
             for thread in found:
                 assert {w.casefold() for w in alone} <= _words(STORED[thread]), (text, thread)
-            pure = all(
-                w in VOCABULARY or not any(ch.isalnum() for ch in w) for w in text.split()
-            )
+            pure = all(w in VOCABULARY or not any(ch.isalnum() for ch in w) for w in text.split())
             if pure and alone:
                 wanted = {w.casefold() for w in alone}
                 assert set(found) == {t for t, ws in STORED.items() if wanted <= _words(ws)}

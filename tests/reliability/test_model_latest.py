@@ -136,9 +136,7 @@ class LatestMachine(StoreMachine):
     @rule(key=st.sampled_from(QUERY_KEYS), value=meta_values, limit=st.integers(1, 10))
     def query_by_metadata(self, key: str, value: Any, limit: int) -> None:
         expected = [
-            t
-            for t in self.newest_first()
-            if filter_matches(self.threads[t].metadata, {key: value})
+            t for t in self.newest_first() if filter_matches(self.threads[t].metadata, {key: value})
         ][:limit]
         records = self.run(self.cp.query_by_metadata(key, value, limit=limit))
         assert [r["thread_id"] for r in records] == expected

@@ -181,7 +181,18 @@ class VersionedSaver:
             if rows:
                 await conn.execute(self._sql.insert_writes, rows)
 
-        await self._store.run(work, atomic=True)
+        for attempt in range(APPEND_ATTEMPTS):
+            try:
+                await self._store.run(work, atomic=True)
+                return
+            except IntegrityError:
+                # A concurrent put_writes of the same task committed rows after this
+                # transaction cleared the task; it was rolled back: clear again.
+                await asyncio.sleep(_backoff(attempt))
+        raise LineageConflictError(
+            f"could not replace the writes of task {key[Bind.TASK]!r}: concurrent writers "
+            f"replaced them in each of {APPEND_ATTEMPTS} attempts"
+        )
 
     async def get_writes(
         self,

@@ -1,0 +1,209 @@
+"""Several OS processes at once on one database: PostgreSQL, one SQLite file (and Oracle).
+
+- Saves to one shared thread and to each process's own thread surface no error; the
+  single-row thread ends holding one whole state some writer saved (state, id,
+  metadata and search text all from the same save); the versioned lineage holds
+  every checkpoint exactly once, one root, no cycle, one chain, each writer's saves
+  in the order it made them.
+- ``put_writes`` retried by every process for the same task leaves exactly one whole
+  set, and no reader ever sees a mix.
+- ``vacuum`` running while others save removes nothing newer than its window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from locus_store import Store
+from tests.backends import Target
+from tests.conftest import empty_tables, run_blocking
+from tests.reliability.conftest import MODEL_BACKENDS
+from tests.reliability.processes import READY_TIMEOUT, Worker, run_together
+from tests.reliability.worker import tagged_state
+
+PROCESSES = 4
+
+
+def on(target: Target, prefix: str) -> Store:
+    return Store.from_settings(target.settings, table_prefix=prefix)
+
+
+def empty(target: Target, prefix: str) -> None:
+    async def work() -> None:
+        async with on(target, prefix) as store:
+            await empty_tables(store)
+
+    run_blocking(work)
+
+
+def assert_whole_lineage(rows: list[dict[str, Any]], expected_ids: set[str]) -> None:
+    """Newest-first rows of one lineage: each id once, one root, one chain, whole states."""
+    ids = [r["checkpoint_id"] for r in rows]
+    assert len(ids) == len(set(ids)) == len(expected_ids)
+    assert set(ids) == expected_ids
+    parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in rows}
+    assert [p for p in parents.values() if p is None] == [None]  # one root
+    # One chain, newest first: each row's parent is the row below it; so no cycle either.
+    assert [parents[i] for i in ids] == [*ids[1:], None]
+    for row in rows:
+        assert row["checkpoint"]["agent_id"] == row["checkpoint_id"]  # a whole state
+
+
+async def lineage(store: Store, thread: str) -> list[dict[str, Any]]:
+    return await store.versioned().list_checkpoints(thread_id=thread, limit=100_000)
+
+
+@pytest.mark.parametrize("backend", MODEL_BACKENDS)
+def test_processes_saving_at_once_see_no_error_and_leave_whole_states(
+    backend: str, migrated: dict[str, tuple[Target, str]], long_run: bool
+) -> None:
+    target, prefix = migrated[backend]
+    empty(target, prefix)
+    count = 60 if long_run else 15
+    done = run_together(
+        target, prefix, [{"job": "saves", "count": count, "size": 2000}] * PROCESSES
+    )
+    assert [d["errors"] for d in done] == [[]] * PROCESSES
+
+    async def check() -> None:
+        async with on(target, prefix) as store:
+            latest = store.latest()
+            shared = await latest.load("shared")
+            assert shared is not None
+            tag = shared.agent_id
+            assert all(str(m.content).startswith(tag) for m in shared.messages)
+            record = await latest.get_metadata("shared")
+            assert record is not None and record["checkpoint_id"] == tag
+            writer, i = (int(n) for n in tag[1:].split("x"))
+            assert record["metadata"] == {"writer": writer, "i": i}
+            assert writer < PROCESSES and i < count
+            assert "shared" in [h["thread_id"] for h in await latest.search(tag, limit=100)]
+            for w in range(PROCESSES):
+                own = await latest.load(f"own-{w}")
+                assert own is not None and own.agent_id == f"w{w}x{count - 1}"
+
+            every = {f"w{w}x{i}" for w in range(PROCESSES) for i in range(count)}
+            rows = await lineage(store, "shared")
+            assert_whole_lineage(rows, every)
+            positions = {r["checkpoint_id"]: n for n, r in enumerate(reversed(rows))}
+            for w in range(PROCESSES):
+                mine = [positions[f"w{w}x{i}"] for i in range(count)]
+                assert mine == sorted(mine)  # each writer's saves in the order it made them
+                assert_whole_lineage(
+                    await lineage(store, f"own-{w}"), {f"w{w}x{i}" for i in range(count)}
+                )
+
+    run_blocking(check)
+
+
+@pytest.mark.parametrize("backend", MODEL_BACKENDS)
+def test_put_writes_retried_by_every_process_leaves_one_whole_set(
+    backend: str, migrated: dict[str, tuple[Target, str]], long_run: bool
+) -> None:
+    target, prefix = migrated[backend]
+    empty(target, prefix)
+    width = 25
+    job = {"job": "writes", "count": 100 if long_run else 25, "width": width}
+    done = run_together(target, prefix, [job] * PROCESSES)
+    assert [d["errors"] for d in done] == [[]] * PROCESSES
+    assert [d["mixed"] for d in done] == [[]] * PROCESSES
+
+    async def check() -> None:
+        async with on(target, prefix) as store:
+            rows = await store.versioned().get_writes(
+                thread_id="w", checkpoint_id="c", task_id="task"
+            )
+            assert [r["idx"] for r in rows] == list(range(width))
+            assert len({r["value"]["tag"] for r in rows}) == 1
+            assert [r["value"]["k"] for r in rows] == list(range(width))
+
+    run_blocking(check)
+
+
+async def _seed_old(store: Store, days: float) -> None:
+    """Old single-row threads and an old versioned lineage under "shared", backdated."""
+    latest, view = store.latest(), store.versioned().as_checkpointer()
+    for n in range(5):
+        await latest.save(tagged_state(f"old{n}"), f"old-{n}", checkpoint_id=f"old{n}")
+        await view.save(tagged_state(f"old{n}"), "shared", checkpoint_id=f"old{n}")
+        await view.save(tagged_state(f"gone{n}"), f"gone-{n}", checkpoint_id=f"gone{n}")
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    threads, checkpoints = store.schema.threads, store.schema.checkpoints
+
+    async def backdate(conn: AsyncConnection) -> None:
+        await conn.execute(sa.update(threads).values(updated_at=past, created_at=past))
+        await conn.execute(sa.update(checkpoints).values(created_at=past))
+
+    await store.run(backdate, atomic=True)
+
+
+@pytest.mark.parametrize("backend", MODEL_BACKENDS)
+def test_vacuum_running_while_processes_save_removes_nothing_newer_than_its_window(
+    backend: str, migrated: dict[str, tuple[Target, str]], long_run: bool
+) -> None:
+    target, prefix = migrated[backend]
+    empty(target, prefix)
+
+    async def seed() -> None:
+        async with on(target, prefix) as store:
+            await _seed_old(store, days=2)
+
+    run_blocking(seed)
+    count = 40 if long_run else 12
+    savers = [Worker(target, prefix, {"job": "saves", "count": count}, w) for w in range(2)]
+    vacuumer = Worker(target, prefix, {"job": "vacuums", "days": 1}, 2)
+    workers = [*savers, vacuumer]
+    try:
+        for worker in workers:
+            worker.wait_for("ready", READY_TIMEOUT)
+        for worker in workers:
+            worker.send("go")
+        saved = [saver.wait_for("done", 300) for saver in savers]
+        vacuumer.send("stop")
+        vacuumed = vacuumer.wait_for("done", 300)
+    finally:
+        for worker in workers:
+            worker.finish()
+    assert [d["errors"] for d in saved] == [[], []]
+    assert vacuumed["errors"] == []
+
+    async def check() -> None:
+        async with on(target, prefix) as store:
+            latest = store.latest()
+            await latest.vacuum(older_than_days=1)
+            await store.versioned().vacuum(older_than_days=1)
+            every = {f"w{w}x{i}" for w in range(2) for i in range(count)}
+            # Everything saved during the run is there; everything old is gone.
+            for w in range(2):
+                own = await latest.load(f"own-{w}")
+                assert own is not None and own.agent_id == f"w{w}x{count - 1}"
+                assert {r["checkpoint_id"] for r in await lineage(store, f"own-{w}")} == {
+                    f"w{w}x{i}" for i in range(count)
+                }
+            assert sorted(await latest.list_threads(pattern="old-*")) == []
+            assert await store.versioned().list_threads(pattern="gone-*") == []
+            assert_whole_lineage(await lineage(store, "shared"), every)
+
+    run_blocking(check)
+    assert vacuumed["removed"] >= 1  # the vacuum did run during the saves
+
+
+def test_workers_report_their_errors_instead_of_hiding_them(
+    migrated: dict[str, tuple[Target, str]],
+) -> None:
+    """The harness itself: an error in a worker reaches the test."""
+    target, _prefix = migrated["sqlite"]
+    [done] = run_together(target, "never_migrated", [{"job": "saves", "count": 1}])
+    assert done["errors"] and all("never_migrated" in e for e in done["errors"])
+
+
+def test_the_worker_state_carries_its_tag_everywhere() -> None:
+    state = tagged_state("w1x2", 100)
+    assert state.agent_id == "w1x2"
+    assert all(str(m.content).startswith("w1x2") for m in state.messages)
+    assert len(str(state.messages[0].content)) >= 100

@@ -1,0 +1,128 @@
+"""A worker process for the concurrency and kill tests: ``python -m tests.reliability.worker``.
+
+The parent writes one JSON line (the job) on stdin; the worker opens its store,
+prints ``{"ready": true}``, waits for a ``go`` line, runs the job and prints one
+JSON line per event. The job never raises: every exception a call surfaces is
+reported as ``{"error": ...}`` for the parent to assert on. The URL travels on
+stdin, never on the command line, so no password shows in a process listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+from typing import Any
+
+from locus.core.messages import Message
+from locus.core.state import AgentState
+
+from locus_store import Store
+
+
+def emit(**event: Any) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def tagged_state(tag: str, size: int = 0) -> AgentState:
+    """A state every part of which carries ``tag``: a mix of two saves is visible."""
+    filler = f" {tag}" * max(size // (len(tag) + 1), 0)
+    return AgentState(
+        agent_id=tag,
+        messages=[Message.user(f"{tag} question{filler}"), Message.assistant(f"{tag} answer")],
+    )
+
+
+def tagged_writes(tag: str, width: int, size: int = 0) -> list[tuple[str, Any]]:
+    pad = "x" * size
+    return [(f"channel-{k}", {"tag": tag, "k": k, "pad": pad}) for k in range(width)]
+
+
+async def guarded(errors: list[str], call: Any) -> Any:
+    try:
+        return await call
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}"[:500])
+        return None
+
+
+async def saves(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Single-row and versioned saves to a shared thread and to this writer's own thread."""
+    latest, view = store.latest(), store.versioned().as_checkpointer()
+    errors: list[str] = []
+    for i in range(job["count"]):
+        tag = f"w{writer}x{i}"
+        state = tagged_state(tag, job.get("size", 0))
+        meta = {"writer": writer, "i": i}
+        for thread in ("shared", f"own-{writer}"):
+            await guarded(errors, latest.save(state, thread, checkpoint_id=tag, metadata=meta))
+            await guarded(errors, view.save(state, thread, checkpoint_id=tag, metadata=meta))
+    emit(done=True, errors=errors)
+
+
+async def writes(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Replace one task's writes again and again; read them back between replacements."""
+    saver = store.versioned()
+    key = {"thread_id": "w", "checkpoint_id": "c", "task_id": "task"}
+    errors: list[str] = []
+    mixed: list[Any] = []
+    for j in range(job["count"]):
+        tag = f"w{writer}x{j}"
+        await guarded(errors, saver.put_writes(**key, writes=tagged_writes(tag, job["width"])))
+        rows = await guarded(errors, saver.get_writes(**key))
+        if rows and len({r["value"]["tag"] for r in rows}) != 1:
+            mixed.append(rows)
+    emit(done=True, errors=errors, mixed=mixed)
+
+
+async def vacuums(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Vacuum both repositories with a window until ``stop`` shows up on stdin."""
+    latest, saver = store.latest(), store.versioned()
+    errors: list[str] = []
+    removed = 0
+    stop = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    while not stop.done():
+        removed += await guarded(errors, latest.vacuum(older_than_days=job["days"])) or 0
+        removed += await guarded(errors, saver.vacuum(older_than_days=job["days"])) or 0
+    emit(done=True, errors=errors, removed=removed)
+
+
+async def kill_me(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Write big write sets and big saves forever, announcing each: the parent kills us."""
+    saver, latest = store.versioned(), store.latest()
+    view = saver.as_checkpointer()
+    for j in itertools.count():
+        tag = f"p{writer}x{j}"
+        emit(begin=j)
+        await saver.put_writes(
+            thread_id="k",
+            checkpoint_id="c",
+            task_id=f"task-{j % job['tasks']}",
+            writes=tagged_writes(tag, job["width"], job["size"]),
+        )
+        state = tagged_state(tag, job["size"] * job["width"] // 4)
+        await latest.save(state, "k", checkpoint_id=tag, metadata={"tag": tag})
+        await view.save(state, "k", checkpoint_id=tag, metadata={"tag": tag})
+        emit(done=j)
+
+
+JOBS = {"saves": saves, "writes": writes, "vacuums": vacuums, "kill_me": kill_me}
+
+
+async def main() -> None:
+    job = json.loads(sys.stdin.readline())
+    store = Store.from_url(job["url"], table_prefix=job["prefix"])
+    try:
+        await store.run(lambda conn: conn.exec_driver_sql("SELECT 1"))
+        emit(ready=True)
+        if sys.stdin.readline().strip() != "go":
+            return
+        await JOBS[job["job"]](store, job["writer"], job)
+    finally:
+        await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
