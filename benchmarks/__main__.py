@@ -47,7 +47,38 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--backends", default=",".join(BACKENDS), help="comma-separated: postgresql,sqlite"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of the benchmark: where the time of one save goes, step by step",
+    )
     return parser.parse_args(argv)
+
+
+def _bench(backend: str, args: argparse.Namespace, prefix: str) -> Bench:
+    if backend == "postgresql":
+        return postgres_bench(args.postgres_url, prefix)
+    if backend == "sqlite":
+        return sqlite_bench(args.sqlite_path, prefix)
+    raise SystemExit(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+def _backends(args: argparse.Namespace) -> list[str]:
+    return [b.strip() for b in args.backends.split(",") if b.strip()]
+
+
+async def profile(args: argparse.Namespace) -> str:
+    from benchmarks.profile import profile_save
+
+    parts = []
+    for backend in _backends(args):
+        bench = _bench(backend, args, new_prefix())
+        await bench.setup()
+        try:
+            parts.append(await profile_save(bench))
+        finally:
+            await bench.teardown()
+    return "\n\n".join(parts)
 
 
 async def _run_backend(
@@ -72,16 +103,11 @@ async def run(args: argparse.Namespace, log: Callable[[str], None]) -> Report:
     report = Report(mode="quick" if args.quick else "full")
     report.machine = reporting.machine({})
     started = time.perf_counter()
-    for backend in (b.strip() for b in args.backends.split(",") if b.strip()):
+    for backend in _backends(args):
         prefix = new_prefix()
         log(f"{backend}: table prefix {prefix}")
         report.prefixes[backend] = prefix
-        if backend == "postgresql":
-            bench = postgres_bench(args.postgres_url, prefix)
-        elif backend == "sqlite":
-            bench = sqlite_bench(args.sqlite_path, prefix)
-        else:
-            raise SystemExit(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        bench = _bench(backend, args, prefix)
         await _run_backend(bench, sizes, report, log, args.postgres_url)
     report.seconds = time.perf_counter() - started
     report.machine["load_average_at_end"] = os.getloadavg()
@@ -95,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    if args.profile:
+        print(asyncio.run(profile(args)))
+        return 0
     report = asyncio.run(run(args, log))
     print(reporting.render(report))
     out = args.out
