@@ -42,8 +42,8 @@ class Sizes:
 
 
 FULL = Sizes(
-    iterations=400,
-    large_iterations=60,
+    iterations=600,
+    large_iterations=80,
     rounds=5,
     search_threads=10_000,
     search_iterations=100,

@@ -9,6 +9,8 @@ import tracemalloc
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import func, select
+
 from benchmarks.backends import Bench, small_state_document
 from benchmarks.operations import Sizes
 from benchmarks.payloads import KB, agent_state, document_size
@@ -19,6 +21,13 @@ from locus_store import Store
 #: Concurrent tasks and pool size of the concurrency run.
 TASKS = 32
 POOL_SIZE = 8
+#: Seconds of the server-side wait of the control workload: a statement that only
+#: waits shows what the pool allows when neither the client nor the server is busy.
+SERVER_WAIT = 0.005
+
+
+def _consume(result: Any) -> None:
+    result.all()
 
 
 async def history(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> list[Scaling]:
@@ -86,10 +95,16 @@ async def concurrency(
         async def save(task: int) -> None:
             await latest.save(state, f"conc-{task}")
 
+        wait = select(func.pg_sleep(SERVER_WAIT))
+
+        async def server_wait(task: int) -> None:
+            await store.execute(wait, None, _consume)
+
         workloads: dict[str, Callable[[int], Awaitable[None]]] = {
             "agent turn (load + save, 4 KB)": turn,
             "load 4 KB": load,
             "save 4 KB": save,
+            f"server wait only (pg_sleep {SERVER_WAIT * 1000:g} ms)": server_wait,
         }
         results = []
         for workload, work in workloads.items():

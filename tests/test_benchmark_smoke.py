@@ -41,7 +41,12 @@ HISTORY_READS = (
     "list_checkpoints(limit=10)",
     "list_checkpoints(before=middle)",
 )
-WORKLOADS = ("agent turn (load + save, 4 KB)", "load 4 KB", "save 4 KB")
+WORKLOADS = (
+    "agent turn (load + save, 4 KB)",
+    "load 4 KB",
+    "save 4 KB",
+    "server wait only (pg_sleep 5 ms)",
+)
 
 
 def expected_rows() -> set[tuple[str, str, str]]:
