@@ -1,8 +1,9 @@
 """Store: the one owner of connections, and the factory of repositories.
 
-Every repository call goes through :meth:`Store.run`, so binding to an
-application's transaction, autocommit for single statements, the
-retry-once-on-dead-connection policy and event-loop changes are written once.
+Every repository call goes through :meth:`Store.run` (or :meth:`Store.execute`,
+the same thing for one statement, in one step), so binding to an application's
+transaction, autocommit for single statements, the retry-once-on-dead-connection
+policy and event-loop changes are written once.
 """
 
 from __future__ import annotations
