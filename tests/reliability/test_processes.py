@@ -45,6 +45,8 @@ def assert_whole_lineage(rows: list[dict[str, Any]], expected_ids: set[str]) -> 
     """Newest-first rows of one lineage: each id once, one root, one chain, whole states."""
     ids = [r["checkpoint_id"] for r in rows]
     assert len(ids) == len(set(ids)) == len(expected_ids)
+    if not rows:
+        return
     assert set(ids) == expected_ids
     parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in rows}
     assert [p for p in parents.values() if p is None] == [None]  # one root

@@ -95,17 +95,26 @@ async def kill_me(store: Store, writer: int, job: dict[str, Any]) -> None:
     view = saver.as_checkpointer()
     for j in itertools.count():
         tag = f"p{writer}x{j}"
-        emit(begin=j)
-        await saver.put_writes(
-            thread_id="k",
-            checkpoint_id="c",
-            task_id=f"task-{j % job['tasks']}",
-            writes=tagged_writes(tag, job["width"], job["size"]),
-        )
-        state = tagged_state(tag, job["size"] * job["width"] // 4)
-        await latest.save(state, "k", checkpoint_id=tag, metadata={"tag": tag})
-        await view.save(state, "k", checkpoint_id=tag, metadata={"tag": tag})
-        emit(done=j)
+        state = tagged_state(tag, job["size"] * job["width"])
+        writes = tagged_writes(tag, job["width"], job["size"])
+        meta = {"tag": tag}
+        operations = [
+            (
+                "put_writes",
+                saver.put_writes(
+                    thread_id="k",
+                    checkpoint_id="c",
+                    task_id=f"task-{j % job['tasks']}",
+                    writes=writes,
+                ),
+            ),
+            ("latest.save", latest.save(state, "k", checkpoint_id=tag, metadata=meta)),
+            ("view.save", view.save(state, "k", checkpoint_id=tag, metadata=meta)),
+        ]
+        for name, operation in operations:
+            emit(begin=j, op=name)
+            await operation
+            emit(end=j, op=name)
 
 
 JOBS = {"saves": saves, "writes": writes, "vacuums": vacuums, "kill_me": kill_me}
