@@ -52,7 +52,7 @@ FULL = Sizes(
     vacuum_runs=3,
     history_small=100,
     history_large=100_000,
-    concurrency_operations=640,
+    concurrency_operations=1280,
     memory_bytes=10 * 1024 * 1024,
 )
 QUICK = Sizes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import statistics
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
@@ -110,8 +111,14 @@ async def concurrency(
         for workload, work in workloads.items():
             log(f"  {store.dialect_name}: {workload}, 1 task vs {TASKS} tasks")
             await _throughput(work, tasks=TASKS, operations=TASKS)  # warm every connection
-            single = await _throughput(work, tasks=1, operations=sizes.concurrency_operations)
-            many = await _throughput(work, tasks=TASKS, operations=sizes.concurrency_operations)
+            # Alternating rounds, medians: a burst of load elsewhere on the machine
+            # lands on both sides instead of on whichever ran at the time.
+            per_round = max(TASKS, sizes.concurrency_operations // sizes.rounds)
+            singles, manys = [], []
+            for _ in range(sizes.rounds):
+                singles.append(await _throughput(work, tasks=1, operations=per_round))
+                manys.append(await _throughput(work, tasks=TASKS, operations=per_round))
+            single, many = statistics.median(singles), statistics.median(manys)
             results.append(
                 Concurrency(
                     backend=store.dialect_name,
