@@ -405,13 +405,9 @@ WHERE newer.thread_id = locus_checkpoints.thread_id AND newer.checkpoint_ns = lo
 
 -- versioned.vacuum_reroot
 --   :ns = 'default'
---   :cutoff = TIMESTAMP '2026-01-01 00:00:00' (UTC)
---   :keep_last = 1
-UPDATE locus_checkpoints SET parent_checkpoint_id=NULL WHERE locus_checkpoints.checkpoint_ns = :ns AND (EXISTS (SELECT *
-FROM locus_checkpoints aged
-WHERE aged.thread_id = locus_checkpoints.thread_id AND aged.checkpoint_ns = locus_checkpoints.checkpoint_ns AND aged.checkpoint_id = locus_checkpoints.parent_checkpoint_id AND aged.checkpoint_ns = :ns AND aged.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') AND (SELECT count(*) AS count_1
-FROM locus_checkpoints newer
-WHERE newer.thread_id = aged.thread_id AND newer.checkpoint_ns = aged.checkpoint_ns AND newer.seq > aged.seq) >= :keep_last))
+UPDATE locus_checkpoints SET parent_checkpoint_id=NULL WHERE locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.parent_checkpoint_id IS NOT NULL AND NOT (EXISTS (SELECT *
+FROM locus_checkpoints kept
+WHERE kept.thread_id = locus_checkpoints.thread_id AND kept.checkpoint_ns = locus_checkpoints.checkpoint_ns AND kept.checkpoint_id = locus_checkpoints.parent_checkpoint_id))
 /
 
 -- versioned.vacuum_writes

@@ -49,9 +49,10 @@ def assert_whole_lineage(rows: list[dict[str, Any]], expected_ids: set[str]) -> 
         return
     assert set(ids) == expected_ids
     parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in rows}
-    assert [p for p in parents.values() if p is None] == [None]  # one root
+    shown = [(i, parents[i]) for i in ids]
+    assert [p for p in parents.values() if p is None] == [None], shown  # one root
     # One chain, newest first: each row's parent is the row below it; so no cycle either.
-    assert [parents[i] for i in ids] == [*ids[1:], None]
+    assert [parents[i] for i in ids] == [*ids[1:], None], shown
     for row in rows:
         assert row["checkpoint"]["agent_id"] == row["checkpoint_id"]  # a whole state
 

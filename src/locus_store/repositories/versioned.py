@@ -276,11 +276,12 @@ class VersionedSaver:
             Bind.CHECKPOINT: require_key(checkpoint_id, "checkpoint_id"),
         }
         statements = [
+            self._sql.splice_lock,
             self._sql.splice_children,
             self._sql.delete_checkpoint_writes,
             self._sql.delete_checkpoint,
         ]
-        return await self._run_all(statements, params) > 0
+        return await self._run_all([s for s in statements if s is not None], params) > 0
 
     async def delete_namespace(
         self, *, thread_id: str, checkpoint_ns: str = DEFAULT_NAMESPACE
@@ -328,12 +329,15 @@ class VersionedSaver:
             Bind.CUTOFF: _cutoff(days, older_than_days),
             Bind.KEEP_LAST: max(keep_last, 0),
         }
-        statements = [
-            self._sql.vacuum_writes,
-            self._sql.vacuum_reroot,
-            self._sql.vacuum_checkpoints,
-        ]
-        return await self._run_all(statements, params)
+        sql = self._sql
+
+        async def work(conn: AsyncConnection) -> int:
+            await conn.execute(sql.vacuum_writes, params)
+            removed = int((await conn.execute(sql.vacuum_checkpoints, params)).rowcount)
+            await conn.execute(sql.vacuum_reroot, params)  # survivors of removed parents
+            return removed
+
+        return await self._store.run(work, atomic=True)
 
     async def list_threads(
         self, *, checkpoint_ns: str = DEFAULT_NAMESPACE, limit: int = 100, pattern: str = "*"

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -129,6 +130,9 @@ class LineageStatements:
     thread_exists: Select[Any]
     namespace_exists: Select[Any]
     # -- one version out of a lineage ---------------------------------------------------
+    #: PostgreSQL: lock the version first, so appends under it finish before the splice
+    #: reads its children, and later ones wait and see it gone (None elsewhere).
+    splice_lock: Select[Any] | None
     splice_children: Update
     delete_checkpoint_writes: Delete
     delete_checkpoint: Delete
@@ -144,10 +148,11 @@ class LineageStatements:
         return self.recent.where(condition)
 
     def items(self) -> list[tuple[str, Any]]:
-        return [(name, getattr(self, name)) for name in self.__dataclass_fields__]
+        named = ((name, getattr(self, name)) for name in self.__dataclass_fields__)
+        return [(name, statement) for name, statement in named if statement is not None]
 
 
-def _build(cp: Table, wr: Table) -> LineageStatements:
+def _build(cp: Table, wr: Table, dialect_name: str) -> LineageStatements:
     def same_lineage(table: Any) -> ColumnElement[bool]:
         return and_(table.c.thread_id == _key(Bind.THREAD), table.c.checkpoint_ns == _ns())
 
@@ -161,11 +166,23 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
     top = cp.alias("top")
     newest_seq = select(func.max(top.c.seq)).where(same_lineage(top)).scalar_subquery()
     cur = cp.alias("cur")
-    newest_id = (
-        select(cur.c.checkpoint_id)
-        .where(same_lineage(cur), cur.c.seq == newest_seq)
-        .scalar_subquery()
-    )
+    newest_row = select(cur.c.checkpoint_id).where(same_lineage(cur), cur.c.seq == newest_seq)
+    par = cp.alias("par")
+    parent_row = select(par.c.checkpoint_id)
+    if dialect_name == "postgresql":
+        # Lock the parent row while appending under it. A transaction deleting it
+        # (vacuum, splice, thread deletion) either waits for the append, then sees the
+        # new child, or makes the append wait, then find the row gone.
+        newest_row = newest_row.with_for_update(read=True, key_share=True)
+        parent_row = parent_row.with_for_update(read=True, key_share=True, of=par)
+    newest_id = newest_row.scalar_subquery()
+    append_seq: ColumnElement[Any] = next_seq
+    if dialect_name == "postgresql":
+        # The newest row vanished while the append waited for it: no position, so the
+        # NOT NULL constraint fails the insert and the append is tried afresh.
+        append_seq = case(
+            (and_(newest_seq.is_not(None), newest_id.is_(None)), null()), else_=next_seq
+        )
     columns = [
         "thread_id",
         "checkpoint_ns",
@@ -177,12 +194,14 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
         "created_at",
     ]
 
-    def appended(parent: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    def appended(
+        parent: ColumnElement[Any], seq: ColumnElement[Any] = next_seq
+    ) -> list[ColumnElement[Any]]:
         return [
             _key(Bind.THREAD),
             _ns(),
             _key(Bind.CHECKPOINT),
-            next_seq,
+            seq,
             parent,
             bindparam(Bind.DOCUMENT, type_=JSONDocument()),
             bindparam(Bind.METADATA, type_=JSONDocument()),
@@ -190,14 +209,13 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
         ]
 
     put_root = insert(cp).from_select(columns, select(*appended(null())))
-    par = cp.alias("par")
     put_child = insert(cp).from_select(
         columns,
-        select(*appended(par.c.checkpoint_id)).where(
+        parent_row.with_only_columns(*appended(par.c.checkpoint_id)).where(
             same_lineage(par), par.c.checkpoint_id == _key(Bind.PARENT)
         ),
     )
-    append = insert(cp).from_select(columns, select(*appended(newest_id)))
+    append = insert(cp).from_select(columns, select(*appended(newest_id, append_seq)))
 
     # -- reading ------------------------------------------------------------------------
     shown = select(
@@ -267,6 +285,9 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
         .where(same_lineage(cp), cp.c.parent_checkpoint_id == _key(Bind.CHECKPOINT))
         .values(parent_checkpoint_id=spliced_parent)
     )
+    splice_lock = None
+    if dialect_name == "postgresql":
+        splice_lock = select(cp.c.checkpoint_id).where(of_checkpoint(cp)).with_for_update()
 
     # -- vacuum: old versions of a namespace, keeping each lineage's newest N ----------------
     def vacuumable(row: Any) -> ColumnElement[bool]:
@@ -296,15 +317,18 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
             vacuumable(old),
         )
     )
+    # Run after the delete, in a statement of its own: it also sees the versions
+    # appended meanwhile under a parent the delete removed.
+    kept = cp.alias("kept")
     vacuum_reroot = (
         cp.update()
         .where(
             cp.c.checkpoint_ns == _ns(),
-            exists().where(
-                old.c.thread_id == cp.c.thread_id,
-                old.c.checkpoint_ns == cp.c.checkpoint_ns,
-                old.c.checkpoint_id == cp.c.parent_checkpoint_id,
-                vacuumable(old),
+            cp.c.parent_checkpoint_id.is_not(None),
+            ~exists().where(
+                kept.c.thread_id == cp.c.thread_id,
+                kept.c.checkpoint_ns == cp.c.checkpoint_ns,
+                kept.c.checkpoint_id == cp.c.parent_checkpoint_id,
             ),
         )
         .values(parent_checkpoint_id=null())
@@ -361,6 +385,7 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
         copy_namespace_writes=copy(wr, namespace=True),
         thread_exists=any_row(namespace=False),
         namespace_exists=any_row(namespace=True),
+        splice_lock=splice_lock,
         splice_children=splice_children,
         delete_checkpoint_writes=delete(wr).where(of_checkpoint(wr)),
         delete_checkpoint=delete(cp).where(of_checkpoint(cp)),
@@ -376,11 +401,12 @@ def _build(cp: Table, wr: Table) -> LineageStatements:
 def lineage_statements(prefix: str, dialect_name: str) -> LineageStatements:
     """The statements for one table prefix, built once per (prefix, dialect).
 
-    They are portable constructs, so ``dialect_name`` changes nothing today; it is
-    part of the key so that a dialect-specific variant can be added here alone.
+    They are portable constructs but for PostgreSQL's row locks: an append locks the
+    parent row it reads (``FOR KEY SHARE``) and a splice locks the version it removes,
+    so a concurrent vacuum or splice never leaves an appended version a dangling parent.
     """
     schema = schema_for(prefix)
-    return _build(schema.checkpoints, schema.writes)
+    return _build(schema.checkpoints, schema.writes, dialect_name)
 
 
 def with_values(statement: _S, values: Mapping[str, Any]) -> _S:
