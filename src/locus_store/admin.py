@@ -610,8 +610,8 @@ async def vacuum(
                 return
             params = {**lineage(ns), "threads": batch}
             report.writes += (await conn.execute(sql.writes, params)).rowcount
-            await conn.execute(sql.reroot, params)
             report.checkpoints += (await conn.execute(sql.checkpoints, params)).rowcount
+            await conn.execute(sql.reroot, params)  # after the delete: orphans become roots
 
         await store.run(work, atomic=True)
         done += len(batch)
