@@ -26,7 +26,7 @@ _COMMON: dict[str, Any] = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
     "print_blob": True,
 }
-settings.register_profile("reliability", max_examples=20, stateful_step_count=30, **_COMMON)
+settings.register_profile("reliability", max_examples=40, stateful_step_count=40, **_COMMON)
 settings.register_profile("reliability-long", max_examples=400, stateful_step_count=80, **_COMMON)
 
 #: The backends the stateful and concurrency tests run on (Oracle skips when absent).

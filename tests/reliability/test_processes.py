@@ -26,7 +26,8 @@ from tests.reliability.conftest import MODEL_BACKENDS
 from tests.reliability.processes import READY_TIMEOUT, Worker, run_together
 from tests.reliability.worker import tagged_state
 
-PROCESSES = 4
+#: Worker processes at once: 4 by default, 8 with ``--long``.
+PROCESSES, LONG_PROCESSES = 4, 8
 
 
 def on(target: Target, prefix: str) -> Store:
@@ -68,10 +69,11 @@ def test_processes_saving_at_once_see_no_error_and_leave_whole_states(
     target, prefix = migrated[backend]
     empty(target, prefix)
     count = 60 if long_run else 15
+    processes = LONG_PROCESSES if long_run else PROCESSES
     done = run_together(
-        target, prefix, [{"job": "saves", "count": count, "size": 2000}] * PROCESSES
+        target, prefix, [{"job": "saves", "count": count, "size": 2000}] * processes
     )
-    assert [d["errors"] for d in done] == [[]] * PROCESSES
+    assert [d["errors"] for d in done] == [[]] * processes
 
     async def check() -> None:
         async with on(target, prefix) as store:
@@ -84,17 +86,17 @@ def test_processes_saving_at_once_see_no_error_and_leave_whole_states(
             assert record is not None and record["checkpoint_id"] == tag
             writer, i = (int(n) for n in tag[1:].split("x"))
             assert record["metadata"] == {"writer": writer, "i": i}
-            assert writer < PROCESSES and i < count
+            assert writer < processes and i < count
             assert "shared" in [h["thread_id"] for h in await latest.search(tag, limit=100)]
-            for w in range(PROCESSES):
+            for w in range(processes):
                 own = await latest.load(f"own-{w}")
                 assert own is not None and own.agent_id == f"w{w}x{count - 1}"
 
-            every = {f"w{w}x{i}" for w in range(PROCESSES) for i in range(count)}
+            every = {f"w{w}x{i}" for w in range(processes) for i in range(count)}
             rows = await lineage(store, "shared")
             assert_whole_lineage(rows, every)
             positions = {r["checkpoint_id"]: n for n, r in enumerate(reversed(rows))}
-            for w in range(PROCESSES):
+            for w in range(processes):
                 mine = [positions[f"w{w}x{i}"] for i in range(count)]
                 assert mine == sorted(mine)  # each writer's saves in the order it made them
                 assert_whole_lineage(
@@ -112,9 +114,10 @@ def test_put_writes_retried_by_every_process_leaves_one_whole_set(
     empty(target, prefix)
     width = 25
     job = {"job": "writes", "count": 100 if long_run else 25, "width": width}
-    done = run_together(target, prefix, [job] * PROCESSES)
-    assert [d["errors"] for d in done] == [[]] * PROCESSES
-    assert [d["mixed"] for d in done] == [[]] * PROCESSES
+    processes = LONG_PROCESSES if long_run else PROCESSES
+    done = run_together(target, prefix, [job] * processes)
+    assert [d["errors"] for d in done] == [[]] * processes
+    assert [d["mixed"] for d in done] == [[]] * processes
 
     async def check() -> None:
         async with on(target, prefix) as store:
