@@ -93,6 +93,37 @@ class _ListQuery:
     filter: dict[str, Any] | None
 
 
+class _Pages:
+    """Where the next page of a listing starts and how many rows it may hold.
+
+    Pages hold at most ``LIST_PAGE_SIZE`` rows and together at most ``limit``
+    (no bound when ``limit`` is None). The listing ends at the first short page.
+    """
+
+    def __init__(self, limit: int | None) -> None:
+        self.cursor: CheckpointKey | None = None
+        self.size = 0
+        self._remaining = limit
+
+    def next(self) -> bool:
+        """Size the next page; False once ``limit`` rows have been listed."""
+        if self._remaining is not None and self._remaining <= 0:
+            return False
+        self.size = (
+            LIST_PAGE_SIZE if self._remaining is None else min(self._remaining, LIST_PAGE_SIZE)
+        )
+        return True
+
+    def advance(self, page: Tuples) -> bool:
+        """Move the cursor past ``page``; False when it was the last page."""
+        if len(page) < self.size:
+            return False
+        self.cursor = _key_of(page[-1].config)
+        if self._remaining is not None:
+            self._remaining -= len(page)
+        return True
+
+
 class SQLAlchemySaver(BaseCheckpointSaver[str]):
     """LangGraph ``BaseCheckpointSaver`` on a :class:`~locus_store.Store` (any backend)."""
 
@@ -155,17 +186,13 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         query = _list_query(config, filter, before)
-        cursor: CheckpointKey | None = None
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = LIST_PAGE_SIZE if remaining is None else min(remaining, LIST_PAGE_SIZE)
-            page = await self._list_page(self.store, query, cursor, size)
+        pages = _Pages(limit)
+        while pages.next():
+            page = await self._list_page(self.store, query, pages.cursor, pages.size)
             for item in page:
                 yield item
-            if len(page) < size:
+            if not pages.advance(page):
                 return
-            cursor = _key_of(page[-1].config)
-            remaining = None if remaining is None else remaining - len(page)
 
     async def aput(
         self,
@@ -210,16 +237,14 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
         query = _list_query(config, filter, before)
-        cursor: CheckpointKey | None = None
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = LIST_PAGE_SIZE if remaining is None else min(remaining, LIST_PAGE_SIZE)
-            page = self._sync(partial(self._list_page, query=query, cursor=cursor, size=size))
+        pages = _Pages(limit)
+        while pages.next():
+            page = self._sync(
+                partial(self._list_page, query=query, cursor=pages.cursor, size=pages.size)
+            )
             yield from page
-            if len(page) < size:
+            if not pages.advance(page):
                 return
-            cursor = _key_of(page[-1].config)
-            remaining = None if remaining is None else remaining - len(page)
 
     def put(
         self,
