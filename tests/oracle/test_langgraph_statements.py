@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.sql.expression import Executable
 
 from locus_store import Store
@@ -102,14 +100,6 @@ def test_maintenance_deletes_by_or_ed_primary_keys() -> None:
         f"AND locus_lg_blobs.version = :k{i}_version"
         for i in (0, 1)
     ]
-
-
-@pytest.fixture
-async def oracle_store() -> AsyncIterator[tuple[Store, FakeDriver]]:
-    driver = FakeDriver()
-    engine = create_async_engine("oracle+oracledb://app:pw@", async_creator=driver.connect)
-    yield Store(engine, table_prefix="locus"), driver
-    await engine.dispose()
 
 
 async def test_put_sends_root_namespace_as_sentinel_values_first_then_the_checkpoint(

@@ -8,12 +8,10 @@ python-oracledb would receive.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import fields
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import iterate
 
@@ -86,14 +84,6 @@ def as_json(bound: Any) -> Any:
     if isinstance(bound, FakeLob):
         bound = bound.data
     return json.loads(bound) if isinstance(bound, str | bytes) else bound
-
-
-@pytest.fixture
-async def oracle_store() -> AsyncIterator[tuple[Store, FakeDriver]]:
-    driver = FakeDriver()
-    engine = create_async_engine("oracle+oracledb://app:pw@", async_creator=driver.connect)
-    yield Store(engine, table_prefix="locus"), driver
-    await engine.dispose()
 
 
 async def test_put_sends_one_insert_with_the_sentinel_namespace_and_a_json_document(
