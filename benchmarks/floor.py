@@ -161,7 +161,94 @@ def _checkpoint(row: Any, created: str) -> dict[str, Any]:
     }
 
 
-class PostgresFloor:
+class _Floor:
+    """The calls that are the same on both drivers: statements, parameters and decoding.
+
+    A driver's class sends the statements (``_execute``, ``_fetch``) and says how a
+    time is bound (``_time``) and how a stored time reads back as ISO text (``_stamp``).
+    """
+
+    async def _execute(self, name: str, **params: Any) -> Any:
+        raise NotImplementedError
+
+    async def _fetch(self, name: str, **params: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def _time(self, stamp: dt.datetime) -> Any:
+        raise NotImplementedError
+
+    def _stamp(self, value: Any) -> str:
+        raise NotImplementedError
+
+    # -- single-row checkpointer ----------------------------------------------------
+    async def latest_save(self, state: AgentState, thread_id: str) -> str:
+        document = state.to_checkpoint()
+        cid = uuid.uuid4().hex
+        await self._execute(
+            "latest_save",
+            thread=thread_id,
+            cid=cid,
+            state=dumps(document),
+            meta=None,
+            text=search_text(document),
+            now=self._time(_now()),
+        )
+        return cid
+
+    async def latest_load(self, thread_id: str) -> AgentState | None:
+        rows = await self._fetch("latest_load", thread=thread_id, now=self._time(_now()))
+        return AgentState.from_checkpoint(loads(rows[0][1])) if rows else None
+
+    # -- versioned saver ------------------------------------------------------------
+    async def put(
+        self, thread_id: str, checkpoint_id: str, document: dict[str, Any], parent: str | None
+    ) -> None:
+        params = {
+            "thread": thread_id,
+            "ns": NS,
+            "cid": checkpoint_id,
+            "doc": dumps(document),
+            "meta": dumps({}),
+            "now": self._time(_now()),
+        }
+        if parent is None:
+            await self._execute("put_root", **params)
+        else:
+            await self._execute("put_child", parent=parent, **params)
+
+    async def append(self, state: AgentState, thread_id: str) -> str:
+        cid = uuid.uuid4().hex
+        await self._execute(
+            "append",
+            thread=thread_id,
+            ns=NS,
+            cid=cid,
+            doc=dumps(state.to_checkpoint()),
+            meta=dumps({}),
+            now=self._time(_now()),
+        )
+        return cid
+
+    async def get(self, thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any] | None:
+        if checkpoint_id is None:
+            rows = await self._fetch("newest", thread=thread_id, ns=NS)
+        else:
+            rows = await self._fetch("named", thread=thread_id, ns=NS, cid=checkpoint_id)
+        return _checkpoint(rows[0], self._stamp(rows[0][4])) if rows else None
+
+    async def history(
+        self, thread_id: str, limit: int, before: str | None = None
+    ) -> list[dict[str, Any]]:
+        if before is None:
+            rows = await self._fetch("history", thread=thread_id, ns=NS, limit=limit)
+        else:
+            rows = await self._fetch(
+                "history_before", thread=thread_id, ns=NS, before=before, limit=limit
+            )
+        return [_checkpoint(r, self._stamp(r[4])) for r in rows]
+
+
+class PostgresFloor(_Floor):
     """asyncpg on one held connection, statements prepared once."""
 
     def __init__(self, dsn: str, prefix: str) -> None:
@@ -201,25 +288,13 @@ class PostgresFloor:
         sql, args = self._args(name, params)
         return list(await self.conn.fetch(sql, *args))
 
+    def _time(self, stamp: dt.datetime) -> Any:
+        return stamp
+
+    def _stamp(self, value: Any) -> str:
+        return str(value.isoformat())
+
     # -- single-row checkpointer ----------------------------------------------------
-    async def latest_save(self, state: AgentState, thread_id: str) -> str:
-        document = state.to_checkpoint()
-        cid = uuid.uuid4().hex
-        await self._execute(
-            "latest_save",
-            thread=thread_id,
-            cid=cid,
-            state=dumps(document),
-            meta=None,
-            text=search_text(document),
-            now=_now(),
-        )
-        return cid
-
-    async def latest_load(self, thread_id: str) -> AgentState | None:
-        rows = await self._fetch("latest_load", thread=thread_id, now=_now())
-        return AgentState.from_checkpoint(loads(rows[0][1])) if rows else None
-
     async def search(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
         rows = await self._fetch(
             "search_postgresql", query=_phrases(query), now=_now(), limit=limit
@@ -237,53 +312,6 @@ class PostgresFloor:
         return int(status.split()[-1])
 
     # -- versioned saver ------------------------------------------------------------
-    async def put(
-        self, thread_id: str, checkpoint_id: str, document: dict[str, Any], parent: str | None
-    ) -> None:
-        params = {
-            "thread": thread_id,
-            "ns": NS,
-            "cid": checkpoint_id,
-            "doc": dumps(document),
-            "meta": dumps({}),
-            "now": _now(),
-        }
-        if parent is None:
-            await self._execute("put_root", **params)
-        else:
-            await self._execute("put_child", parent=parent, **params)
-
-    async def append(self, state: AgentState, thread_id: str) -> str:
-        cid = uuid.uuid4().hex
-        await self._execute(
-            "append",
-            thread=thread_id,
-            ns=NS,
-            cid=cid,
-            doc=dumps(state.to_checkpoint()),
-            meta=dumps({}),
-            now=_now(),
-        )
-        return cid
-
-    async def get(self, thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any] | None:
-        if checkpoint_id is None:
-            rows = await self._fetch("newest", thread=thread_id, ns=NS)
-        else:
-            rows = await self._fetch("named", thread=thread_id, ns=NS, cid=checkpoint_id)
-        return _checkpoint(rows[0], rows[0][4].isoformat()) if rows else None
-
-    async def history(
-        self, thread_id: str, limit: int, before: str | None = None
-    ) -> list[dict[str, Any]]:
-        if before is None:
-            rows = await self._fetch("history", thread=thread_id, ns=NS, limit=limit)
-        else:
-            rows = await self._fetch(
-                "history_before", thread=thread_id, ns=NS, before=before, limit=limit
-            )
-        return [_checkpoint(r, r[4].isoformat()) for r in rows]
-
     async def put_writes(
         self, thread_id: str, checkpoint_id: str, task_id: str, writes: list[tuple[str, Any]]
     ) -> None:
@@ -307,7 +335,7 @@ def _sqlite_stamp(text: str) -> str:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).isoformat()
 
 
-class SQLiteFloor:
+class SQLiteFloor(_Floor):
     """aiosqlite on one held connection in autocommit mode, the store's pragmas."""
 
     def __init__(self, path: str, prefix: str) -> None:
@@ -346,25 +374,13 @@ class SQLiteFloor:
     async def _fetch(self, name: str, **params: Any) -> list[Any]:
         return list(await self.conn.execute_fetchall(self._sql[name], params))
 
+    def _time(self, stamp: dt.datetime) -> Any:
+        return _sqlite_time(stamp)
+
+    def _stamp(self, value: Any) -> str:
+        return _sqlite_stamp(value)
+
     # -- single-row checkpointer ----------------------------------------------------
-    async def latest_save(self, state: AgentState, thread_id: str) -> str:
-        document = state.to_checkpoint()
-        cid = uuid.uuid4().hex
-        await self._execute(
-            "latest_save",
-            thread=thread_id,
-            cid=cid,
-            state=dumps(document),
-            meta=None,
-            text=search_text(document),
-            now=_sqlite_time(_now()),
-        )
-        return cid
-
-    async def latest_load(self, thread_id: str) -> AgentState | None:
-        rows = await self._fetch("latest_load", thread=thread_id, now=_sqlite_time(_now()))
-        return AgentState.from_checkpoint(loads(rows[0][1])) if rows else None
-
     async def search(self, query: str, limit: int = 10) -> list[dict[str, Any]]:
         rows = await self._fetch(
             "search_sqlite", query=_phrases(query), now=_sqlite_time(_now()), limit=limit
@@ -388,53 +404,6 @@ class SQLiteFloor:
         )
 
     # -- versioned saver ------------------------------------------------------------
-    async def put(
-        self, thread_id: str, checkpoint_id: str, document: dict[str, Any], parent: str | None
-    ) -> None:
-        params = {
-            "thread": thread_id,
-            "ns": NS,
-            "cid": checkpoint_id,
-            "doc": dumps(document),
-            "meta": dumps({}),
-            "now": _sqlite_time(_now()),
-        }
-        if parent is None:
-            await self._execute("put_root", **params)
-        else:
-            await self._execute("put_child", parent=parent, **params)
-
-    async def append(self, state: AgentState, thread_id: str) -> str:
-        cid = uuid.uuid4().hex
-        await self._execute(
-            "append",
-            thread=thread_id,
-            ns=NS,
-            cid=cid,
-            doc=dumps(state.to_checkpoint()),
-            meta=dumps({}),
-            now=_sqlite_time(_now()),
-        )
-        return cid
-
-    async def get(self, thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any] | None:
-        if checkpoint_id is None:
-            rows = await self._fetch("newest", thread=thread_id, ns=NS)
-        else:
-            rows = await self._fetch("named", thread=thread_id, ns=NS, cid=checkpoint_id)
-        return _checkpoint(rows[0], _sqlite_stamp(rows[0][4])) if rows else None
-
-    async def history(
-        self, thread_id: str, limit: int, before: str | None = None
-    ) -> list[dict[str, Any]]:
-        if before is None:
-            rows = await self._fetch("history", thread=thread_id, ns=NS, limit=limit)
-        else:
-            rows = await self._fetch(
-                "history_before", thread=thread_id, ns=NS, before=before, limit=limit
-            )
-        return [_checkpoint(r, _sqlite_stamp(r[4])) for r in rows]
-
     async def put_writes(
         self, thread_id: str, checkpoint_id: str, task_id: str, writes: list[tuple[str, Any]]
     ) -> None:
