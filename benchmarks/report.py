@@ -14,6 +14,11 @@ from benchmarks.results import OURS, Report, Target
 FLOOR_LIMITS = {"postgresql": (1.5, 2.0), "sqlite": (2.0, 2.5)}
 SAVES = ("save 4 KB", "save 256 KB", "versioned put", "agent checkpointer save")
 READS = ("load 4 KB", "load 256 KB", "versioned get latest", "versioned get by id")
+#: ours/peer limits on PostgreSQL: (peer, operations, limit, kind of limit).
+PEER_LIMITS: tuple[tuple[str, tuple[str, ...], float, str], ...] = (
+    ("PgCheckpointer", ("save 4 KB", "save 256 KB", "load 4 KB", "load 256 KB"), 1.0, "below"),
+    ("postgresql_checkpointer", ("save 4 KB", "save 256 KB"), 0.5, "max"),
+)
 HISTORY_TARGETS = (
     "checkpointer load (latest)",
     "versioned get latest",
@@ -35,18 +40,13 @@ def targets(report: Report) -> list[Target]:
                     found.append(
                         Target(f"{backend}: {operation}, ours/floor", row.vs_floor, limit, "max")
                     )
-    for operation in ("save 4 KB", "save 256 KB", "load 4 KB", "load 256 KB"):
-        row = report.find("postgresql", operation, "PgCheckpointer")
-        if row is not None and row.ours_vs_this is not None:
-            found.append(
-                Target(f"{operation}, ours/PgCheckpointer", row.ours_vs_this, 1.0, "below")
-            )
-    for operation in ("save 4 KB", "save 256 KB"):
-        row = report.find("postgresql", operation, "postgresql_checkpointer")
-        if row is not None and row.ours_vs_this is not None:
-            found.append(
-                Target(f"{operation}, ours/postgresql_checkpointer", row.ours_vs_this, 0.5, "max")
-            )
+    for peer, compared, peer_limit, kind in PEER_LIMITS:
+        for operation in compared:
+            row = report.find("postgresql", operation, peer)
+            if row is not None and row.ours_vs_this is not None:
+                found.append(
+                    Target(f"{operation}, ours/{peer}", row.ours_vs_this, peer_limit, kind)
+                )
     for scaling in report.scaling:
         if scaling.operation in HISTORY_TARGETS:
             found.append(
