@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +173,19 @@ async def check_conflicts(
             "choose --on-conflict skip or --on-conflict replace"
         )
     return existing
+
+
+def batches(
+    threads: list[str], existing: set[str], on_conflict: str, report: LocusImportReport
+) -> Iterator[tuple[list[str], int]]:
+    """``threads`` in batches of ``THREADS_PER_BATCH``, each with how many threads are done
+    after it; under ``skip`` the ``existing`` ones are reported as skipped and left out."""
+    for start in range(0, len(threads), THREADS_PER_BATCH):
+        batch = threads[start : start + THREADS_PER_BATCH]
+        if on_conflict == "skip":
+            report.skipped.extend(t for t in batch if t in existing)
+            batch = [t for t in batch if t not in existing]
+        yield batch, min(start + THREADS_PER_BATCH, len(threads))
 
 
 async def write_rows(

@@ -21,9 +21,9 @@ from sqlalchemy import Table, select
 from locus_store.errors import InvalidInputError
 from locus_store.from_locus.common import (
     KEYS_PER_STATEMENT,
-    THREADS_PER_BATCH,
     LocusImportReport,
     Progress,
+    batches,
     check_conflicts,
     kv_table,
     utc,
@@ -266,11 +266,7 @@ async def import_key_value(
     tables = [schema.threads] * (into != "versioned") + [schema.checkpoints] * (into != "latest")
     existing = await check_conflicts(target, tables, threads, on_conflict)
     report = LocusImportReport()
-    for start in range(0, len(threads), THREADS_PER_BATCH):
-        batch = threads[start : start + THREADS_PER_BATCH]
-        if on_conflict == "skip":
-            report.skipped.extend(t for t in batch if t in existing)
-            batch = [t for t in batch if t not in existing]
+    for batch, done in batches(threads, existing, on_conflict, report):
         keys = [key for thread in batch for key in groups[thread]]
 
         async def fetch(conn: AsyncConnection, keys: list[str] = keys) -> list[Any]:
@@ -312,5 +308,5 @@ async def import_key_value(
         report.replaced.extend(replace)
         report.threads += len(written)
         if progress is not None:
-            progress(min(start + THREADS_PER_BATCH, len(threads)), len(threads))
+            progress(done, len(threads))
     return report

@@ -16,9 +16,9 @@ from sqlalchemy import Table, select
 
 from locus_store.admin import in_threads
 from locus_store.from_locus.common import (
-    THREADS_PER_BATCH,
     LocusImportReport,
     Progress,
+    batches,
     check_conflicts,
     saver_tables,
     utc,
@@ -103,11 +103,7 @@ async def import_saver(
     tables = [schema.checkpoints, schema.writes]
     existing = await check_conflicts(target, tables, threads, on_conflict)
     report = LocusImportReport()
-    for start in range(0, len(threads), THREADS_PER_BATCH):
-        batch = threads[start : start + THREADS_PER_BATCH]
-        if on_conflict == "skip":
-            report.skipped.extend(t for t in batch if t in existing)
-            batch = [t for t in batch if t not in existing]
+    for batch, done in batches(threads, existing, on_conflict, report):
 
         async def fetch(conn: AsyncConnection, batch: list[str] = batch) -> tuple[Any, Any]:
             params = {"threads": batch}
@@ -169,5 +165,5 @@ async def import_saver(
         report.checkpoints += len(rows[schema.checkpoints])
         report.writes += len(rows[schema.writes])
         if progress is not None:
-            progress(min(start + THREADS_PER_BATCH, len(threads)), len(threads))
+            progress(done, len(threads))
     return report
