@@ -158,14 +158,6 @@ FROM locus_checkpoints top
 WHERE top.thread_id = :thread AND top.checkpoint_ns = :ns)) AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_9 FROM DUAL
 /
 
--- versioned.clear_task_writes
---   :thread = 'thread-1'
---   :ns = 'default'
---   :cid = 'v2'
---   :task = 'task-1'
-DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND locus_writes.checkpoint_id = :cid AND locus_writes.task_id = :task
-/
-
 -- versioned.copy_namespace_checkpoints
 --   :dest = 'thread-2'
 --   :source = 'thread-1'
@@ -261,17 +253,6 @@ WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns 
 FROM locus_checkpoints mark
 WHERE mark.thread_id = :thread AND mark.checkpoint_ns = :ns AND mark.checkpoint_id = :before) ORDER BY locus_checkpoints.seq DESC
  FETCH FIRST :row_limit ROWS ONLY
-/
-
--- versioned.insert_writes
---   :thread_id = 'thread-1'
---   :checkpoint_ns = 'default'
---   :checkpoint_id = 'v2'
---   :task_id = 'task-1'
---   :idx = 0
---   :channel = 'status'
---   :value = 'investigating'
-INSERT INTO locus_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, :channel, :value)
 /
 
 -- versioned.list_threads
@@ -392,6 +373,26 @@ SELECT 1 FROM DUAL
 WHERE EXISTS (SELECT *
 FROM locus_checkpoints
 WHERE locus_checkpoints.thread_id = :thread)
+/
+
+-- versioned.trim_task_writes
+--   :thread = 'thread-1'
+--   :ns = 'default'
+--   :cid = 'v2'
+--   :task = 'task-1'
+--   :write_count = 1
+DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND locus_writes.checkpoint_id = :cid AND locus_writes.task_id = :task AND locus_writes.idx >= :write_count
+/
+
+-- versioned.upsert_writes
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = 'default'
+--   :checkpoint_id = 'v2'
+--   :task_id = 'task-1'
+--   :idx = 0
+--   :channel = 'status'
+--   :value = 'investigating'
+MERGE INTO locus_writes USING dual ON (locus_writes.thread_id = :thread_id AND locus_writes.checkpoint_ns = :checkpoint_ns AND locus_writes.checkpoint_id = :checkpoint_id AND locus_writes.task_id = :task_id AND locus_writes.idx = :idx) WHEN MATCHED THEN UPDATE SET channel = :channel, value = :value WHEN NOT MATCHED THEN INSERT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, :channel, :value)
 /
 
 -- versioned.vacuum_checkpoints

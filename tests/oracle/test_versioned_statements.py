@@ -105,7 +105,7 @@ async def test_put_sends_one_insert_with_the_sentinel_namespace_and_a_json_docum
     assert "FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC')" in sent.sql
 
 
-async def test_put_writes_sends_a_delete_and_one_bulk_insert(
+async def test_put_writes_sends_one_bulk_merge_and_a_trimming_delete(
     oracle_store: tuple[Store, FakeDriver],
 ) -> None:
     store, driver = oracle_store
@@ -113,13 +113,14 @@ async def test_put_writes_sends_a_delete_and_one_bulk_insert(
     await store.versioned().put_writes(
         thread_id="t1", checkpoint_id="v1", task_id="k", writes=writes, checkpoint_ns=""
     )
-    delete, insert = [s for s in driver.statements if "locus" in s.sql]
-    assert delete.sql.startswith("DELETE FROM locus_writes")
-    assert delete.parameters[Bind.NS] == EMPTY_STRING_SENTINEL
-    assert insert.sql.startswith("INSERT INTO locus_writes")
-    assert [(r["idx"], r["channel"], as_json(r["value"])) for r in insert.parameters] == [
+    merge, delete = [s for s in driver.statements if "locus" in s.sql]
+    assert merge.sql.startswith("MERGE INTO locus_writes")
+    assert [(r["idx"], r["channel"], as_json(r["value"])) for r in merge.parameters] == [
         (0, EMPTY_STRING_SENTINEL, "empty channel"),
         (1, "status", {"n": 1}),
         (2, "pager", None),
     ]
-    assert {r["checkpoint_ns"] for r in insert.parameters} == {EMPTY_STRING_SENTINEL}
+    assert {r["checkpoint_ns"] for r in merge.parameters} == {EMPTY_STRING_SENTINEL}
+    assert delete.sql.startswith("DELETE FROM locus_writes")
+    assert delete.parameters[Bind.NS] == EMPTY_STRING_SENTINEL
+    assert delete.parameters[Bind.COUNT] == len(writes)

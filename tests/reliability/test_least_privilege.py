@@ -187,8 +187,16 @@ def test_the_cli_never_prints_the_password(app: tuple[Target, str]) -> None:
         assert password not in out.getvalue() + err.getvalue(), argv[0]
 
 
-def test_every_store_test_also_runs_as_the_app_role() -> None:
-    from tests.backends import BACKENDS
-
-    assert APP_BACKEND in BACKENDS
-    assert sa.engine.make_url("postgresql://u:p@h/d").render_as_string() == "postgresql://u:***@h/d"
+@pytest.mark.parametrize("backend", [APP_BACKEND])
+async def test_the_store_fixture_of_every_contract_test_connects_as_the_app_role(
+    store: Store, app: tuple[Target, str]
+) -> None:
+    user = await store.run(lambda conn: conn.scalar(sa.text("SELECT current_user")))
+    assert user == app[0].settings.url.username
+    owner = await store.run(
+        lambda conn: conn.scalar(
+            sa.text("SELECT tableowner FROM pg_tables WHERE tablename = :name"),
+            {"name": store.schema.threads.name},
+        )
+    )
+    assert owner is not None and owner != user

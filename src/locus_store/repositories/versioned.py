@@ -154,9 +154,10 @@ class VersionedSaver:
     ) -> None:
         """Replace the task's pending writes at this checkpoint, all or nothing.
 
-        Two statements whatever the number of writes: a delete and one bulk insert,
-        in one transaction, so a retry never duplicates and a failure leaves the
-        earlier set in place.
+        Two statements whatever the number of writes, in one transaction: one bulk
+        upsert by position and a delete of the positions past the new set's end. A
+        retry never duplicates, a failure leaves the earlier set in place, and
+        concurrent replacements of the same task queue instead of failing.
         """
         key = {
             **_lineage(thread_id, checkpoint_ns),
@@ -176,18 +177,20 @@ class VersionedSaver:
             for idx, (channel, value) in enumerate(_writes(writes))
         ]
 
+        trim = {**key, Bind.COUNT: len(rows)}
+
         async def work(conn: AsyncConnection) -> None:
-            await conn.execute(self._sql.clear_task_writes, key)
             if rows:
-                await conn.execute(self._sql.insert_writes, rows)
+                await conn.execute(self._sql.upsert_writes, rows)
+            await conn.execute(self._sql.trim_task_writes, trim)
 
         for attempt in range(APPEND_ATTEMPTS):
             try:
                 await self._store.run(work, atomic=True)
                 return
             except IntegrityError:
-                # A concurrent put_writes of the same task committed rows after this
-                # transaction cleared the task; it was rolled back: clear again.
+                # Oracle's MERGE can lose a race with a concurrent first insert of the
+                # same position (ORA-00001); the transaction was rolled back: again.
                 await asyncio.sleep(_backoff(attempt))
         raise LineageConflictError(
             f"could not replace the writes of task {key[Bind.TASK]!r}: concurrent writers "
@@ -570,19 +573,21 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
         Bind.CUTOFF: now,
         Bind.KEEP_LAST: 1,
         Bind.PATTERN: glob_to_like("thread-*"),
+        Bind.COUNT: 1,
     }
     statements: dict[str, ClauseElement] = {}
     for name, statement in sql.items():
-        if name == "insert_writes":
-            statement = statement.values(
-                thread_id="thread-1",
-                checkpoint_ns=DEFAULT_NAMESPACE,
-                checkpoint_id="v2",
-                task_id="task-1",
-                idx=0,
-                channel="status",
-                value="investigating",
-            )
+        if name == "upsert_writes":
+            row = {
+                "thread_id": "thread-1",
+                "checkpoint_ns": DEFAULT_NAMESPACE,
+                "checkpoint_id": "v2",
+                "task_id": "task-1",
+                "idx": 0,
+                "channel": "status",
+                "value": "investigating",
+            }
+            statement = with_values(statement, row)
         statements[name] = with_values(statement, sample)
     by_metadata = sql.metadata_matches(json_matches(schema.checkpoints.c["metadata"], {"turn": 2}))
     statements["metadata_matches"] = with_values(by_metadata, sample)

@@ -43,6 +43,7 @@ from sqlalchemy.sql.visitors import cloned_traverse
 from locus_store.schema.tables import MAX_KEY_LENGTH, schema_for
 from locus_store.schema.types import JSONDocument, KeyString, UTCDateTime
 from locus_store.sql.like import CaseSensitiveLike
+from locus_store.sql.merge import Upsert, upsert
 
 #: Escape character of the ``LIKE`` patterns built by :func:`glob_to_like`.
 LIKE_ESCAPE = "!"
@@ -68,6 +69,7 @@ class Bind:
     CUTOFF = "cutoff"
     KEEP_LAST = "keep_last"
     PATTERN = "pattern"
+    COUNT = "write_count"
 
 
 def _key(name: str) -> BindParameter[str]:
@@ -114,8 +116,10 @@ class LineageStatements:
     history_before: Select[Any]
     newest_ids: Select[Any]
     # -- pending writes ---------------------------------------------------------------
-    clear_task_writes: Delete
-    insert_writes: Insert
+    #: Write a task's set by position (insert, or update the row already there)...
+    upsert_writes: Upsert
+    #: ...then drop the task's positions past the end of the new set.
+    trim_task_writes: Delete
     writes: Select[Any]
     task_writes: Select[Any]
     # -- threads ----------------------------------------------------------------------
@@ -247,7 +251,22 @@ def _build(cp: Table, wr: Table, dialect_name: str) -> LineageStatements:
     def of_checkpoint(table: Any) -> ColumnElement[bool]:
         return and_(same_lineage(table), table.c.checkpoint_id == _key(Bind.CHECKPOINT))
 
-    clear_task_writes = delete(wr).where(of_checkpoint(wr), wr.c.task_id == _key(Bind.TASK))
+    # Replacing a task's writes upserts the new set, then trims what lies past its end:
+    # two writers replacing the same task at once queue on the same rows (a delete then
+    # an insert let the second fail on the primary key, the first's rows being invisible
+    # to its delete).
+    upsert_writes = upsert(
+        wr,
+        dialect_name,
+        values={c.key: bindparam(c.key, type_=c.type) for c in wr.columns},
+        keys=[c.key for c in wr.primary_key.columns],
+        update=["channel", "value"],
+    )
+    trim_task_writes = delete(wr).where(
+        of_checkpoint(wr),
+        wr.c.task_id == _key(Bind.TASK),
+        wr.c.idx >= bindparam(Bind.COUNT, type_=Integer()),
+    )
     writes_shown = select(wr.c.task_id, wr.c.idx, wr.c.channel, wr.c.value)
     writes = writes_shown.where(of_checkpoint(wr)).order_by(wr.c.task_id, wr.c.idx)
     task_writes = writes_shown.where(of_checkpoint(wr), wr.c.task_id == _key(Bind.TASK)).order_by(
@@ -371,8 +390,8 @@ def _build(cp: Table, wr: Table, dialect_name: str) -> LineageStatements:
         history=history,
         history_before=history_before,
         newest_ids=newest_ids,
-        clear_task_writes=clear_task_writes,
-        insert_writes=insert(wr),
+        upsert_writes=upsert_writes,
+        trim_task_writes=trim_task_writes,
         writes=writes,
         task_writes=task_writes,
         delete_thread_writes=delete(wr).where(of_thread(wr)),
