@@ -330,6 +330,23 @@ class LatestCheckpointer(BaseCheckpointer):
     async def _count(self, statement: Executable, params: Mapping[str, Any]) -> int:
         return await self._store.execute(statement, params, _row_count)
 
+    async def _current(
+        self,
+        by_thread: Executable,
+        by_checkpoint: Executable,
+        thread_id: str,
+        checkpoint_id: str | None,
+    ) -> Row[Any] | None:
+        """The thread's unexpired row: ``by_thread``, or ``by_checkpoint`` when an id is given."""
+        params: dict[str, Any] = {"thread_id": require_key(thread_id, "thread_id")}
+        statement = by_thread
+        if checkpoint_id is not None:
+            params["checkpoint_id"] = require_key(checkpoint_id, "checkpoint_id")
+            statement = by_checkpoint
+        params["now"] = _utcnow()
+        rows = await self._rows(statement, params)
+        return rows[0] if rows else None
+
     # -- the core contract -------------------------------------------------------------------
     async def save(
         self,
@@ -364,14 +381,10 @@ class LatestCheckpointer(BaseCheckpointer):
 
     async def load(self, thread_id: str, checkpoint_id: str | None = None) -> AgentState | None:
         """The thread's current state; ``None`` for an unknown thread or a superseded id."""
-        params: dict[str, Any] = {"thread_id": require_key(thread_id, "thread_id")}
-        statement = self._sql.load
-        if checkpoint_id is not None:
-            params["checkpoint_id"] = require_key(checkpoint_id, "checkpoint_id")
-            statement = self._sql.load_checkpoint
-        params["now"] = _utcnow()
-        rows = await self._rows(statement, params)
-        return decode_state(rows[0].state) if rows else None
+        row = await self._current(
+            self._sql.load, self._sql.load_checkpoint, thread_id, checkpoint_id
+        )
+        return decode_state(row.state) if row is not None else None
 
     async def list_checkpoints(self, thread_id: str, limit: int = 10) -> list[str]:
         """``[current checkpoint id]``, or ``[]`` for an unknown or expired thread."""
@@ -442,14 +455,10 @@ class LatestCheckpointer(BaseCheckpointer):
         self, thread_id: str, checkpoint_id: str | None = None
     ) -> dict[str, Any] | None:
         """The thread's record (ids, ``metadata``, timestamps), or ``None``."""
-        params: dict[str, Any] = {"thread_id": require_key(thread_id, "thread_id")}
-        statement = self._sql.get_metadata
-        if checkpoint_id is not None:
-            params["checkpoint_id"] = require_key(checkpoint_id, "checkpoint_id")
-            statement = self._sql.get_checkpoint_metadata
-        params["now"] = _utcnow()
-        rows = await self._rows(statement, params)
-        return _record(rows[0]) if rows else None
+        row = await self._current(
+            self._sql.get_metadata, self._sql.get_checkpoint_metadata, thread_id, checkpoint_id
+        )
+        return _record(row) if row is not None else None
 
     async def list_with_metadata(self, limit: int = 100) -> list[dict[str, Any]]:
         """Every thread's record, most recently saved first."""
