@@ -1,4 +1,7 @@
-"""``python -m benchmarks``: ours, the raw-driver floor and locus-sdk's peers, side by side.
+"""``python -m benchmarks``: ours, the raw-driver floor and the peers, side by side.
+
+The peers: locus-sdk's checkpointers, and langgraph's own savers for the
+LangGraph saver (``benchmarks.langgraph_bench``).
 
 Prints the tables (Markdown) and writes the run as JSON. ``--quick`` runs every
 row with tiny counts, as a smoke test: its timings mean nothing.
@@ -16,8 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks import langgraph_bench, scaling
 from benchmarks import report as reporting
-from benchmarks import scaling
 from benchmarks.backends import (
     DEFAULT_POSTGRES_URL,
     Bench,
@@ -82,7 +85,12 @@ async def profile(args: argparse.Namespace) -> str:
 
 
 async def _run_backend(
-    bench: Bench, sizes: Sizes, report: Report, log: Callable[[str], None], postgres_url: str
+    bench: Bench,
+    sizes: Sizes,
+    report: Report,
+    log: Callable[[str], None],
+    postgres_url: str,
+    langgraph_sizes: langgraph_bench.LangGraphSizes,
 ) -> None:
     await bench.setup()
     try:
@@ -94,12 +102,16 @@ async def _run_backend(
                 await scaling.concurrency(postgres_url, bench.prefix, sizes, log)
             )
         report.memory.extend(await scaling.memory(bench, sizes, log))
+        report.langgraph.extend(
+            await langgraph_bench.run(bench, postgres_url, langgraph_sizes, log)
+        )
     finally:
         await bench.teardown()
 
 
 async def run(args: argparse.Namespace, log: Callable[[str], None]) -> Report:
     sizes = QUICK if args.quick else FULL
+    langgraph_sizes = langgraph_bench.QUICK if args.quick else langgraph_bench.FULL
     report = Report(mode="quick" if args.quick else "full")
     report.machine = reporting.machine({})
     started = time.perf_counter()
@@ -108,7 +120,7 @@ async def run(args: argparse.Namespace, log: Callable[[str], None]) -> Report:
         log(f"{backend}: table prefix {prefix}")
         report.prefixes[backend] = prefix
         bench = _bench(backend, args, prefix)
-        await _run_backend(bench, sizes, report, log, args.postgres_url)
+        await _run_backend(bench, sizes, report, log, args.postgres_url, langgraph_sizes)
     report.seconds = time.perf_counter() - started
     report.machine["load_average_at_end"] = os.getloadavg()
     report.targets = reporting.targets(report)

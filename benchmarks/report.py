@@ -28,6 +28,12 @@ HISTORY_LIMIT = 1.3
 CONCURRENCY_TARGET_WORKLOAD = "agent turn (load + save, 4 KB)"
 CONCURRENCY_LIMIT = 3.0
 MEMORY_LIMIT = 6.0
+#: LangGraph saver: (backend, peer, measure, limit, kind).
+LANGGRAPH_LIMITS = (
+    ("postgresql", "AsyncPostgresSaver", "throughput", 1.5, "min"),
+    ("postgresql", "AsyncPostgresSaver", "latency", 1.2, "max"),
+    ("sqlite", "AsyncSqliteSaver", "latency", 1.2, "max"),
+)
 
 
 def targets(report: Report) -> list[Target]:
@@ -80,6 +86,29 @@ def targets(report: Report) -> list[Target]:
                     "below",
                 )
             )
+    for backend, peer, measure, limit, kind in LANGGRAPH_LIMITS:
+        for lg in report.langgraph:
+            if (lg.backend, lg.implementation) != (backend, peer):
+                continue
+            if measure == "throughput" and lg.ours_vs_this_throughput is not None:
+                found.append(
+                    Target(
+                        f"{backend}: LangGraph {lg.tasks}-thread throughput, ours/{peer} "
+                        f"({lg.pool_size} connections)",
+                        lg.ours_vs_this_throughput,
+                        limit,
+                        kind,
+                    )
+                )
+            elif measure == "latency" and lg.ours_vs_this_latency is not None:
+                found.append(
+                    Target(
+                        f"{backend}: LangGraph super-step latency, ours/{peer}",
+                        lg.ours_vs_this_latency,
+                        limit,
+                        kind,
+                    )
+                )
     return found
 
 
@@ -92,7 +121,19 @@ def machine(versions: dict[str, str]) -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     packages = {}
-    for name in ("sqlalchemy", "asyncpg", "aiosqlite", "orjson", "locus-sdk", "pydantic"):
+    for name in (
+        "sqlalchemy",
+        "asyncpg",
+        "aiosqlite",
+        "orjson",
+        "locus-sdk",
+        "pydantic",
+        "langgraph-checkpoint",
+        "langgraph-checkpoint-postgres",
+        "langgraph-checkpoint-sqlite",
+        "psycopg",
+        "psycopg-pool",
+    ):
         try:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -236,6 +277,38 @@ def render(report: Report) -> str:
                     for m in report.memory
                 ],
                 "<<>>>>",
+            )
+        )
+    if report.langgraph:
+        out.append("\n### LangGraph saver (super-step: aput + aput_writes + aget_tuple)\n")
+        out.extend(
+            _table(
+                [
+                    "backend",
+                    "implementation",
+                    "pool",
+                    "step median µs",
+                    "step p95 µs",
+                    "threads",
+                    "steps/s",
+                    "ours/this latency",
+                    "ours/this steps/s",
+                ],
+                [
+                    [
+                        g.backend,
+                        g.implementation,
+                        "default" if g.pool_size is None else str(g.pool_size),
+                        _number(g.median_us),
+                        _number(g.p95_us),
+                        str(g.tasks),
+                        _number(g.steps_per_s),
+                        _number(g.ours_vs_this_latency, 2),
+                        _number(g.ours_vs_this_throughput, 2),
+                    ]
+                    for g in report.langgraph
+                ],
+                "<<>>>>>>>",
             )
         )
     if report.targets:

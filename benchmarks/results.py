@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from benchmarks.langgraph_bench import LangGraphRow
 
 OURS = "locus_store"
 FLOOR = "floor"
@@ -104,6 +107,7 @@ class Report:
     scaling: list[Scaling] = field(default_factory=list)
     concurrency: list[Concurrency] = field(default_factory=list)
     memory: list[Memory] = field(default_factory=list)
+    langgraph: list[LangGraphRow] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -135,5 +139,6 @@ class Report:
             "scaling": [with_ratio(s) for s in self.scaling],
             "concurrency": [with_ratio(c) for c in self.concurrency],
             "memory": [with_ratio(m) for m in self.memory],
+            "langgraph": [asdict(r) for r in self.langgraph],
             "targets": [with_ratio(t) for t in self.targets],
         }

@@ -41,6 +41,10 @@ HISTORY_READS = (
     "list_checkpoints(limit=10)",
     "list_checkpoints(before=middle)",
 )
+LANGGRAPH = {
+    "postgresql": (OURS, "AsyncPostgresSaver"),
+    "sqlite": (OURS, "AsyncSqliteSaver"),
+}
 WORKLOADS = (
     "agent turn (load + save, 4 KB)",
     "load 4 KB",
@@ -106,7 +110,22 @@ def test_the_json_has_history_concurrency_memory_and_targets(
     assert {(m["backend"], m["implementation"]) for m in report["memory"]} == {
         (backend, name) for backend, floor in FLOORS.items() for name in (OURS, floor)
     }
-    assert len(report["targets"]) == 31
+    assert len(report["targets"]) == 34
+    langgraph = report["langgraph"]
+    assert [(g["backend"], g["implementation"]) for g in langgraph] == [
+        (backend, name) for backend, names in LANGGRAPH.items() for name in names
+    ]
+    for row in langgraph:
+        assert row["p95_us"] >= row["median_us"] > 0 and row["steps_per_s"] > 0
+        assert row["tasks"] == 16
+        ratios = (row["ours_vs_this_latency"], row["ours_vs_this_throughput"])
+        if row["implementation"] == OURS:
+            assert ratios == (None, None)
+        else:
+            assert ratios[0] > 0 and ratios[1] > 0
+    assert langgraph[1]["pool_size"] == 8 and langgraph[0]["pool_size"] == 8
+    names = [t["name"] for t in report["targets"]]
+    assert sum("LangGraph" in name for name in names) == 3
     assert all(isinstance(t["met"], bool) for t in report["targets"])
     assert report["machine"]["servers"].keys() == {"postgresql", "sqlite"}
 
@@ -141,6 +160,11 @@ def test_the_table_shows_every_row(quick_run: tuple[str, dict[str, Any]]) -> Non
     assert [cells[1] for cells in printed["Concurrency"][1:]] == list(WORKLOADS)
     memory = printed["Memory (tracemalloc peak above the starting point)"][1:]
     assert len(memory) == 2 * len(FLOORS)
+    langgraph = printed["LangGraph saver (super-step: aput + aput_writes + aget_tuple)"]
+    assert langgraph[0][:4] == ["backend", "implementation", "pool", "step median µs"]
+    assert [(cells[0], cells[1]) for cells in langgraph[1:]] == [
+        (backend, name) for backend, names in LANGGRAPH.items() for name in names
+    ]
     assert len(printed["Targets"]) == 1 + len(report["targets"])
     assert f"of {len(report['targets'])} targets met." in table
 
@@ -160,3 +184,15 @@ def test_the_run_leaves_no_tables_behind(quick_run: tuple[str, dict[str, Any]]) 
         return [r["tablename"] for r in rows]
 
     assert asyncio.run(leftovers()) == []
+
+    async def schemas() -> list[str]:
+        conn = await asyncpg.connect(os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL))
+        try:
+            rows = await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", prefix
+            )
+        finally:
+            await conn.close()
+        return [r["nspname"] for r in rows]
+
+    assert asyncio.run(schemas()) == []
