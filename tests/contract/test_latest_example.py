@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "checkpoint_backends.py"
-_BACKEND_ENV = ("ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD", "LOCUS_STORE_URL")
+from tests.examples import run_example as run_examples_script
 
 
 def run_example(cwd: Path) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if k not in _BACKEND_ENV}
-    env.pop("LOCUS_STORE_TABLE_PREFIX", None)
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLE)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
+    return run_examples_script("checkpoint_backends.py", cwd=cwd)
 
 
 @pytest.fixture(scope="module")
