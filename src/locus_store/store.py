@@ -28,6 +28,7 @@ from locus_store.disconnects import (
     is_dead_connection_error,
 )
 from locus_store.errors import ConnectionLostError, StoreUnavailableError
+from locus_store.fast_path import KINDS, ConnectFailure, FastPath, StatementFailure
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
 from locus_store.schema.types import install_oracle_binds
 from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
@@ -191,6 +192,7 @@ class Store:
         self._autocommit = single_statement_view(engine) or engine.execution_options(
             isolation_level="AUTOCOMMIT"
         )
+        self._fast = FastPath.for_engine(engine)
         self.schema: Schema = schema_for(table_prefix)
         self._bound = _bound
         self._owns_engine = _owns_engine
@@ -393,18 +395,34 @@ class Store:
 
         self._follow_event_loop()
         engine = self._autocommit.sync_engine
-        for retry_left in (True, False):
+        attempts: tuple[bool, ...] = (True, False)
+        fast, kind = self._fast, KINDS.get(result)
+        plan = None if fast is None or kind is None else fast.plan(engine, statement, parameters)
+        if plan is not None:
+            assert fast is not None and kind is not None
+            outcome = await greenlet_spawn(
+                fast.run, self._engine.sync_engine, plan, parameters, kind
+            )
+            if isinstance(outcome, ConnectFailure):
+                self._failed(outcome.error, phase="connect", retry_left=True, single=True)
+                attempts = (False,)  # that was the first attempt
+            elif isinstance(outcome, StatementFailure):
+                # It changed nothing: it runs again below, where its error is raised as
+                # SQLAlchemy raises it; after a lost connection that is the one retry.
+                if outcome.dead:
+                    attempts = (False,)
+            else:
+                return outcome  # type: ignore[no-any-return]
+        for retry_left in attempts:
             try:
-                outcome: T | _ConnectFailure = await greenlet_spawn(
-                    _execute_once, engine, statement, parameters, result
-                )
+                outcome = await greenlet_spawn(_execute_once, engine, statement, parameters, result)
             except Exception as exc:
                 self._failed(exc, phase="work", retry_left=retry_left, single=True)
                 continue
-            if isinstance(outcome, _ConnectFailure):
+            if isinstance(outcome, ConnectFailure):
                 self._failed(outcome.error, phase="connect", retry_left=retry_left, single=True)
                 continue
-            return outcome
+            return outcome  # type: ignore[no-any-return]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _failed(self, exc: Exception, *, phase: _Phase, retry_left: bool, single: bool) -> None:
@@ -468,24 +486,17 @@ class Store:
         await self.close()
 
 
-class _ConnectFailure:
-    """An attempt that could not get a connection (returned, not raised, from the greenlet)."""
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
 def _execute_once(
     engine: Engine,
     statement: Executable,
     parameters: Parameters,
     result: Callable[[CursorResult[Any]], T],
-) -> T | _ConnectFailure:
+) -> T | ConnectFailure:
     """Check out a connection, run ``statement`` and check it back in: one greenlet, no awaits."""
     try:
         conn = engine.connect()
     except Exception as exc:
-        return _ConnectFailure(exc)
+        return ConnectFailure(exc)
     try:
         return result(conn.execute(statement, parameters))
     finally:

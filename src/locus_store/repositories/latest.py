@@ -25,7 +25,6 @@ from sqlalchemy import (
     Delete,
     Insert,
     Integer,
-    Row,
     Select,
     Table,
     and_,
@@ -40,6 +39,7 @@ from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 from sqlalchemy.sql.visitors import cloned_traverse
 
 from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.fast_path import Record, all_rows, row_count
 from locus_store.repositories._state import decode_state, encode_state, search_text
 from locus_store.schema.tables import Schema, schema_for
 from locus_store.sql.json_match import json_matches
@@ -58,7 +58,6 @@ from locus_store.validation import (
 
 if TYPE_CHECKING:
     from locus.core.state import AgentState
-    from sqlalchemy.engine import CursorResult
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from locus_store.store import Store
@@ -266,15 +265,7 @@ def _require_ttl(ttl: object) -> dt.timedelta | None:
     return ttl
 
 
-def _all_rows(result: CursorResult[Any]) -> list[Row[Any]]:
-    return list(result.all())
-
-
-def _row_count(result: CursorResult[Any]) -> int:
-    return int(result.rowcount)
-
-
-def _record(row: Row[Any]) -> dict[str, Any]:
+def _record(row: Record) -> dict[str, Any]:
     return {
         "thread_id": row.thread_id,
         "checkpoint_id": row.checkpoint_id,
@@ -324,11 +315,11 @@ class LatestCheckpointer(BaseCheckpointer):
     def _expiry(self, now: dt.datetime) -> dt.datetime | None:
         return now + self._ttl if self._ttl is not None else None
 
-    async def _rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Row[Any]]:
-        return await self._store.execute(statement, params, _all_rows)
+    async def _rows(self, statement: Executable, params: Mapping[str, Any]) -> list[Record]:
+        return await self._store.execute(statement, params, all_rows)
 
     async def _count(self, statement: Executable, params: Mapping[str, Any]) -> int:
-        return await self._store.execute(statement, params, _row_count)
+        return await self._store.execute(statement, params, row_count)
 
     async def _current(
         self,
@@ -336,7 +327,7 @@ class LatestCheckpointer(BaseCheckpointer):
         by_checkpoint: Executable,
         thread_id: str,
         checkpoint_id: str | None,
-    ) -> Row[Any] | None:
+    ) -> Record | None:
         """The thread's unexpired row: ``by_thread``, or ``by_checkpoint`` when an id is given."""
         params: dict[str, Any] = {"thread_id": require_key(thread_id, "thread_id")}
         statement = by_thread
@@ -372,11 +363,11 @@ class LatestCheckpointer(BaseCheckpointer):
         }
 
         try:
-            await self._store.execute(self._sql.save, params, _row_count)
+            await self._store.execute(self._sql.save, params, row_count)
         except IntegrityError:
             # Oracle's MERGE can lose a race with a concurrent first save of the same
             # thread (ORA-00001); the second attempt finds the row and updates it.
-            await self._store.execute(self._sql.save, params, _row_count)
+            await self._store.execute(self._sql.save, params, row_count)
         return checkpoint_id
 
     async def load(self, thread_id: str, checkpoint_id: str | None = None) -> AgentState | None:

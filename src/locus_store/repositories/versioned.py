@@ -30,6 +30,7 @@ from locus_store.errors import (
     LineageConflictError,
     ParentNotFoundError,
 )
+from locus_store.fast_path import Record, all_rows, first_row, row_count
 from locus_store.schema.tables import Schema
 from locus_store.sql.json_match import json_matches
 from locus_store.sql.lineage import Bind, glob_to_like, lineage_statements, with_values
@@ -43,8 +44,6 @@ from locus_store.validation import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import CursorResult, Row
-
     from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
     from locus_store.store import Store
 
@@ -419,7 +418,7 @@ class VersionedSaver:
             try:
                 # Bound to a caller's transaction, a savepoint keeps a failed attempt
                 # from aborting it; on its own, one autocommit statement.
-                return await self._store.execute(statement, params, _row_count, savepoint=True) > 0
+                return await self._store.execute(statement, params, row_count, savepoint=True) > 0
             except IntegrityError:
                 key = {k: params[k] for k in (Bind.THREAD, Bind.NS, Bind.CHECKPOINT)}
                 stored = await self._first(self._sql.named, key)
@@ -471,23 +470,11 @@ class VersionedSaver:
 
         return await self._store.run(work, atomic=True)
 
-    async def _first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
-        return await self._store.execute(statement, params, _first_row)
+    async def _first(self, statement: Executable, params: dict[str, Any]) -> Record | None:
+        return await self._store.execute(statement, params, first_row)
 
-    async def _all(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
-        return await self._store.execute(statement, params, _all_rows)
-
-
-def _first_row(result: CursorResult[Any]) -> Row[Any] | None:
-    return result.first()
-
-
-def _all_rows(result: CursorResult[Any]) -> Sequence[Row[Any]]:
-    return result.all()
-
-
-def _row_count(result: CursorResult[Any]) -> int:
-    return int(result.rowcount)
+    async def _all(self, statement: Executable, params: dict[str, Any]) -> Sequence[Record]:
+        return await self._store.execute(statement, params, all_rows)
 
 
 def _cutoff(days: float, given: object) -> dt.datetime:
@@ -534,7 +521,7 @@ def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
 
-def _checkpoint(row: Row[Any]) -> dict[str, Any]:
+def _checkpoint(row: Record) -> dict[str, Any]:
     return {
         "checkpoint_id": row.checkpoint_id,
         "parent_checkpoint_id": row.parent_checkpoint_id,
@@ -544,7 +531,7 @@ def _checkpoint(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _same_write(stored: Row[Any], params: Mapping[str, Any]) -> bool:
+def _same_write(stored: Record, params: Mapping[str, Any]) -> bool:
     """Whether ``stored`` is the row these parameters wrote (same instant, same content)."""
     return bool(
         stored.created_at == params[Bind.CREATED]

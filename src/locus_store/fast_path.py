@@ -1,0 +1,320 @@
+"""Single statements straight to the driver: the store's fast path on PostgreSQL and SQLite.
+
+Every repository read and single-statement write goes through :meth:`Store.execute
+<locus_store.store.Store.execute>`. Through SQLAlchemy's ``Connection`` a small
+statement costs two to four times what the driver itself spends on it: an execution
+context, the driver adapter's cursor, result metadata, events. Here, for the
+statements a store sends over and over, that work is done once:
+
+- the statement is compiled for the engine's dialect once (per set of parameter
+  names) and kept as a :class:`Plan`: the SQL text, the order of its parameters,
+  SQLAlchemy's own bind and result processors for each type (so values go in and
+  come out exactly as through ``Connection.execute``) and a named-tuple row type;
+- a call checks a connection out of the engine's own pool (pool events, the idle
+  ping and reset-on-return all apply), sends the SQL through the driver connection
+  (asyncpg's ``fetch``/``execute``; one trip to the SQLite thread) and checks it in.
+
+Nothing changes in what is sent: the same SQL text and values, one statement, in
+autocommit (asyncpg outside a transaction block; the SQLite engine is in autocommit
+mode). What the fast path does not take, ``Connection.execute`` does, as before:
+
+- any engine with ``before_cursor_execute``/``after_cursor_execute`` or
+  ``before_execute``/``after_execute`` listeners, or with SQL logging on (``echo``),
+  so tracing, statement counters and logs see every statement;
+- Oracle and any driver other than asyncpg and the store's own SQLite connections;
+- statements with expanding (``IN``) or literal-execute parameters, Python-side
+  column defaults, a schema translate map, or ``Numeric`` result columns;
+- a call whose statement fails: the error is not raised from here. A failed single
+  statement changed nothing, so the call runs again through ``Connection.execute``,
+  which raises SQLAlchemy's wrapped exception (and runs ``handle_error`` listeners)
+  or, for a lost connection (discarded here), is the store's one retry.
+"""
+
+from __future__ import annotations
+
+import enum
+import keyword
+import logging
+import re
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from sqlalchemy import Executable, Float, Numeric
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.util import await_
+
+from locus_store.disconnects import is_dead_connection_error
+from locus_store.sqlite_connections import OneTripConnection, single_statement_view
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+#: A row of a result: SQLAlchemy's ``Row`` or, from the fast path, a named tuple with
+#: the same column names. Read columns by attribute (``row.checkpoint_id``) or position.
+Record: TypeAlias = Any
+
+#: Distinct parameter-name sets kept per statement, and statements kept: the
+#: repositories' statements are built once, so these bounds only guard against
+#: callers that build a new statement for every call.
+_MAX_SHAPES = 8
+_MAX_STATEMENTS = 512
+
+
+def first_row(result: CursorResult[Any]) -> Record | None:
+    """The first row of a result, or ``None`` (a result consumer for ``Store.execute``)."""
+    return result.first()
+
+
+def all_rows(result: CursorResult[Any]) -> list[Record]:
+    """Every row of a result (a result consumer for ``Store.execute``)."""
+    return list(result.all())
+
+
+def row_count(result: CursorResult[Any]) -> int:
+    """The number of rows a DML statement matched (a result consumer for ``Store.execute``)."""
+    return int(result.rowcount)
+
+
+class Kind(enum.Enum):
+    FIRST = "first"
+    ALL = "all"
+    ROWCOUNT = "rowcount"
+
+
+#: The result consumers the fast path knows how to stand in for.
+KINDS: dict[Callable[..., Any], Kind] = {
+    first_row: Kind.FIRST,
+    all_rows: Kind.ALL,
+    row_count: Kind.ROWCOUNT,
+}
+
+
+class Plan:
+    """One statement compiled for one dialect and one set of parameter names."""
+
+    __slots__ = ("bind_processors", "compiled", "positions", "result_processors", "row", "sql")
+
+    def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
+        self.compiled = compiled
+        self.sql: str = compiled.string
+        self.positions: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.bind_processors: Mapping[str, Callable[[Any], Any]] = {
+            key: process  # type: ignore[misc]  # tuple binds (sequences) are refused in _plan_for
+            for key, process in compiled._bind_processors.items()
+        }
+        columns = compiled._result_columns
+        self.row: Callable[..., tuple[Any, ...]] | None = None
+        self.result_processors: tuple[Callable[[Any], Any] | None, ...] = ()
+        if columns:
+            self.row = namedtuple("Record", [c.keyname for c in columns])._make  # type: ignore[attr-defined]
+            processors = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+            self.result_processors = processors if any(processors) else ()
+
+    def arguments(self, parameters: Mapping[str, Any] | None) -> list[Any]:
+        """The positional values to send, exactly as ``Connection.execute`` builds them."""
+        values = self.compiled.construct_params(parameters, escape_names=False)
+        processors = self.bind_processors
+        return [
+            processors[key](values[key]) if key in processors else values[key]
+            for key in self.positions
+        ]
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[Record]:
+        make = self.row
+        if make is None:
+            return []
+        processors = self.result_processors
+        if not processors:
+            return [make(row) for row in raw]
+        return [
+            make(
+                [
+                    value if process is None else process(value)
+                    for process, value in zip(processors, row, strict=True)
+                ]
+            )
+            for row in raw
+        ]
+
+
+def _plan_for(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> Plan | None:
+    """Compile ``statement``; ``None`` when it needs what only ``Connection.execute`` does."""
+    if not isinstance(statement, ClauseElement):
+        return None
+    compiled: SQLCompiler = statement.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[assignment]
+    if (
+        not compiled.positional
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.schema_translate_map
+        or compiled.positiontup is None
+    ):
+        return None
+    if any(not callable(process) for process in compiled._bind_processors.values()):
+        return None  # a tuple bind: one processor per element
+    names = [column.keyname for column in compiled._result_columns or ()]
+    if any(
+        not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name) for name in names
+    ) or len(set(names)) != len(names):
+        return None  # not names a named tuple can carry
+    for column in compiled._result_columns or ():
+        affinity = column.type._type_affinity
+        if isinstance(column.type, _NUMBERS) or (affinity and issubclass(affinity, _NUMBERS)):
+            return None  # its result processor depends on the type the server reports
+    return Plan(compiled, dialect)
+
+
+#: Types whose result processor depends on the type code the server reports.
+_NUMBERS = (Numeric, Float)
+_STATUS_COUNT = re.compile(r"(\d+)$")
+
+
+async def _asyncpg(connection: Any, sql: str, arguments: list[Any], kind: Kind) -> Any:
+    if kind is Kind.ROWCOUNT:
+        status: str = await connection.execute(sql, *arguments)
+        found = _STATUS_COUNT.search(status)
+        return int(found.group(1)) if found else -1
+    return await connection.fetch(sql, *arguments)
+
+
+async def _sqlite(connection: OneTripConnection, sql: str, arguments: list[Any], kind: Kind) -> Any:
+    def run() -> Any:
+        cursor = connection._conn.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            return cursor.rowcount if kind is Kind.ROWCOUNT else cursor.fetchall()
+        finally:
+            cursor.close()
+
+    return await connection._execute(run)  # type: ignore[no-untyped-call]
+
+
+_log = logging.getLogger(__name__)
+_Runner = Callable[[Any, str, list[Any], Kind], Any]
+
+
+class FastPath:
+    """The fast path of one engine: its plans and the driver call it makes."""
+
+    def __init__(self, runner: _Runner, dialect: Dialect, dead: Callable[[Any], bool]) -> None:
+        self._runner = runner
+        self._dialect = dialect
+        self._dead = dead
+        self._plans: dict[Executable, dict[tuple[str, ...], Plan | None]] = {}
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> FastPath | None:
+        """The fast path for ``engine``'s driver, or ``None`` where there is none."""
+        dialect = engine.dialect
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return cls(_asyncpg, dialect, _asyncpg_dead)
+        if dialect.name == "sqlite" and single_statement_view(engine) is not None:
+            # Only the store's own SQLite engines: autocommit, one-trip connections.
+            return cls(_sqlite, dialect, _never_dead)
+        return None
+
+    def plan(self, engine: Engine, statement: Executable, parameters: Any) -> Plan | None:
+        """The plan for this call, or ``None`` when it must go through ``Connection.execute``."""
+        if parameters is not None and not isinstance(parameters, Mapping):
+            return None  # executemany
+        if engine._should_log_info() or engine._should_log_debug():
+            return None
+        events = engine.dispatch
+        if (
+            events.before_cursor_execute
+            or events.after_cursor_execute
+            or events.before_execute
+            or events.after_execute
+        ):
+            return None
+        keys = tuple(sorted(parameters)) if parameters else ()
+        try:
+            shapes = self._plans.get(statement)
+        except TypeError:  # not hashable
+            return None
+        if shapes is None:
+            if len(self._plans) >= _MAX_STATEMENTS:
+                self._plans.clear()  # statements built per call: keep memory bounded
+            shapes = self._plans[statement] = {}
+        if keys in shapes:
+            return shapes[keys]
+        try:
+            plan = _plan_for(statement, self._dialect, keys)
+        except Exception:  # the statement still runs, through Connection.execute
+            _log.warning("no fast path for %s", statement, exc_info=True)
+            plan = None
+        if len(shapes) < _MAX_SHAPES:
+            shapes[keys] = plan
+        return plan
+
+    def run(self, engine: Engine, plan: Plan, parameters: Any, kind: Kind) -> Any:
+        """In a greenlet: check out, send, check in. Returns the outcome or a failure.
+
+        ``engine`` is the store's engine itself: no isolation level is set on checkout
+        (a connection outside a transaction block is in autocommit on both drivers).
+        """
+        try:
+            arguments = plan.arguments(parameters)
+        except Exception as exc:  # a value its type refuses: raised as SQLAlchemy raises it
+            return StatementFailure(exc, dead=False)
+        try:
+            connection = engine.connect()  # connect errors wrapped as SQLAlchemy wraps them
+        except Exception as exc:
+            return ConnectFailure(exc)
+        driver = connection.connection.driver_connection
+        try:
+            raw = await_(self._runner(driver, plan.sql, arguments, kind))
+        except Exception as exc:
+            dead = self._dead(driver) or is_dead_connection_error(exc)
+            if dead:
+                connection.invalidate(exc)
+            return StatementFailure(exc, dead=dead)
+        except BaseException:
+            # Cancelled mid-statement: the protocol state is unknown, so the
+            # connection is not reused.
+            connection.invalidate()
+            raise
+        finally:
+            _check_in(connection)
+        if kind is Kind.ROWCOUNT:
+            return raw
+        rows = plan.rows(raw)
+        if kind is Kind.FIRST:
+            return rows[0] if rows else None
+        return rows
+
+
+class ConnectFailure:
+    """An attempt that could not get a connection (returned, not raised, from the greenlet)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class StatementFailure:
+    """A fast-path statement that failed: the call runs again through ``Connection.execute``."""
+
+    def __init__(self, error: Exception, *, dead: bool) -> None:
+        self.error = error
+        self.dead = dead
+
+
+def _check_in(connection: Connection) -> None:
+    try:
+        connection.close()
+    except Exception as exc:  # a dead connection's reset: it is discarded
+        _log.debug("check-in failed: %s", exc)
+
+
+def _asyncpg_dead(connection: Any) -> bool:
+    return bool(connection.is_closed())
+
+
+def _never_dead(_connection: Any) -> bool:
+    return False
