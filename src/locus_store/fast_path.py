@@ -39,6 +39,7 @@ import re
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
+from weakref import WeakSet
 
 from sqlalchemy import Executable, Float, Numeric
 from sqlalchemy.engine import Connection, CursorResult, Engine
@@ -83,6 +84,8 @@ class Kind(enum.Enum):
     FIRST = "first"
     ALL = "all"
     ROWCOUNT = "rowcount"
+    #: ``row_count`` of an executemany (a list of parameter sets).
+    MANY = "many"
 
 
 #: The result consumers the fast path knows how to stand in for.
@@ -94,34 +97,55 @@ KINDS: dict[Callable[..., Any], Kind] = {
 
 
 class Plan:
-    """One statement compiled for one dialect and one set of parameter names."""
+    """One statement compiled for one dialect and one set of parameter names.
 
-    __slots__ = ("bind_processors", "compiled", "positions", "result_processors", "row", "sql")
+    Each position of the SQL takes either the caller's value of one parameter or
+    the constant the statement was built with (a ``LIMIT 1``), through the bind
+    processor of its type: what ``construct_params`` and the execution context
+    compute for every call, decided once.
+    """
 
-    def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
-        self.compiled = compiled
+    __slots__ = ("result_processors", "row", "slots", "sql")
+
+    def __init__(self, compiled: SQLCompiler, dialect: Dialect, keys: tuple[str, ...]) -> None:
         self.sql: str = compiled.string
-        self.positions: tuple[str, ...] = tuple(compiled.positiontup or ())
-        self.bind_processors: Mapping[str, Callable[[Any], Any]] = {
-            key: process  # type: ignore[misc]  # tuple binds (sequences) are refused in _plan_for
-            for key, process in compiled._bind_processors.items()
-        }
+        processors: Mapping[str, Any] = compiled._bind_processors
+        sources: dict[str, tuple[str | None, Any]] = {}
+        for bind, name in compiled.bind_names.items():
+            if bind.key in keys:
+                sources[name] = (bind.key, None)
+            elif name in keys:
+                sources[name] = (name, None)
+            elif bind.required or bind.callable is not None:
+                raise _NotPlannable("a required or callable parameter")
+            else:
+                process = processors.get(name)
+                sources[name] = (None, bind.value if process is None else process(bind.value))
+        #: (parameter name or None, constant, bind processor) per position.
+        self.slots: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...] = tuple(
+            (key, constant, processors.get(name) if key is not None else None)
+            for name in compiled.positiontup or ()
+            for key, constant in (sources[name],)
+        )
         columns = compiled._result_columns
         self.row: Callable[..., tuple[Any, ...]] | None = None
         self.result_processors: tuple[Callable[[Any], Any] | None, ...] = ()
         if columns:
             self.row = namedtuple("Record", [c.keyname for c in columns])._make  # type: ignore[attr-defined]
-            processors = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
-            self.result_processors = processors if any(processors) else ()
+            results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+            self.result_processors = results if any(results) else ()
 
     def arguments(self, parameters: Mapping[str, Any] | None) -> list[Any]:
         """The positional values to send, exactly as ``Connection.execute`` builds them."""
-        values = self.compiled.construct_params(parameters, escape_names=False)
-        processors = self.bind_processors
-        return [
-            processors[key](values[key]) if key in processors else values[key]
-            for key in self.positions
-        ]
+        values: list[Any] = []
+        for key, constant, process in self.slots:
+            if key is None:
+                values.append(constant)
+            elif process is None:
+                values.append(parameters[key])  # type: ignore[index]
+            else:
+                values.append(process(parameters[key]))  # type: ignore[index]
+        return values
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Record]:
         make = self.row
@@ -167,7 +191,16 @@ def _plan_for(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) ->
         affinity = column.type._type_affinity
         if isinstance(column.type, _NUMBERS) or (affinity and issubclass(affinity, _NUMBERS)):
             return None  # its result processor depends on the type the server reports
-    return Plan(compiled, dialect)
+    if getattr(compiled, "_collected_params", None):
+        return None  # values given with Executable.params(): not used by the store
+    try:
+        return Plan(compiled, dialect, keys)
+    except _NotPlannable:
+        return None
+
+
+class _NotPlannable(Exception):
+    """The statement needs what only ``Connection.execute`` does."""
 
 
 #: Types whose result processor depends on the type code the server reports.
@@ -176,6 +209,9 @@ _STATUS_COUNT = re.compile(r"(\d+)$")
 
 
 async def _asyncpg(connection: Any, sql: str, arguments: list[Any], kind: Kind) -> Any:
+    if kind is Kind.MANY:
+        await connection.executemany(sql, arguments)  # atomic: one implicit transaction
+        return -1  # as through SQLAlchemy: asyncpg reports no count for a batch
     if kind is Kind.ROWCOUNT:
         status: str = await connection.execute(sql, *arguments)
         found = _STATUS_COUNT.search(status)
@@ -187,6 +223,17 @@ async def _sqlite(connection: OneTripConnection, sql: str, arguments: list[Any],
     def run() -> Any:
         cursor = connection._conn.cursor()
         try:
+            if kind is Kind.MANY:
+                # All or nothing, as asyncpg's batches are (and one commit, not one per row).
+                cursor.execute("BEGIN")
+                try:
+                    cursor.executemany(sql, arguments)
+                    count = cursor.rowcount
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                return count
             cursor.execute(sql, arguments)
             return cursor.rowcount if kind is Kind.ROWCOUNT else cursor.fetchall()
         finally:
@@ -207,6 +254,7 @@ class FastPath:
         self._dialect = dialect
         self._dead = dead
         self._plans: dict[Executable, dict[tuple[str, ...], Plan | None]] = {}
+        self._seen: WeakSet[Executable] = WeakSet()
 
     @classmethod
     def for_engine(cls, engine: AsyncEngine) -> FastPath | None:
@@ -221,8 +269,15 @@ class FastPath:
 
     def plan(self, engine: Engine, statement: Executable, parameters: Any) -> Plan | None:
         """The plan for this call, or ``None`` when it must go through ``Connection.execute``."""
-        if parameters is not None and not isinstance(parameters, Mapping):
-            return None  # executemany
+        if parameters is None or isinstance(parameters, Mapping):
+            keys = tuple(sorted(parameters)) if parameters else ()
+        else:  # executemany: every parameter set with the same names
+            if not parameters or not isinstance(parameters[0], Mapping):
+                return None
+            names = parameters[0].keys()
+            if any(not isinstance(p, Mapping) or p.keys() != names for p in parameters):
+                return None
+            keys = tuple(sorted(names))
         if engine._should_log_info() or engine._should_log_debug():
             return None
         events = engine.dispatch
@@ -233,14 +288,26 @@ class FastPath:
             or events.after_execute
         ):
             return None
-        keys = tuple(sorted(parameters)) if parameters else ()
         try:
             shapes = self._plans.get(statement)
         except TypeError:  # not hashable
             return None
         if shapes is None:
+            # Plan a statement the second time it comes: one built for a single call
+            # (a metadata query) is left to SQLAlchemy's compiled cache, which knows
+            # it by its structure, instead of being compiled here for nothing.
+            seen = self._seen
+            try:
+                if statement not in seen:
+                    if len(seen) >= _MAX_STATEMENTS:
+                        seen.clear()
+                    seen.add(statement)
+                    return None
+            except TypeError:  # not weakly referenceable
+                return None
+            seen.discard(statement)
             if len(self._plans) >= _MAX_STATEMENTS:
-                self._plans.clear()  # statements built per call: keep memory bounded
+                self._plans.clear()  # keep memory bounded whatever callers do
             shapes = self._plans[statement] = {}
         if keys in shapes:
             return shapes[keys]
@@ -260,7 +327,10 @@ class FastPath:
         (a connection outside a transaction block is in autocommit on both drivers).
         """
         try:
-            arguments = plan.arguments(parameters)
+            if kind is Kind.MANY:
+                arguments: Any = [plan.arguments(one) for one in parameters]
+            else:
+                arguments = plan.arguments(parameters)
         except Exception as exc:  # a value its type refuses: raised as SQLAlchemy raises it
             return StatementFailure(exc, dead=False)
         try:
@@ -282,7 +352,7 @@ class FastPath:
             raise
         finally:
             _check_in(connection)
-        if kind is Kind.ROWCOUNT:
+        if kind is Kind.ROWCOUNT or kind is Kind.MANY:
             return raw
         rows = plan.rows(raw)
         if kind is Kind.FIRST:

@@ -50,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 
 from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.fast_path import all_rows, row_count
 from locus_store.schema.langgraph_tables import MAX_TASK_PATH_LENGTH
 from locus_store.sql.langgraph import (
     LangGraphStatements,
@@ -297,10 +298,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             params["checkpoint_id"] = checkpoint_id
         statement = self._sql.read_checkpoint if checkpoint_id else self._sql.read_latest_checkpoint
 
-        async def work(conn: AsyncConnection) -> Rows:
-            return list((await conn.execute(statement, params)).all())
-
-        tuples = self._tuples(await store.run(work))
+        tuples = self._tuples(await store.execute(statement, params, all_rows))
         return tuples[0] if tuples else None
 
     async def _list_page(
@@ -324,10 +322,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         if cursor is not None:
             params.update(c_thread=cursor[0], c_ns=cursor[1], c_id=cursor[2])
 
-        async def work(conn: AsyncConnection) -> Rows:
-            return list((await conn.execute(statement, params)).all())
-
-        return self._tuples(await store.run(work))
+        return self._tuples(await store.execute(statement, params, all_rows))
 
     def _tuples(self, rows: Rows) -> Tuples:
         """Checkpoint tuples from a read: checkpoint rows (in order), writes, values."""
@@ -419,11 +414,15 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             "created_at": dt.datetime.now(dt.UTC),
         }
         sql = self._sql
+        one = sql.put_in_one_statement(row, blob_rows)
+        if one is not None:
+            await store.execute(*one, row_count)
+        else:
 
-        async def work(conn: AsyncConnection) -> None:
-            await sql.put_checkpoint(conn, row, blob_rows)
+            async def work(conn: AsyncConnection) -> None:
+                await sql.put_checkpoint(conn, row, blob_rows)
 
-        await store.run(work)
+            await store.run(work)
         return _config(thread_id, ns, checkpoint_id)
 
     async def _put_writes(
@@ -462,6 +461,10 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             return
         sql = self._sql
         special = sorted({r["idx"] for r in rows if r["idx"] < 0})
+
+        if not special:  # ordinary writes are kept from the first call: one statement
+            await store.execute(sql.insert_writes, rows, row_count)
+            return
 
         async def work(conn: AsyncConnection) -> None:
             if special:

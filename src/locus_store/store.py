@@ -28,7 +28,14 @@ from locus_store.disconnects import (
     is_dead_connection_error,
 )
 from locus_store.errors import ConnectionLostError, StoreUnavailableError
-from locus_store.fast_path import KINDS, ConnectFailure, FastPath, StatementFailure
+from locus_store.fast_path import (
+    KINDS,
+    ConnectFailure,
+    FastPath,
+    Kind,
+    StatementFailure,
+    row_count,
+)
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
 from locus_store.schema.types import install_oracle_binds
 from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
@@ -385,6 +392,14 @@ class Store:
         to the pool as soon as it returns. ``savepoint`` matters only when bound:
         the statement then runs in a savepoint, so its failure leaves the caller's
         transaction usable.
+
+        With :func:`~locus_store.fast_path.first_row`,
+        :func:`~locus_store.fast_path.all_rows` or
+        :func:`~locus_store.fast_path.row_count` as ``result``, a statement the store
+        runs again and again goes straight to the driver on PostgreSQL (asyncpg) and
+        SQLite, compiled once (see :mod:`locus_store.fast_path`); rows then are named
+        tuples. A list of parameter sets (an executemany, with ``row_count``) is
+        applied all or nothing.
         """
         if self._bound is not None:
 
@@ -394,6 +409,8 @@ class Store:
             return await self.run(work, atomic=savepoint)
 
         self._follow_event_loop()
+        if parameters is not None and not isinstance(parameters, Mapping):
+            return await self._execute_many(statement, parameters, result)
         engine = self._autocommit.sync_engine
         attempts: tuple[bool, ...] = (True, False)
         fast, kind = self._fast, KINDS.get(result)
@@ -424,6 +441,29 @@ class Store:
                 continue
             return outcome  # type: ignore[no-any-return]
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _execute_many(
+        self,
+        statement: Executable,
+        parameters: Sequence[Mapping[str, Any]],
+        result: Callable[[CursorResult[Any]], T],
+    ) -> T:
+        """An executemany, all or nothing: one batch on the fast path, else one transaction."""
+        fast = self._fast
+        if fast is not None and result is row_count:
+            plan = fast.plan(self._autocommit.sync_engine, statement, parameters)
+            if plan is not None:
+                outcome = await greenlet_spawn(
+                    fast.run, self._engine.sync_engine, plan, parameters, Kind.MANY
+                )
+                if not isinstance(outcome, ConnectFailure | StatementFailure):
+                    return outcome  # type: ignore[no-any-return]
+                # Nothing was applied: again in a transaction, for SQLAlchemy's error.
+
+        async def work(conn: AsyncConnection) -> T:
+            return result(await conn.execute(statement, parameters))
+
+        return await self.run(work, atomic=True)
 
     def _failed(self, exc: Exception, *, phase: _Phase, retry_left: bool, single: bool) -> None:
         """What a failed attempt means: return to try again, or raise the error to report.

@@ -213,3 +213,14 @@ async def test_postgresql_search_uses_the_gin_index(store: Store, backend: str) 
         return "\n".join(result.scalars())
 
     assert f"Bitmap Index Scan on {store.schema.search_index}" in await store.run(plan, atomic=True)
+
+
+async def test_a_long_conversation_stays_searchable_by_its_first_words(store: Store) -> None:
+    # 150 KB of text, but few distinct words: the index reads each word once, so the
+    # opening message is still found (a window of only the newest text would drop it).
+    vocabulary = " ".join(f"topic{i}" for i in range(300))
+    turns = ["my zebrafish tank leaks", *([vocabulary] * 55)]
+    await save(store, "long", *turns)
+    await save(store, "other", "zebra crossing")
+    assert await found(store, "zebrafish") == ["long"]
+    assert await found(store, "topic299 tank") == ["long"]

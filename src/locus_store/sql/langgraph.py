@@ -513,6 +513,17 @@ class LangGraphStatements:
             self._with_values[count] = found
         return found
 
+    def put_in_one_statement(
+        self, row: Mapping[str, Any], blob_rows: Sequence[Mapping[str, Any]] = ()
+    ) -> tuple[Insert, dict[str, Any]] | None:
+        """PostgreSQL: the statement and parameters of a put that is one statement, else None."""
+        if not blob_rows or self.dialect_name != "postgresql" or len(blob_rows) > MAX_COMBINED:
+            return None
+        params = dict(row)
+        for i, blob in enumerate(blob_rows):
+            params.update({f"{c}_{i}": v for c, v in blob.items()})
+        return self.insert_checkpoint_with_values(len(blob_rows)), params
+
     async def put_checkpoint(
         self,
         conn: AsyncConnection,
@@ -525,11 +536,9 @@ class LangGraphStatements:
         and both steps are safe to repeat. In autocommit mode PostgreSQL makes them one
         statement; the other dialects send two.
         """
-        if blob_rows and self.dialect_name == "postgresql" and len(blob_rows) <= MAX_COMBINED:
-            params = dict(row)
-            for i, blob in enumerate(blob_rows):
-                params.update({f"{c}_{i}": v for c, v in blob.items()})
-            await conn.execute(self.insert_checkpoint_with_values(len(blob_rows)), params)
+        one = self.put_in_one_statement(row, blob_rows)
+        if one is not None:
+            await conn.execute(*one)
             return
         if blob_rows:
             await conn.execute(self.insert_blobs, list(blob_rows))
