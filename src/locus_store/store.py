@@ -415,7 +415,8 @@ class Store:
         attempts: tuple[bool, ...] = (True, False)
         fast, kind = self._fast, KINDS.get(result)
         plan = None if fast is None or kind is None else fast.plan(engine, statement, parameters)
-        if plan is not None:
+        if plan is not None and (kind is Kind.ROWCOUNT or plan.row is not None):
+            # (rows only from statements whose columns are known: not a bare text())
             assert fast is not None and kind is not None
             outcome = await greenlet_spawn(
                 fast.run, self._engine.sync_engine, plan, parameters, kind

@@ -249,18 +249,38 @@ async def test_a_statement_built_for_one_call_is_not_compiled_for_the_fast_path(
 
 
 async def test_a_cancelled_statement_does_not_return_its_connection_to_the_pool(
-    store: Store,
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast(store)
     if store.dialect_name != "postgresql":
         pytest.skip("needs a statement that waits on the server")
-    sleep = sa.text("SELECT pg_sleep(:s) AS slept").bindparams(sa.bindparam("s"))
+    sleep = (
+        sa.text("SELECT pg_sleep(:s)::text AS slept")
+        .bindparams(sa.bindparam("s", type_=sa.Float()))
+        .columns(slept=sa.String())
+    )
     await store.execute(sleep, {"s": 0}, first_row)
     await store.execute(sleep, {"s": 0}, first_row)  # planned: the next one is on the fast path
+    calls: list[object] = []
+    run = store._fast.run  # type: ignore[union-attr]
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return run(*args)
+
+    monkeypatch.setattr(store._fast, "run", counted)
     task = asyncio.ensure_future(store.execute(sleep, {"s": 5}, first_row))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert len(calls) == 1  # it was on the fast path
     assert store.engine.sync_engine.pool.checkedout() == 0
     assert await store.latest().load("nothing") is None
+
+
+async def test_a_text_statement_without_columns_returns_its_rows(store: Store) -> None:
+    one = sa.text("SELECT 1 AS one")
+    for _ in range(3):  # its columns are unknown: Connection.execute reads them
+        row = await store.execute(one, None, first_row)
+        assert row is not None and row.one == 1

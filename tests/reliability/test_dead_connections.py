@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import await_
 
 from locus_store import ConnectionLostError, Store, StoreUnavailableError
+from locus_store.fast_path import StatementFailure, first_row
 from tests.backends import Target
 from tests.conftest import empty_tables
 
@@ -225,3 +226,51 @@ async def test_single_statements_send_no_begin_commit_or_ping(store: Store) -> N
     finally:
         event.remove(store.engine.sync_engine, "connect", log_queries)
         await store.engine.dispose()
+
+
+# -- the fast path of Store.execute ---------------------------------------------------------
+
+
+async def test_fast_path_read_on_a_killed_connection_is_retried_once_on_a_fresh_one(
+    store: Store, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_of = sa.text("SELECT pg_backend_pid() AS pid").columns(pid=sa.Integer())
+    for _ in range(2):  # the second call is planned: from now on the fast path runs it
+        pid = (await store.execute(pid_of, None, first_row)).pid
+    assert store._fast is not None
+    attempts: list[object] = []
+    run = store._fast.run
+
+    def counted(*args: Any) -> Any:
+        outcome = run(*args)
+        attempts.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(store._fast, "run", counted)
+    await _terminate(target, pid)
+    new_pid = (await store.execute(pid_of, None, first_row)).pid
+    assert new_pid != pid
+    assert len(attempts) == 1 and isinstance(attempts[0], StatementFailure)
+    assert attempts[0].dead
+    assert store.engine.sync_engine.pool.checkedout() == 0
+
+
+async def test_fast_path_then_a_dead_retry_is_connection_lost(
+    store: Store, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_of = sa.text("SELECT pg_backend_pid() AS pid").columns(pid=sa.Integer())
+    for _ in range(2):
+        await store.execute(pid_of, None, first_row)
+
+    def killed_on_checkout(dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        await_(_terminate(target, driver.get_server_pid()))
+
+    pool = store.engine.sync_engine.pool
+    event.listen(pool, "checkout", killed_on_checkout)
+    try:
+        with pytest.raises(ConnectionLostError, match="may or may not have been applied"):
+            await store.execute(pid_of, None, first_row)
+    finally:
+        event.remove(pool, "checkout", killed_on_checkout)
+    assert (await store.execute(pid_of, None, first_row)).pid > 0
