@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from locus.core.state import AgentState
@@ -12,6 +14,8 @@ from locus_store.errors import InvalidTypeError
 MAX_SEARCH_TEXT = 100_000
 #: Characters of the newest message text whose words are indexed.
 SEARCH_WINDOW = 256 * 1024
+#: Longest message whose distinct words are remembered between saves.
+_CACHED_MESSAGE = 16 * 1024
 
 
 def encode_state(state: object) -> dict[str, Any]:
@@ -24,6 +28,23 @@ def encode_state(state: object) -> dict[str, Any]:
 
 def decode_state(document: dict[str, Any]) -> AgentState:
     return AgentState.from_checkpoint(document)
+
+
+@lru_cache(maxsize=1024)
+def _cached_words(content: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(reversed(content.split())))
+
+
+def _distinct_words(content: str) -> tuple[str, ...]:
+    """A message's distinct words, newest first.
+
+    A conversation is saved again and again with the same older messages, so their
+    words are remembered (messages up to :data:`_CACHED_MESSAGE` characters, the
+    1,024 most recent: a few megabytes at most).
+    """
+    if len(content) > _CACHED_MESSAGE:
+        return tuple(dict.fromkeys(reversed(content.split())))
+    return _cached_words(content)
 
 
 def search_text(document: dict[str, Any]) -> str | None:
@@ -42,21 +63,23 @@ def search_text(document: dict[str, Any]) -> str | None:
     :data:`MAX_SEARCH_TEXT` characters, newest first: PostgreSQL refuses a
     ``tsvector`` over 1 MB and would refuse the whole save.
     """
-    newest: list[str] = []
-    size = 0
+    newest: list[tuple[str, ...]] = []  # each message's distinct words, newest first
+    room = SEARCH_WINDOW
     for message in reversed(document.get("messages") or ()):
         content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str) and content:
-            newest.append(content)
-            size += len(content) + 1
-            if size > SEARCH_WINDOW:
-                break
-    text = "\n".join(reversed(newest))
-    if len(text) > SEARCH_WINDOW:  # from a word boundary
-        text = text[-SEARCH_WINDOW:]
-        text = text.split(maxsplit=1)[-1] if not text[0].isspace() else text
-    # Newest first, each spelling once (at C speed), then each word once ignoring case.
-    spellings = dict.fromkeys(reversed(text.split()))
+        if not isinstance(content, str) or not content:
+            continue
+        if len(content) > room:  # the window ends inside this message: its newest words
+            tail = content[-room:]
+            if not tail[0].isspace() and not content[-room - 1].isspace():
+                parts = tail.split(maxsplit=1)  # the first word was cut: leave it out
+                tail = parts[1] if len(parts) > 1 else ""
+            newest.append(tuple(reversed(tail.split())))
+            break
+        newest.append(_distinct_words(content))
+        room -= len(content) + 1
+    spellings = dict.fromkeys(chain.from_iterable(newest))  # each spelling once
+    # Then each word once ignoring case, up to MAX_SEARCH_TEXT characters.
     seen: set[str] = set()
     kept: list[str] = []
     size = 0
