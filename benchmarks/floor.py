@@ -326,6 +326,43 @@ class PostgresFloor(_Floor):
             await self.conn.executemany(insert, rows)
 
 
+class PooledPostgresFloor(PostgresFloor):
+    """The same statements and per-call work, each call on a connection of an asyncpg pool.
+
+    What a hand-written checkpointer shared by many tasks does: ``Pool.execute`` and
+    ``Pool.fetch`` check a connection out for the statement and back in after it (each
+    connection prepares a statement once, on its first use there). Only the
+    single-row checkpointer calls are meant for it (``latest_save``, ``latest_load``).
+    """
+
+    def __init__(self, dsn: str, prefix: str, size: int) -> None:
+        super().__init__(dsn, prefix)
+        self.size = size
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=self.size, max_size=self.size)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None
+        return self._pool
+
+    async def _execute(self, name: str, **params: Any) -> str:
+        sql, args = self._args(name, params)
+        status: str = await self.pool.execute(sql, *args)
+        return status
+
+    async def _fetch(self, name: str, **params: Any) -> list[Any]:
+        sql, args = self._args(name, params)
+        return list(await self.pool.fetch(sql, *args))
+
+
 def _sqlite_time(stamp: dt.datetime) -> str:
     """Naive UTC text, the way the store writes timestamps on SQLite."""
     return stamp.astimezone(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")

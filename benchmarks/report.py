@@ -237,21 +237,41 @@ def render(report: Report) -> str:
         out.append("\n### Concurrency\n")
         out.extend(
             _table(
-                ["backend", "workload", "pool", "1 task ops/s", "tasks", "ops/s", "speed-up"],
+                [
+                    "backend",
+                    "workload",
+                    "pool",
+                    "1 task ops/s",
+                    "1 task CPU µs/op",
+                    "tasks",
+                    "ops/s",
+                    "CPU µs/op",
+                    "speed-up",
+                    "client ceiling ops/s",
+                ],
                 [
                     [
                         c.backend,
                         c.workload,
                         str(c.pool_size),
                         _number(c.single_ops_per_s),
+                        _number(c.single_cpu_us_per_op),
                         str(c.tasks),
                         _number(c.concurrent_ops_per_s),
+                        _number(c.concurrent_cpu_us_per_op),
                         _number(c.ratio, 2),
+                        _number(c.client_ceiling_ops_per_s),
                     ]
                     for c in report.concurrency
                 ],
-                "<<>>>>>",
+                "<<>>>>>>>>",
             )
+        )
+        out.append(
+            "\nCPU µs/op: the client process's CPU time (time.process_time) per operation, "
+            "medians over the same rounds as the throughput. Client ceiling: 1e6 / CPU µs/op "
+            "with all tasks, the ops/s at which the client (one Python thread) would use a "
+            "whole core, on cores it shares with the server."
         )
     if report.memory:
         out.append("\n### Memory (tracemalloc peak above the starting point)\n")

@@ -56,10 +56,25 @@ class Concurrency:
     operations: int
     single_ops_per_s: float
     concurrent_ops_per_s: float
+    #: Client CPU (``time.process_time``) per operation over the same rounds as the
+    #: throughput, medians, in µs: with one task, and with ``tasks`` tasks.
+    single_cpu_us_per_op: float | None = None
+    concurrent_cpu_us_per_op: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.concurrent_ops_per_s / self.single_ops_per_s
+
+    @property
+    def client_ceiling_ops_per_s(self) -> float | None:
+        """Operations per second if the client's one core were the only limit (``tasks`` tasks).
+
+        The client is one Python thread, so it can use at most one core whatever the
+        server does: ``1e6 / concurrent_cpu_us_per_op``.
+        """
+        if not self.concurrent_cpu_us_per_op:
+            return None
+        return 1e6 / self.concurrent_cpu_us_per_op
 
 
 @dataclass
@@ -137,7 +152,10 @@ class Report:
             "prefixes": self.prefixes,
             "rows": [asdict(r) for r in self.rows],
             "scaling": [with_ratio(s) for s in self.scaling],
-            "concurrency": [with_ratio(c) for c in self.concurrency],
+            "concurrency": [
+                {**with_ratio(c), "client_ceiling_ops_per_s": c.client_ceiling_ops_per_s}
+                for c in self.concurrency
+            ],
             "memory": [with_ratio(m) for m in self.memory],
             "langgraph": [asdict(r) for r in self.langgraph],
             "targets": [with_ratio(t) for t in self.targets],

@@ -8,11 +8,13 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from benchmarks.backends import Bench, small_state_document
+from benchmarks.floor import PooledPostgresFloor
 from benchmarks.operations import Sizes
 from benchmarks.payloads import KB, agent_state, document_size
 from benchmarks.results import FLOOR, OURS, Concurrency, Memory, Scaling
@@ -25,6 +27,9 @@ POOL_SIZE = 8
 #: Seconds of the server-side wait of the control workload: a statement that only
 #: waits shows what the pool allows when neither the client nor the server is busy.
 SERVER_WAIT = 0.005
+#: The agent turn through the store, and the same turn as the floor's statements.
+CONCURRENCY_TURN = "agent turn (load + save, 4 KB)"
+CONCURRENCY_FLOOR_TURN = f"{CONCURRENCY_TURN}, floor (asyncpg pool)"
 
 
 def _consume(result: Any) -> None:
@@ -77,18 +82,33 @@ async def history(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> lis
 async def concurrency(
     url: str, prefix: str, sizes: Sizes, log: Callable[[str], None]
 ) -> list[Concurrency]:
-    """One task against 32 tasks on an 8-connection pool, same number of operations."""
+    """One task against 32 tasks on an 8-connection pool, same number of operations.
+
+    Each workload also reports the client's CPU per operation over the same rounds:
+    client and server share the machine's cores, so a client that needs a whole core
+    caps the speed-up whatever the pool allows. The agent turn runs a second time as
+    the floor's statements through an asyncpg pool of the same size, on the same
+    tables: what the turn costs without the store in between.
+    """
     store = Store.from_url(url, table_prefix=prefix, pool_size=POOL_SIZE, max_overflow=0)
+    floor = PooledPostgresFloor(url, prefix, POOL_SIZE)
     latest = store.latest()
     state = agent_state(4 * KB)
     try:
+        await floor.open()
         for task in range(TASKS):
             await latest.save(state, f"conc-{task}")
+            await floor.latest_save(state, f"floorconc-{task}")
 
         async def turn(task: int) -> None:
             thread = f"conc-{task}"
             loaded = await latest.load(thread)
             await latest.save(loaded or state, thread)
+
+        async def floor_turn(task: int) -> None:
+            thread = f"floorconc-{task}"
+            loaded = await floor.latest_load(thread)
+            await floor.latest_save(loaded or state, thread)
 
         async def load(task: int) -> None:
             await latest.load(f"conc-{task}")
@@ -102,7 +122,8 @@ async def concurrency(
             await store.execute(wait, None, _consume)
 
         workloads: dict[str, Callable[[int], Awaitable[None]]] = {
-            "agent turn (load + save, 4 KB)": turn,
+            CONCURRENCY_TURN: turn,
+            CONCURRENCY_FLOOR_TURN: floor_turn,
             "load 4 KB": load,
             "save 4 KB": save,
             f"server wait only (pg_sleep {SERVER_WAIT * 1000:g} ms)": server_wait,
@@ -118,7 +139,6 @@ async def concurrency(
             for _ in range(sizes.rounds):
                 singles.append(await _throughput(work, tasks=1, operations=per_round))
                 manys.append(await _throughput(work, tasks=TASKS, operations=per_round))
-            single, many = statistics.median(singles), statistics.median(manys)
             results.append(
                 Concurrency(
                     backend=store.dialect_name,
@@ -126,28 +146,43 @@ async def concurrency(
                     tasks=TASKS,
                     pool_size=POOL_SIZE,
                     operations=sizes.concurrency_operations,
-                    single_ops_per_s=single,
-                    concurrent_ops_per_s=many,
+                    single_ops_per_s=statistics.median(r.ops_per_s for r in singles),
+                    concurrent_ops_per_s=statistics.median(r.ops_per_s for r in manys),
+                    single_cpu_us_per_op=statistics.median(r.cpu_us_per_op for r in singles),
+                    concurrent_cpu_us_per_op=statistics.median(r.cpu_us_per_op for r in manys),
                 )
             )
         return results
     finally:
-        await store.close()
+        try:
+            await floor.close()
+        finally:
+            await store.close()
+
+
+@dataclass(frozen=True)
+class _Round:
+    ops_per_s: float
+    #: Client process CPU per operation (``time.process_time``), µs.
+    cpu_us_per_op: float
 
 
 async def _throughput(
     work: Callable[[int], Awaitable[None]], *, tasks: int, operations: int
-) -> float:
-    """Operations per second of ``tasks`` tasks doing ``operations`` calls between them."""
+) -> _Round:
+    """Throughput and client CPU of ``tasks`` tasks doing ``operations`` calls between them."""
     per_task = [operations // tasks + (1 if t < operations % tasks else 0) for t in range(tasks)]
 
     async def worker(task: int) -> None:
         for _ in range(per_task[task]):
             await work(task)
 
+    cpu = time.process_time()
     start = time.perf_counter()
     await asyncio.gather(*(worker(t) for t in range(tasks)))
-    return operations / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    return _Round(operations / elapsed, cpu / operations * 1e6)
 
 
 async def memory(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> list[Memory]:

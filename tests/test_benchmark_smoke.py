@@ -45,8 +45,21 @@ LANGGRAPH = {
     "postgresql": (OURS, "AsyncPostgresSaver"),
     "sqlite": (OURS, "AsyncSqliteSaver"),
 }
+CONCURRENCY_COLUMNS = [
+    "backend",
+    "workload",
+    "pool",
+    "1 task ops/s",
+    "1 task CPU µs/op",
+    "tasks",
+    "ops/s",
+    "CPU µs/op",
+    "speed-up",
+    "client ceiling ops/s",
+]
 WORKLOADS = (
     "agent turn (load + save, 4 KB)",
+    "agent turn (load + save, 4 KB), floor (asyncpg pool)",
     "load 4 KB",
     "save 4 KB",
     "server wait only (pg_sleep 5 ms)",
@@ -107,6 +120,11 @@ def test_the_json_has_history_concurrency_memory_and_targets(
         (backend, read) for backend in FLOORS for read in HISTORY_READS
     }
     assert [c["workload"] for c in report["concurrency"]] == list(WORKLOADS)
+    for run in report["concurrency"]:
+        assert run["single_ops_per_s"] > 0 and run["concurrent_ops_per_s"] > 0
+        assert run["single_cpu_us_per_op"] > 0 and run["concurrent_cpu_us_per_op"] > 0
+        ceiling = 1e6 / run["concurrent_cpu_us_per_op"]
+        assert run["client_ceiling_ops_per_s"] == pytest.approx(ceiling)
     assert {(m["backend"], m["implementation"]) for m in report["memory"]} == {
         (backend, name) for backend, floor in FLOORS.items() for name in (OURS, floor)
     }
@@ -157,7 +175,10 @@ def test_the_table_shows_every_row(quick_run: tuple[str, dict[str, Any]]) -> Non
         assert shown == {r for r in expected_rows() if r[0] == backend}
     history = {(cells[0], cells[1]) for cells in printed["Reads on a long history (median µs)"][1:]}
     assert history == {(backend, read) for backend in FLOORS for read in HISTORY_READS}
-    assert [cells[1] for cells in printed["Concurrency"][1:]] == list(WORKLOADS)
+    concurrency = printed["Concurrency"]
+    assert concurrency[0] == CONCURRENCY_COLUMNS
+    assert [cells[1] for cells in concurrency[1:]] == list(WORKLOADS)
+    assert all(all(cells) for cells in concurrency[1:])
     memory = printed["Memory (tracemalloc peak above the starting point)"][1:]
     assert len(memory) == 2 * len(FLOORS)
     langgraph = printed["LangGraph saver (super-step: aput + aput_writes + aget_tuple)"]
