@@ -2,9 +2,11 @@
 
 The steps are what the save does, in order, called directly: the state's JSON
 document (locus's ``to_checkpoint``), input validation, the derived search text,
-and the statement through SQLAlchemy (pool checkout, cached compiled statement,
-bind processing with the JSON encoding, the driver round trip, check-in). The
-driver's share is the floor's statement with the same, already encoded, values.
+and the statement through ``Store.execute`` (pool checkout, the statement's plan,
+bind processing with the JSON encoding, the driver round trip, check-in), next to
+the same statement through SQLAlchemy's ``Connection.execute`` (what runs when
+statement listeners are attached) and the floor's statement with the same, already
+encoded, values.
 A cProfile of the whole save (by internal time) follows the table.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 from benchmarks.backends import Bench
 from benchmarks.floor import PostgresFloor, _sqlite_time, dumps
 from benchmarks.payloads import KB, agent_state
+from locus_store.fast_path import row_count
 from locus_store.repositories._state import encode_state, search_text
 from locus_store.validation import require_json
 
@@ -67,6 +70,11 @@ async def profile_save(bench: Bench, repeat: int = REPEAT) -> str:
 
     async def statement() -> None:
         values = {**params, "thread_id": thread()}
+        await bench.store.execute(sql, values, row_count)
+
+    async def core_statement() -> None:
+        # Any result consumer but the store's own: Connection.execute runs it.
+        values = {**params, "thread_id": thread()}
         await bench.store.execute(sql, values, lambda result: result.rowcount)
 
     floor_now: Any = now if isinstance(bench.floor, PostgresFloor) else _sqlite_time(now)
@@ -87,7 +95,8 @@ async def profile_save(bench: Bench, repeat: int = REPEAT) -> str:
         ("  AgentState.to_checkpoint()", lambda: sync(state.to_checkpoint)),
         ("  require_json(document)", lambda: sync(lambda: require_json(document, "state"))),
         ("  search_text(document)", lambda: sync(lambda: search_text(document))),
-        ("  the upsert through Store.execute", statement),
+        ("  the upsert through Store.execute (fast path)", statement),
+        ("    the same, through Connection.execute", core_statement),
         ("    the same upsert, raw driver + orjson", floor_statement),
     ]
     lines = [f"{bench.name}: one save of a {len(dumps(document)) / 1024:.1f} KB state", ""]
