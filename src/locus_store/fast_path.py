@@ -6,10 +6,12 @@ statement costs two to four times what the driver itself spends on it: an execut
 context, the driver adapter's cursor, result metadata, events. Here, for the
 statements a store sends over and over, that work is done once:
 
-- the statement is compiled for the engine's dialect once (per set of parameter
-  names) and kept as a :class:`Plan`: the SQL text, the order of its parameters,
-  SQLAlchemy's own bind and result processors for each type (so values go in and
-  come out exactly as through ``Connection.execute``) and a named-tuple row type;
+- the second time a statement object comes (a repository's statements are built
+  once; one built for a single call is left to SQLAlchemy's compiled cache), it is
+  compiled for the engine's dialect (per set of parameter names) and kept as a
+  :class:`Plan`: the SQL text, the order of its parameters, SQLAlchemy's own bind
+  and result processors for each type (so values go in and come out exactly as
+  through ``Connection.execute``) and a named-tuple row type;
 - a call checks a connection out of the engine's own pool (pool events, the idle
   ping and reset-on-return all apply), sends the SQL through the driver connection
   (asyncpg's ``fetch``/``execute``; one trip to the SQLite thread) and checks it in.
@@ -23,11 +25,16 @@ mode). What the fast path does not take, ``Connection.execute`` does, as before:
   so tracing, statement counters and logs see every statement;
 - Oracle and any driver other than asyncpg and the store's own SQLite connections;
 - statements with expanding (``IN``) or literal-execute parameters, Python-side
-  column defaults, a schema translate map, or ``Numeric`` result columns;
+  column defaults, a schema translate map, ``Numeric``/``Float`` result columns, or
+  rows whose columns are unknown (a ``text()`` without ``.columns()``);
 - a call whose statement fails: the error is not raised from here. A failed single
   statement changed nothing, so the call runs again through ``Connection.execute``,
   which raises SQLAlchemy's wrapped exception (and runs ``handle_error`` listeners)
   or, for a lost connection (discarded here), is the store's one retry.
+
+A list of parameter sets (an executemany) is one batch, all or nothing: asyncpg's
+``executemany`` is atomic, and on SQLite the batch is sent between ``BEGIN`` and
+``COMMIT`` in the same trip.
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ Record: TypeAlias = Any
 #: callers that build a new statement for every call.
 _MAX_SHAPES = 8
 _MAX_STATEMENTS = 512
+#: Types whose result processor depends on the type code the server reports.
+_NUMBERS = (Numeric, Float)
 
 
 def first_row(result: CursorResult[Any]) -> Record | None:
@@ -81,6 +90,8 @@ def row_count(result: CursorResult[Any]) -> int:
 
 
 class Kind(enum.Enum):
+    """What a call reads back: the first row, every row, or a row count."""
+
     FIRST = "first"
     ALL = "all"
     ROWCOUNT = "rowcount"
@@ -203,8 +214,6 @@ class _NotPlannable(Exception):
     """The statement needs what only ``Connection.execute`` does."""
 
 
-#: Types whose result processor depends on the type code the server reports.
-_NUMBERS = (Numeric, Float)
 _STATUS_COUNT = re.compile(r"(\d+)$")
 
 
