@@ -125,3 +125,9 @@ UPDATE locus_alembic_version SET version_num='863d7bbd7897' WHERE locus_alembic_
 
 /
 
+-- Running upgrade 863d7bbd7897 -> a08dd95ca49e
+
+UPDATE locus_alembic_version SET version_num='a08dd95ca49e' WHERE locus_alembic_version.version_num = '863d7bbd7897'
+
+/
+

@@ -124,3 +124,52 @@ def test_search_objects_are_recognised_for_the_drift_filter() -> None:
     assert is_search_object("locus_threads_txt_ix", s)
     assert not is_search_object("locus_threads_upd_ix", s)
     assert not is_search_object("other_threads_fts", s)
+
+
+async def test_postgresql_large_columns_are_lz4_compressed_where_the_server_has_it(
+    target_for: dict[str, Target | str],
+) -> None:
+    target = require(target_for["postgresql"])
+    store = Store.from_settings(target.settings, table_prefix=unique_prefix())
+    p = store.table_prefix
+    large = {
+        (f"{p}_threads", "state"),
+        (f"{p}_checkpoints", "checkpoint"),
+        (f"{p}_writes", "value"),
+        (f"{p}_lg_checkpoints", "checkpoint"),
+        (f"{p}_lg_blobs", "value"),
+        (f"{p}_lg_writes", "value"),
+    }
+
+    async def compression() -> dict[tuple[str, str], str]:
+        query = sa.text(
+            "SELECT c.relname, a.attname, a.attcompression::text AS method "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE c.relname LIKE :p AND a.attnum > 0 AND NOT a.attisdropped"
+        )
+        rows = await store.run(lambda conn: conn.execute(query, {"p": f"{p}_%"}))
+        return {(r.relname, r.attname): r.method for r in rows}
+
+    has_lz4 = await store.run(
+        lambda conn: conn.scalar(
+            sa.text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        )
+    )
+    try:
+        await store.upgrade()
+        methods = await compression()
+        assert large <= methods.keys()
+        expected = "l" if has_lz4 else ""
+        assert {methods[c] for c in large} == {expected}
+        assert {m for c, m in methods.items() if c not in large} == {""}  # nothing else
+        await _check_no_drift(store)
+
+        await store.downgrade("863d7bbd7897")
+        methods = await compression()
+        assert {methods[c] for c in large} == {""}  # back to the server's default
+    finally:
+        await store.downgrade("base")
+        await store.close()

@@ -54,6 +54,12 @@ CHECKED = "checked when the construct is built"
 
 #: (file under the repository, function) -> {interpolated expression: why it is safe}
 REVIEWED: dict[tuple[str, str], dict[str, str]] = {
+    ("migrations/versions/2026-11-24_postgresql_lz4_compression_a08dd95ca49e.py", "_compression"): {
+        "table": PREFIX,
+        "column": CONSTANT + ": a column name listed in _large_columns",
+        "method": CONSTANT + ": LZ4 or DEFAULT",
+        "alters": "joined above from prefix-derived names and constants",
+    },
     ("src/locus_store/schema/search.py", "_create_oracle"): {
         "s.search_index": PREFIX,
         "s.threads.name": PREFIX,
