@@ -48,7 +48,10 @@ SEEDING = {
         "INSERT INTO {p}_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, "
         "parent_checkpoint_id, checkpoint, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     ),
-    "analyze": "ANALYZE {p}_checkpoints",
+    # VACUUM as well on PostgreSQL: autovacuum would otherwise start on the freshly
+    # inserted rows in the middle of the measurement (a burst on one side only).
+    "analyze_postgresql": "VACUUM (ANALYZE) {p}_checkpoints",
+    "analyze_sqlite": "ANALYZE {p}_checkpoints",
 }
 
 
@@ -124,7 +127,7 @@ class Bench:
         if isinstance(self.floor, PostgresFloor):
             conn = self.floor.conn
             await conn.execute(self._sql("lineage_postgresql"), thread_id, NS, doc, start, count)
-            await conn.execute(self._sql("analyze"))
+            await conn.execute(self._sql("analyze_postgresql"))
             return
         rows = [
             (
@@ -140,7 +143,7 @@ class Bench:
             for g in range(1, count + 1)
         ]
         await self._sqlite_batch(self._sql("lineage_sqlite"), rows)
-        await self.floor.conn.execute(self._sql("analyze"))
+        await self.floor.conn.execute(self._sql("analyze_sqlite"))
 
     def _sql(self, name: str) -> str:
         return SEEDING[name].replace("{p}", self.prefix)
