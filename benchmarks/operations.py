@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from locus.core.state import AgentState
@@ -150,13 +151,13 @@ async def run_operations(bench: Bench, sizes: Sizes, log: Callable[[str], None])
         thread = f"load-{label}"
         await latest.save(state, thread)
         loaders = [
-            Contender(OURS, _checked(lambda t=thread: latest.load(t))),
-            Contender(FLOOR, _checked(lambda t=thread: floor.latest_load(t))),
+            Contender(OURS, _checked(partial(latest.load, thread))),
+            Contender(FLOOR, _checked(partial(floor.latest_load, thread))),
         ]
         for i, (name, peer) in enumerate(peers.items()):
             peer_thread = f"load-{label}-{i}"
             await _peer_loaded(peer, state, peer_thread)
-            loaders.append(Contender(name, _checked(lambda p=peer, t=peer_thread: p.load(t))))
+            loaders.append(Contender(name, _checked(partial(peer.load, peer_thread))))
         await timed(f"load {label}", loaders, iterations)
 
     # -- versioned saver -----------------------------------------------------------------

@@ -9,6 +9,7 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -60,8 +61,8 @@ async def history(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> lis
         log(f"  {bench.name}: {operation} at {sizes.history_small} / {sizes.history_large:,}")
         stats = await measure(
             [
-                Contender("small", lambda r=read: r(small)),
-                Contender("large", lambda r=read: r(large)),
+                Contender("small", partial(read, small)),
+                Contender("large", partial(read, large)),
             ],
             iterations=sizes.iterations,
             rounds=sizes.rounds,
