@@ -36,6 +36,21 @@ LANGGRAPH_LIMITS = (
 )
 
 
+#: Columns of the Concurrency table.
+CONCURRENCY_COLUMNS = [
+    "backend",
+    "workload",
+    "pool",
+    "1 task ops/s",
+    "1 task CPU µs/op",
+    "tasks",
+    "ops/s",
+    "CPU µs/op",
+    "speed-up",
+    "client ceiling ops/s",
+]
+
+
 def targets(report: Report) -> list[Target]:
     found: list[Target] = []
     for backend, (save_limit, read_limit) in FLOOR_LIMITS.items():
@@ -237,18 +252,7 @@ def render(report: Report) -> str:
         out.append("\n### Concurrency\n")
         out.extend(
             _table(
-                [
-                    "backend",
-                    "workload",
-                    "pool",
-                    "1 task ops/s",
-                    "1 task CPU µs/op",
-                    "tasks",
-                    "ops/s",
-                    "CPU µs/op",
-                    "speed-up",
-                    "client ceiling ops/s",
-                ],
+                CONCURRENCY_COLUMNS,
                 [
                     [
                         c.backend,
