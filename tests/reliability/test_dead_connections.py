@@ -274,3 +274,53 @@ async def test_fast_path_then_a_dead_retry_is_connection_lost(
     finally:
         event.remove(pool, "checkout", killed_on_checkout)
     assert (await store.execute(pid_of, None, first_row)).pid > 0
+
+
+async def test_fast_path_session_killed_right_after_a_save_loses_nothing(
+    store: Store, target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from locus.core.messages import Message
+    from locus.core.state import AgentState
+
+    latest = store.latest()
+    state = AgentState(agent_id="a", messages=(Message.user("parcel"),))
+    for n in range(2):  # the statements are planned: the fast path runs what follows
+        await latest.save(state, f"warm-{n}")
+        await latest.load(f"warm-{n}")
+    assert store._fast is not None
+    real = store._fast._runner
+    killed: list[int] = []
+
+    async def kill_after(connection: Any, sql: str, arguments: Any, kind: Any) -> Any:
+        outcome = await real(connection, sql, arguments, kind)
+        if not killed:  # the statement is done (autocommit): now its session dies
+            killed.append(connection.get_server_pid())
+            await _terminate(target, killed[0])
+        return outcome
+
+    monkeypatch.setattr(store._fast, "_runner", kill_after)
+    saved = await latest.save(state.with_message(Message.assistant("on its way")), "t1")
+    assert killed  # it ran on the fast path, and its session was killed after it
+    # The pooled connection is dead: the next call (on the fast path too) fails on it
+    # and is retried on a fresh one.
+    attempts: list[object] = []
+    run = store._fast.run
+
+    def counted(*args: Any) -> Any:
+        outcome = run(*args)
+        attempts.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(store._fast, "run", counted)
+    loaded = await latest.load("t1")
+    assert loaded is not None and len(loaded.messages) == 2
+    assert len(attempts) == 1 and isinstance(attempts[0], StatementFailure)
+    assert attempts[0].dead
+    rows = await store.run(
+        lambda c: c.execute(
+            sa.select(store.schema.threads.c.checkpoint_id).where(
+                store.schema.threads.c.thread_id == "t1"
+            )
+        )
+    )
+    assert [r.checkpoint_id for r in rows] == [saved]
