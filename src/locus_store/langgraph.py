@@ -462,26 +462,26 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         sql = self._sql
         special = sorted({r["idx"] for r in rows if r["idx"] < 0})
 
-        if not special:  # ordinary writes are kept from the first call: one statement
+        # Ordinary writes are kept from the first call (one statement); special ones
+        # (errors, interrupts, ...) replace earlier ones, in one transaction.
+        if not special:
             await store.execute(sql.insert_writes, rows, row_count)
             return
 
         async def work(conn: AsyncConnection) -> None:
-            if special:
-                await conn.execute(
-                    sql.delete_task_writes,
-                    {
-                        "thread_id": thread_id,
-                        "checkpoint_ns": ns,
-                        "checkpoint_id": checkpoint_id,
-                        "task_id": task_id,
-                        "idxs": special,
-                    },
-                )
+            await conn.execute(
+                sql.delete_task_writes,
+                {
+                    "thread_id": thread_id,
+                    "checkpoint_ns": ns,
+                    "checkpoint_id": checkpoint_id,
+                    "task_id": task_id,
+                    "idxs": special,
+                },
+            )
             await conn.execute(sql.insert_writes, rows)
 
-        # Ordinary writes are kept from the first call; special ones replace earlier ones.
-        await store.run(work, atomic=bool(special))
+        await store.run(work, atomic=True)
 
     async def _delete_threads(self, store: Store, thread_ids: Sequence[str]) -> None:
         sql = self._sql
