@@ -8,6 +8,7 @@ from locus_store.errors import (
     InvalidTypeError,
     LocusStoreError,
     ParentNotFoundError,
+    SchemaPermissionError,
     StoreUnavailableError,
 )
 from locus_store.store import Store
@@ -20,6 +21,7 @@ __all__ = [
     "InvalidTypeError",
     "LocusStoreError",
     "ParentNotFoundError",
+    "SchemaPermissionError",
     "Store",
     "StoreUnavailableError",
 ]

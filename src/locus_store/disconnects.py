@@ -134,3 +134,24 @@ def install_idle_ping(engine: Engine, ping_after: float = PING_AFTER_IDLE) -> No
 
     event.listen(engine.pool, "checkin", checkin)
     event.listen(engine.pool, "checkout", checkout)
+
+
+#: PostgreSQL's ``insufficient_privilege`` (``permission denied``, ``must be owner``).
+POSTGRES_NO_PRIVILEGE_SQLSTATE = "42501"
+#: Oracle: ORA-01031 insufficient privileges.
+ORACLE_NO_PRIVILEGE_CODES = frozenset({1031})
+
+
+def is_privilege_error(error: BaseException) -> bool:
+    """True when ``error`` (or the driver error under it) says the role lacks a privilege."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) == POSTGRES_NO_PRIVILEGE_SQLSTATE:
+            return True
+        detail = current.args[0] if current.args else None
+        if getattr(detail, "code", None) in ORACLE_NO_PRIVILEGE_CODES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False

@@ -42,3 +42,7 @@ class ConnectionLostError(LocusStoreError):
 
 class LineageConflictError(LocusStoreError):
     """Concurrent writers kept taking the next position of a lineage; the append was not made."""
+
+
+class SchemaPermissionError(LocusStoreError):
+    """The connection's role may not change the schema: migrations need the owner's role."""

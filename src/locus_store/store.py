@@ -26,8 +26,9 @@ from locus_store.disconnects import (
     install_disconnect_detection,
     install_idle_ping,
     is_dead_connection_error,
+    is_privilege_error,
 )
-from locus_store.errors import ConnectionLostError, StoreUnavailableError
+from locus_store.errors import ConnectionLostError, SchemaPermissionError, StoreUnavailableError
 from locus_store.fast_path import (
     KINDS,
     ConnectFailure,
@@ -259,26 +260,36 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------
     async def upgrade(self, revision: str = "head") -> None:
-        """Run the packaged Alembic migrations up to ``revision`` on this store's database."""
-        from locus_store.migrate import run_migrations
+        """Run the packaged Alembic migrations up to ``revision`` on this store's database.
 
-        await self.run(
-            lambda conn: run_migrations(conn, self.table_prefix, "upgrade", revision),
-            atomic=True,
-            retry=False,
-            autocommit=False,
-        )
+        Needs a role that may change the schema (its owner): with one that may not,
+        :class:`SchemaPermissionError`, and nothing is changed (one transaction where
+        the database has transactional DDL).
+        """
+        await self._migrate("upgrade", revision)
 
     async def downgrade(self, revision: str = "base") -> None:
-        """Run the packaged Alembic migrations down to ``revision``."""
+        """Run the packaged Alembic migrations down to ``revision`` (same role as ``upgrade``)."""
+        await self._migrate("downgrade", revision)
+
+    async def _migrate(self, direction: str, revision: str) -> None:
         from locus_store.migrate import run_migrations
 
-        await self.run(
-            lambda conn: run_migrations(conn, self.table_prefix, "downgrade", revision),
-            atomic=True,
-            retry=False,
-            autocommit=False,
-        )
+        try:
+            await self.run(
+                lambda conn: run_migrations(conn, self.table_prefix, direction, revision),
+                atomic=True,
+                retry=False,
+                autocommit=False,
+            )
+        except DBAPIError as exc:
+            if not is_privilege_error(exc):
+                raise
+            raise SchemaPermissionError(
+                f"the role of {redact(self._engine.url)} may not change the schema; "
+                f"run the migrations as the schema's owner (locus-store {direction} "
+                f"--url <owner's URL>): {_reason(exc)}"
+            ) from exc
 
     # -- repositories -----------------------------------------------------------------
     def latest(self, *, ttl: timedelta | None = None) -> LatestCheckpointer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import traceback
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from locus_store import Store
+from locus_store import SchemaPermissionError, Store
 from locus_store.cli import main as cli_main
 from locus_store.schema.tables import schema_for
 from tests.backends import Target
@@ -119,9 +120,15 @@ async def test_the_app_role_cannot_change_the_schema(
     assert password and password not in "".join(traceback.format_exception(info.value))
 
 
-async def test_the_app_role_cannot_run_the_migrations(app_store: Store) -> None:
-    with pytest.raises(DBAPIError, match=r"must be owner|permission denied"):
+async def test_the_app_role_cannot_run_the_migrations(
+    app_store: Store, app: tuple[Target, str]
+) -> None:
+    with pytest.raises(SchemaPermissionError, match="as the schema's owner") as info:
         await app_store.downgrade("base")
+    assert isinstance(info.value.__cause__, DBAPIError)
+    assert re.search(r"must be owner|permission denied", str(info.value))
+    password = app[0].settings.url.password
+    assert password and password not in str(info.value)
     # Nothing was dropped: the repositories still work.
     repos = Repos.of(app_store)
     saved = state("still here")

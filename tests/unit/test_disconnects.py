@@ -125,3 +125,14 @@ def test_handle_error_hook_marks_missed_codes_as_disconnects() -> None:
     )
     _mark_disconnect(ordinary)  # type: ignore[arg-type]
     assert not ordinary.is_disconnect
+
+
+def test_privilege_errors_are_recognised_on_oracle_and_postgresql() -> None:
+    from locus_store.disconnects import is_privilege_error
+
+    oracle = _wrapped(_oracle_error("ORA-01031: insufficient privileges", 1031))
+    assert is_privilege_error(oracle)
+    assert not is_privilege_error(_wrapped(_oracle_error("ORA-00942: table does not exist", 942)))
+    denied = asyncpg.exceptions.InsufficientPrivilegeError("permission denied for schema public")
+    assert is_privilege_error(denied)
+    assert not is_privilege_error(asyncpg.exceptions.UniqueViolationError("duplicate key"))
