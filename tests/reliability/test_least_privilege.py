@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from locus_store import SchemaPermissionError, Store
+from locus_store.cli import Exit
 from locus_store.cli import main as cli_main
 from locus_store.schema.tables import schema_for
 from tests.backends import Target
@@ -174,6 +175,16 @@ async def test_the_password_is_in_no_repr_log_record_or_error(
     assert caplog.records, "the engine logged nothing: the check would prove nothing"
     assert all(password not in record.getMessage() for record in caplog.records)
     assert password not in "".join(traceback.format_exception(info.value))
+
+
+def test_the_cli_says_to_migrate_as_the_owner(app: tuple[Target, str]) -> None:
+    target, prefix = app
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["upgrade", "--url", target.url, "--prefix", f"{prefix}_other"]
+    with redirect_stdout(out), redirect_stderr(err), ThreadPoolExecutor(1) as pool:
+        code = pool.submit(cli_main, argv).result()
+    assert code == Exit.FAILED
+    assert "as the schema's owner" in err.getvalue()
 
 
 def test_the_cli_never_prints_the_password(app: tuple[Target, str]) -> None:
