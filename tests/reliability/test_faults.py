@@ -262,3 +262,89 @@ async def test_an_unreachable_database_is_one_clear_error_naming_the_url_without
         await store.close()
     assert all(secret not in record.getMessage() for record in caplog.records)
     assert secret not in repr(store)
+
+
+# -- the same, on the fast path of Store.execute ----------------------------------------------
+#
+# Statement listeners turn the fast path off, so the kills above all happen on
+# Connection.execute. Here the session is killed from the pool's checkout event (before
+# the statement, on the first checkout or on every one) or from the fast path's driver
+# call itself (right after the statement ran), with no statement listener attached.
+
+#: Operations that are one statement on the fast path.
+FAST_OPERATIONS = ("latest.save", "latest.delete", "latest.vacuum", "saver.put", "view.save")
+
+
+class CheckoutKiller:
+    """Kill the session of the connection being checked out: the first one, or every one."""
+
+    def __init__(self, admin: str, *, every: bool) -> None:
+        self.admin, self.every = admin, every
+        self.killed: list[int] = []
+
+    def __call__(self, dbapi_connection: Any, *_: Any) -> None:
+        if self.every or not self.killed:
+            pid = dbapi_connection.driver_connection.get_server_pid()
+            self.killed.append(pid)
+            await_(terminate(self.admin, pid))
+
+
+@pytest.mark.parametrize("name", FAST_OPERATIONS)
+@pytest.mark.parametrize("moment", ["before, first", "before, every", "after, first"])
+async def test_fast_path_session_killed_before_or_after_its_statement(
+    store: Store,
+    app: tuple[Target, str, str],
+    name: str,
+    moment: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target, _prefix, admin = app
+    password = target.settings.url.password
+    assert password and store._fast is not None
+    operation = OPERATIONS[name]
+    for _ in range(2):  # the second sighting plans the statement: now on the fast path
+        repos = await reset(store, operation)
+        before = await contents(store)
+        await operation.call(repos)
+        after = await contents(store)
+    assert after != before
+
+    fast_calls: list[int] = []
+    real = store._fast._runner
+    killed_after: list[int] = []
+
+    async def runner(connection: Any, sql: str, arguments: Any, kind: Any) -> Any:
+        fast_calls.append(1)
+        outcome = await real(connection, sql, arguments, kind)
+        if moment.startswith("after") and not killed_after:
+            killed_after.append(connection.get_server_pid())
+            await terminate(admin, killed_after[0])
+        return outcome
+
+    repos = await reset(store, operation)
+    monkeypatch.setattr(store._fast, "_runner", runner)
+    pool = store.engine.sync_engine.pool
+    killer = CheckoutKiller(admin, every=moment.endswith("every"))
+    if moment.startswith("before"):
+        event.listen(pool, "checkout", killer)
+    try:
+        await operation.call(repos)
+        outcome = "success"
+    except ConnectionLostError as exc:
+        outcome = type(exc).__name__
+        assert password not in "".join(traceback.format_exception(exc))
+    finally:
+        if moment.startswith("before"):
+            event.remove(pool, "checkout", killer)
+    assert fast_calls, "the call went through the fast path"
+    assert killer.killed or killed_after
+    found = await contents(store)
+    if moment == "before, every":
+        assert outcome == "ConnectionLostError"  # the retry died too: one clear error
+        assert found == before  # it never ran
+    else:
+        assert outcome == "success"  # killed before: retried once; after: it had run
+        assert found == after  # applied exactly once
+    # The next call succeeds (after a kill "after", on a dead pooled connection).
+    await repos.latest.save(S1, "next")
+    assert await repos.latest.load("next") == S1
