@@ -231,6 +231,21 @@ async def test_single_statements_send_no_begin_commit_or_ping(store: Store) -> N
 # -- the fast path of Store.execute ---------------------------------------------------------
 
 
+def _fast_path_outcomes(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """From now on, what each of ``store``'s fast-path attempts returns (outcome or failure)."""
+    assert store._fast is not None
+    outcomes: list[object] = []
+    run = store._fast.run
+
+    def counted(*args: Any) -> Any:
+        outcome = run(*args)
+        outcomes.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(store._fast, "run", counted)
+    return outcomes
+
+
 async def test_fast_path_read_on_a_killed_connection_is_retried_once_on_a_fresh_one(
     store: Store, target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -238,15 +253,7 @@ async def test_fast_path_read_on_a_killed_connection_is_retried_once_on_a_fresh_
     for _ in range(2):  # the second call is planned: from now on the fast path runs it
         pid = (await store.execute(pid_of, None, first_row)).pid
     assert store._fast is not None
-    attempts: list[object] = []
-    run = store._fast.run
-
-    def counted(*args: Any) -> Any:
-        outcome = run(*args)
-        attempts.append(outcome)
-        return outcome
-
-    monkeypatch.setattr(store._fast, "run", counted)
+    attempts = _fast_path_outcomes(store, monkeypatch)
     await _terminate(target, pid)
     new_pid = (await store.execute(pid_of, None, first_row)).pid
     assert new_pid != pid
@@ -303,15 +310,7 @@ async def test_fast_path_session_killed_right_after_a_save_loses_nothing(
     assert killed  # it ran on the fast path, and its session was killed after it
     # The pooled connection is dead: the next call (on the fast path too) fails on it
     # and is retried on a fresh one.
-    attempts: list[object] = []
-    run = store._fast.run
-
-    def counted(*args: Any) -> Any:
-        outcome = run(*args)
-        attempts.append(outcome)
-        return outcome
-
-    monkeypatch.setattr(store._fast, "run", counted)
+    attempts = _fast_path_outcomes(store, monkeypatch)
     loaded = await latest.load("t1")
     assert loaded is not None and len(loaded.messages) == 2
     assert len(attempts) == 1 and isinstance(attempts[0], StatementFailure)
