@@ -287,7 +287,7 @@ class FastPath:
             if any(not isinstance(p, Mapping) or p.keys() != names for p in parameters):
                 return None
             keys = tuple(sorted(names))
-        if engine._should_log_info() or engine._should_log_debug():
+        if engine._should_log_info():  # echo=True or "debug" (DEBUG enables INFO too)
             return None
         events = engine.dispatch
         if (

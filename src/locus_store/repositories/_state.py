@@ -30,9 +30,11 @@ def decode_state(document: dict[str, Any]) -> AgentState:
     return AgentState.from_checkpoint(document)
 
 
-@lru_cache(maxsize=1024)
-def _cached_words(content: str) -> tuple[str, ...]:
+def _words(content: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(reversed(content.split())))
+
+
+_cached_words = lru_cache(maxsize=1024)(_words)
 
 
 def _distinct_words(content: str) -> tuple[str, ...]:
@@ -42,9 +44,7 @@ def _distinct_words(content: str) -> tuple[str, ...]:
     words are remembered (messages up to :data:`_CACHED_MESSAGE` characters, the
     1,024 most recent: a few megabytes at most).
     """
-    if len(content) > _CACHED_MESSAGE:
-        return tuple(dict.fromkeys(reversed(content.split())))
-    return _cached_words(content)
+    return _words(content) if len(content) > _CACHED_MESSAGE else _cached_words(content)
 
 
 def search_text(document: dict[str, Any]) -> str | None:
