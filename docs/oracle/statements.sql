@@ -4,7 +4,8 @@
 -- named binds; the comment above each gives representative bind values. JSON
 -- documents are bound as JSON text, and values longer than 4000 bytes (32767 with
 -- MAX_STRING_SIZE=EXTENDED) as temporary CLOB/BLOB. Timestamps are bound as UTC
--- and marked so with FROM_TZ(..., 'UTC'). An empty namespace or channel is stored
+-- and marked so with FROM_TZ(..., '+00:00'), an offset: thin mode cannot fetch a
+-- region name such as 'UTC' (DPY-3022). An empty namespace or channel is stored
 -- as U+2400, since Oracle reads '' as NULL.
 
 -- =============================================================================
@@ -16,9 +17,9 @@
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
 --   :expires_at = NULL
 --   :thread_id = 'thread-1'
-INSERT INTO locus_threads (thread_id, checkpoint_id, state, metadata, search_text, created_at, updated_at, expires_at) SELECT :dest_thread_id AS anon_1, locus_threads.checkpoint_id, locus_threads.state, locus_threads.metadata, locus_threads.search_text, FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC') AS anon_2, FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC') AS anon__1, FROM_TZ(CAST(:expires_at AS TIMESTAMP), 'UTC') AS anon_3
+INSERT INTO locus_threads (thread_id, checkpoint_id, state, metadata, search_text, created_at, updated_at, expires_at) SELECT :dest_thread_id AS anon_1, locus_threads.checkpoint_id, locus_threads.state, locus_threads.metadata, locus_threads.search_text, FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00') AS anon_2, FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00') AS anon__1, FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00') AS anon_3
 FROM locus_threads
-WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND NOT (EXISTS (SELECT *
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND NOT (EXISTS (SELECT *
 FROM locus_threads taken
 WHERE taken.thread_id = :dest_thread_id))
 /
@@ -28,7 +29,7 @@ WHERE taken.thread_id = :dest_thread_id))
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
 SELECT locus_threads.checkpoint_id
 FROM locus_threads
-WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'))
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
 /
 
 -- latest.delete_checkpoint
@@ -45,7 +46,7 @@ DELETE FROM locus_threads WHERE locus_threads.thread_id = :thread_id
 -- latest.drop_expired_thread
 --   :dest_thread_id = 'thread-2'
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
-DELETE FROM locus_threads WHERE locus_threads.thread_id = :dest_thread_id AND locus_threads.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')
+DELETE FROM locus_threads WHERE locus_threads.thread_id = :dest_thread_id AND locus_threads.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')
 /
 
 -- latest.get_checkpoint_metadata
@@ -54,7 +55,7 @@ DELETE FROM locus_threads WHERE locus_threads.thread_id = :dest_thread_id AND lo
 --   :checkpoint_id = 'checkpoint-1'
 SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
 FROM locus_threads
-WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND locus_threads.thread_id = :thread_id AND locus_threads.checkpoint_id = :checkpoint_id
+WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND locus_threads.thread_id = :thread_id AND locus_threads.checkpoint_id = :checkpoint_id
 /
 
 -- latest.get_metadata
@@ -62,7 +63,7 @@ WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CA
 --   :thread_id = 'thread-1'
 SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
 FROM locus_threads
-WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND locus_threads.thread_id = :thread_id
+WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND locus_threads.thread_id = :thread_id
 /
 
 -- latest.list_threads
@@ -71,7 +72,7 @@ WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CA
 --   :limit = 100
 SELECT locus_threads.thread_id
 FROM locus_threads
-WHERE locus_threads.thread_id LIKE :pattern ESCAPE '/' AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+WHERE locus_threads.thread_id LIKE :pattern ESCAPE '/' AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
  FETCH FIRST :limit ROWS ONLY
 /
 
@@ -80,7 +81,7 @@ WHERE locus_threads.thread_id LIKE :pattern ESCAPE '/' AND (locus_threads.expire
 --   :limit = 100
 SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
 FROM locus_threads
-WHERE locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC') ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+WHERE locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00') ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
  FETCH FIRST :limit ROWS ONLY
 /
 
@@ -89,7 +90,7 @@ WHERE locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAS
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
 SELECT locus_threads.checkpoint_id, locus_threads.state
 FROM locus_threads
-WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'))
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
 /
 
 -- latest.load_checkpoint
@@ -98,7 +99,7 @@ WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL
 --   :checkpoint_id = 'checkpoint-1'
 SELECT locus_threads.checkpoint_id, locus_threads.state
 FROM locus_threads
-WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) AND locus_threads.checkpoint_id = :checkpoint_id
+WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND locus_threads.checkpoint_id = :checkpoint_id
 /
 
 -- latest.query_by_metadata
@@ -107,7 +108,7 @@ WHERE locus_threads.thread_id = :thread_id AND (locus_threads.expires_at IS NULL
 --   :limit = 100
 SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.metadata, locus_threads.created_at, locus_threads.updated_at, locus_threads.expires_at
 FROM locus_threads
-WHERE JSON_VALUE(locus_threads.metadata, '$."source".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_1 AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+WHERE JSON_VALUE(locus_threads.metadata, '$."source".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_1 AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
  FETCH FIRST :limit ROWS ONLY
 /
 
@@ -119,7 +120,7 @@ WHERE JSON_VALUE(locus_threads.metadata, '$."source".stringOnly()' RETURNING VAR
 --   :search_text = 'hello'
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
 --   :expires_at = NULL
-MERGE INTO locus_threads USING dual ON (locus_threads.thread_id = :thread_id) WHEN MATCHED THEN UPDATE SET checkpoint_id = :checkpoint_id, state = :state, metadata = :meta, search_text = :search_text, updated_at = FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'), expires_at = FROM_TZ(CAST(:expires_at AS TIMESTAMP), 'UTC') WHEN NOT MATCHED THEN INSERT (thread_id, checkpoint_id, state, metadata, search_text, created_at, updated_at, expires_at) VALUES (:thread_id, :checkpoint_id, :state, :meta, :search_text, FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'), FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC'), FROM_TZ(CAST(:expires_at AS TIMESTAMP), 'UTC'))
+MERGE INTO locus_threads USING dual ON (locus_threads.thread_id = :thread_id) WHEN MATCHED THEN UPDATE SET checkpoint_id = :checkpoint_id, state = :state, metadata = :meta, search_text = :search_text, updated_at = FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'), expires_at = FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00') WHEN NOT MATCHED THEN INSERT (thread_id, checkpoint_id, state, metadata, search_text, created_at, updated_at, expires_at) VALUES (:thread_id, :checkpoint_id, :state, :meta, :search_text, FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'), FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'), FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00'))
 /
 
 -- latest.search
@@ -128,14 +129,14 @@ MERGE INTO locus_threads USING dual ON (locus_threads.thread_id = :thread_id) WH
 --   :limit = 10
 SELECT locus_threads.thread_id, locus_threads.checkpoint_id, locus_threads.updated_at, score(1) AS score
 FROM locus_threads
-WHERE contains(locus_threads.search_text, :query, 1) > 0 AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')) ORDER BY score(1) DESC, locus_threads.updated_at DESC, locus_threads.thread_id
+WHERE contains(locus_threads.search_text, :query, 1) > 0 AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY score(1) DESC, locus_threads.updated_at DESC, locus_threads.thread_id
  FETCH FIRST :limit ROWS ONLY
 /
 
 -- latest.vacuum
 --   :cutoff = TIMESTAMP '2025-12-02 00:00:00' (UTC)
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
-DELETE FROM locus_threads WHERE locus_threads.updated_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') OR locus_threads.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), 'UTC')
+DELETE FROM locus_threads WHERE locus_threads.updated_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), '+00:00') OR locus_threads.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')
 /
 
 -- =============================================================================
@@ -155,7 +156,7 @@ WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, (SELECT cu
 FROM locus_checkpoints cur
 WHERE cur.thread_id = :thread AND cur.checkpoint_ns = :ns AND cur.seq = (SELECT max(top.seq) AS max_1
 FROM locus_checkpoints top
-WHERE top.thread_id = :thread AND top.checkpoint_ns = :ns)) AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_9 FROM DUAL
+WHERE top.thread_id = :thread AND top.checkpoint_ns = :ns)) AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), '+00:00') AS anon_9 FROM DUAL
 /
 
 -- versioned.copy_namespace_checkpoints
@@ -322,7 +323,7 @@ WHERE locus_checkpoints.thread_id = :thread AND locus_checkpoints.checkpoint_ns 
 --   :parent = 'v1'
 INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :thread AS anon_1, :ns AS anon_2, :cid AS anon_3, (SELECT coalesce(max(pos.seq), 0) + 1 AS anon_5
 FROM locus_checkpoints pos
-WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, par.checkpoint_id, :document AS anon_6, :meta_document AS anon_7, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_8
+WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, par.checkpoint_id, :document AS anon_6, :meta_document AS anon_7, FROM_TZ(CAST(:created AS TIMESTAMP), '+00:00') AS anon_8
 FROM locus_checkpoints par
 WHERE par.thread_id = :thread AND par.checkpoint_ns = :ns AND par.checkpoint_id = :parent
 /
@@ -336,7 +337,7 @@ WHERE par.thread_id = :thread AND par.checkpoint_ns = :ns AND par.checkpoint_id 
 --   :created = TIMESTAMP '2026-01-01 00:00:00' (UTC)
 INSERT INTO locus_checkpoints (thread_id, checkpoint_ns, checkpoint_id, seq, parent_checkpoint_id, checkpoint, metadata, created_at) SELECT :thread AS anon_1, :ns AS anon_2, :cid AS anon_3, (SELECT coalesce(max(pos.seq), 0) + 1 AS anon_5
 FROM locus_checkpoints pos
-WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, NULL AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC') AS anon_9 FROM DUAL
+WHERE pos.thread_id = :thread AND pos.checkpoint_ns = :ns) AS anon_4, NULL AS anon_6, :document AS anon_7, :meta_document AS anon_8, FROM_TZ(CAST(:created AS TIMESTAMP), '+00:00') AS anon_9 FROM DUAL
 /
 
 -- versioned.recent
@@ -399,7 +400,7 @@ MERGE INTO locus_writes USING dual ON (locus_writes.thread_id = :thread_id AND l
 --   :ns = 'default'
 --   :cutoff = TIMESTAMP '2026-01-01 00:00:00' (UTC)
 --   :keep_last = 1
-DELETE FROM locus_checkpoints WHERE locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') AND (SELECT count(*) AS count_1
+DELETE FROM locus_checkpoints WHERE locus_checkpoints.checkpoint_ns = :ns AND locus_checkpoints.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), '+00:00') AND (SELECT count(*) AS count_1
 FROM locus_checkpoints newer
 WHERE newer.thread_id = locus_checkpoints.thread_id AND newer.checkpoint_ns = locus_checkpoints.checkpoint_ns AND newer.seq > locus_checkpoints.seq) >= :keep_last
 /
@@ -417,7 +418,7 @@ WHERE kept.thread_id = locus_checkpoints.thread_id AND kept.checkpoint_ns = locu
 --   :keep_last = 1
 DELETE FROM locus_writes WHERE EXISTS (SELECT *
 FROM locus_checkpoints aged
-WHERE aged.thread_id = locus_writes.thread_id AND aged.checkpoint_ns = locus_writes.checkpoint_ns AND aged.checkpoint_id = locus_writes.checkpoint_id AND aged.checkpoint_ns = :ns AND aged.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), 'UTC') AND (SELECT count(*) AS count_1
+WHERE aged.thread_id = locus_writes.thread_id AND aged.checkpoint_ns = locus_writes.checkpoint_ns AND aged.checkpoint_id = locus_writes.checkpoint_id AND aged.checkpoint_ns = :ns AND aged.created_at < FROM_TZ(CAST(:cutoff AS TIMESTAMP), '+00:00') AND (SELECT count(*) AS count_1
 FROM locus_checkpoints newer
 WHERE newer.thread_id = aged.thread_id AND newer.checkpoint_ns = aged.checkpoint_ns AND newer.seq > aged.seq) >= :keep_last)
 /
@@ -643,7 +644,7 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_blobs, locus_lg_blobs_pk) */ INTO
 --   :channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
 --   :metadata = '{"source":"loop","step":1}'
 --   :created_at = TIMESTAMP '2026-11-24 12:00:00' (UTC)
-INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), 'UTC'))
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00'))
 /
 
 -- langgraph.put_checkpoint_replace

@@ -94,7 +94,8 @@ def statements_script(prefix: str = DEFAULT_PREFIX) -> str:
         "-- named binds; the comment above each gives representative bind values. JSON",
         "-- documents are bound as JSON text, and values longer than 4000 bytes (32767 with",
         "-- MAX_STRING_SIZE=EXTENDED) as temporary CLOB/BLOB. Timestamps are bound as UTC",
-        "-- and marked so with FROM_TZ(..., 'UTC'). An empty namespace or channel is stored",
+        "-- and marked so with FROM_TZ(..., '+00:00'), an offset: thin mode cannot fetch a",
+        "-- region name such as 'UTC' (DPY-3022). An empty namespace or channel is stored",
         "-- as U+2400, since Oracle reads '' as NULL.",
         "",
     ]

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from locus_store import Store
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
-from tests.oracle.fake_driver import FakeDriver, FakeLob, Sent
+from tests.oracle.fake_driver import FakeDriver, FakeLob, Sent, encode_json
 
 NOW = dt.datetime(2026, 11, 24, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
@@ -175,11 +175,11 @@ async def test_empty_namespace_is_bound_as_the_sentinel(store: Store, driver: Fa
     assert sent.parameters["checkpoint_ns"] == EMPTY_STRING_SENTINEL
 
 
-async def test_timestamps_are_bound_as_naive_utc_marked_utc_in_sql(
+async def test_timestamps_are_bound_as_naive_utc_marked_with_a_utc_offset_in_sql(
     store: Store, driver: FakeDriver
 ) -> None:
     sent = await _insert(store, driver, _thread_row(store))
-    assert "FROM_TZ(CAST(:created_at AS TIMESTAMP), 'UTC')" in sent.sql
+    assert "FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00')" in sent.sql
     assert sent.parameters["created_at"] == dt.datetime(2026, 11, 24, 10, 30, 15, 123456)
 
 
@@ -190,7 +190,7 @@ async def test_json_numbers_come_back_as_int_and_float(store: Store, driver: Fak
         "big": Decimal(10**30),
         "l": [Decimal("-1.25")],
     }
-    driver.answer("FROM locus_threads", [(stored,)])
+    driver.answer("FROM locus_threads", [(encode_json(stored),)])
     threads = store.schema.threads
     value = await store.run(lambda c: c.scalar(sa.select(threads.c.state)))
     assert value == {"i": 2, "f": 0.5, "big": 10**30, "l": [-1.25]}
@@ -201,7 +201,7 @@ async def test_json_empty_strings_come_back_as_empty_strings(
     store: Store, driver: FakeDriver
 ) -> None:
     stored = {"metadata": {"source": ""}, "messages": [{"role": "assistant", "content": ""}]}
-    driver.answer("FROM locus_threads", [(stored,)])
+    driver.answer("FROM locus_threads", [(encode_json(stored),)])
     threads = store.schema.threads
     assert await store.run(lambda c: c.scalar(sa.select(threads.c.state))) == stored
 

@@ -102,7 +102,7 @@ async def test_put_sends_one_insert_with_the_sentinel_namespace_and_a_json_docum
     assert sent.parameters[Bind.NS] == EMPTY_STRING_SENTINEL
     assert as_json(sent.parameters[Bind.DOCUMENT]) == {"messages": ["x" * 10_000]}
     assert as_json(sent.parameters[Bind.METADATA]) == {"turn": 1}
-    assert "FROM_TZ(CAST(:created AS TIMESTAMP), 'UTC')" in sent.sql
+    assert "FROM_TZ(CAST(:created AS TIMESTAMP), '+00:00')" in sent.sql
 
 
 async def test_put_writes_sends_one_bulk_merge_and_a_trimming_delete(

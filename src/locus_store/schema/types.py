@@ -89,6 +89,30 @@ class JSONDocument(TypeDecorator[Any]):
             return dialect.type_descriptor(postgresql.JSONB(none_as_null=True))
         return dialect.type_descriptor(JSON(none_as_null=True))
 
+    def _cx_oracle_outputtypehandler(self, dialect: Dialect) -> Any:
+        """How python-oracledb fetches this column: a native ``JSON`` one decoded by the driver.
+
+        SQLAlchemy's Oracle dialect asks for native JSON as ``VARCHAR2(32767)`` text
+        whenever the engine has a ``json_deserializer`` (ours has), so a document over
+        32767 bytes would fail (ORA-40478). Returning no variable for ``DB_TYPE_JSON``
+        lets the driver decode OSON itself, at any size; JSON held as text (a
+        ``JSON_QUERY`` result, ``BLOB`` before 21c) keeps the dialect's own handling.
+        """
+        impl: Any = dialect.type_descriptor(JSON(none_as_null=True))
+        text_handler = getattr(impl, "_cx_oracle_outputtypehandler", lambda _d: None)(dialect)
+        if not uses_native_oracle_json(dialect):
+            return text_handler
+        native = dialect.loaded_dbapi.DB_TYPE_JSON
+
+        def handler(
+            cursor: Any, name: str, default_type: Any, size: int, precision: int, scale: int
+        ) -> Any:
+            if default_type is native or text_handler is None:
+                return None
+            return text_handler(cursor, name, default_type, size, precision, scale)
+
+        return handler
+
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         inner = super().result_processor(dialect, coltype)
         if dialect.name != "oracle":
@@ -102,12 +126,20 @@ class JSONDocument(TypeDecorator[Any]):
         return process
 
 
+#: The zone Oracle timestamps are written in: an offset, never a region name.
+#: A ``TIMESTAMP WITH TIME ZONE`` holding a region (``'UTC'``, ``'Europe/Paris'``)
+#: cannot be fetched by python-oracledb in thin mode (DPY-3022, "named time zones are
+#: not supported in thin mode"); one holding an offset comes back as a naive
+#: ``datetime`` in that offset, here UTC.
+ORACLE_UTC_OFFSET = "+00:00"
+
+
 class _UTCTimestampBind(ColumnElement[dt.datetime]):
-    """A timestamp bind marked as UTC in SQL: ``FROM_TZ(CAST(:x AS TIMESTAMP), 'UTC')`` on Oracle.
+    """A timestamp bind marked as UTC in SQL: ``FROM_TZ(CAST(:x AS TIMESTAMP), '+00:00')``.
 
     python-oracledb sends a ``datetime`` without its zone, and the server would read it
-    in the session time zone; naming UTC in the statement stores the right instant
-    whatever that session setting is, without a round trip to change it.
+    in the session time zone; naming the offset in the statement stores the right
+    instant whatever that session setting is, without a round trip to change it.
     """
 
     inherit_cache = True
@@ -125,7 +157,8 @@ def _compile_utc_bind(element: _UTCTimestampBind, compiler: SQLCompiler, **kw: A
 
 @compiles(_UTCTimestampBind, "oracle")
 def _compile_utc_bind_oracle(element: _UTCTimestampBind, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"FROM_TZ(CAST({compiler.process(element.bind, **kw)} AS TIMESTAMP), 'UTC')"
+    bind = compiler.process(element.bind, **kw)
+    return f"FROM_TZ(CAST({bind} AS TIMESTAMP), '{ORACLE_UTC_OFFSET}')"
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
