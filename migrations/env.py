@@ -55,6 +55,18 @@ def _configure(**kwargs: Any) -> None:
     )
 
 
+#: The first lines of an Oracle script. SQL*Plus and SQLcl run on past a failing
+#: statement unless told otherwise (SQL*Plus User's Guide, "WHENEVER SQLERROR":
+#: ``EXIT [FAILURE] [COMMIT|ROLLBACK]``; plain EXIT commits). Alembic writes no COMMIT
+#: for Oracle (no transactional DDL), so the version row would stay uncommitted.
+ORACLE_SCRIPT_HEADER = """WHENEVER SQLERROR EXIT FAILURE ROLLBACK
+-- Stops at the first failing statement, with a failure exit status. Oracle commits
+-- each DDL, so the steps before it stay done; every step is guarded (IF [NOT] EXISTS),
+-- so after fixing the cause, run the script generated from the version the database
+-- records (locus-store upgrade --sql --from-revision <version>, or this script again
+-- when no version is recorded yet). The COMMIT at the end records the version."""
+
+
 def run_migrations_offline() -> None:
     """Print the SQL script (``alembic upgrade head --sql``) for a DBA to review and run."""
     _configure(
@@ -62,12 +74,19 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
     )
+    migration_context = context.get_context()
     # A script is run by a person: no ``INSERT ... RETURNING ... INTO :ret`` binds.
-    dialect = context.get_context().dialect
+    dialect = migration_context.dialect
     dialect.insert_returning = False
     dialect.update_returning = False
+    oracle = dialect.name == "oracle"
+    if oracle:
+        migration_context.impl.static_output(ORACLE_SCRIPT_HEADER)
     with context.begin_transaction():
         context.run_migrations()
+    if oracle:
+        # Through the impl, so it ends with the "/" every statement of the script has.
+        context.execute("COMMIT")
 
 
 def _run_on(connection: Connection) -> None:

@@ -3,6 +3,9 @@
     python scripts/regenerate_oracle_sql.py
 
 Tests regenerate the same text and fail when the files in the repository differ.
+schema.sql is exactly what ``alembic upgrade head --sql`` prints for Oracle: its first
+line (``WHENEVER SQLERROR ...``) and its last statement (``COMMIT``) come from
+migrations/env.py, so every generated script, not only this file, has them.
 """
 
 from __future__ import annotations

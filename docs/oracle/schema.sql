@@ -1,4 +1,11 @@
-CREATE TABLE locus_alembic_version (
+WHENEVER SQLERROR EXIT FAILURE ROLLBACK
+-- Stops at the first failing statement, with a failure exit status. Oracle commits
+-- each DDL, so the steps before it stay done; every step is guarded (IF [NOT] EXISTS),
+-- so after fixing the cause, run the script generated from the version the database
+-- records (locus-store upgrade --sql --from-revision <version>, or this script again
+-- when no version is recorded yet). The COMMIT at the end records the version.
+
+CREATE TABLE IF NOT EXISTS locus_alembic_version (
     version_num VARCHAR2(32 CHAR) NOT NULL, 
     CONSTRAINT locus_alembic_version_pkc PRIMARY KEY (version_num)
 )
@@ -7,7 +14,7 @@ CREATE TABLE locus_alembic_version (
 
 -- Running upgrade  -> 5d1c0a7e2b41
 
-CREATE TABLE locus_threads (
+CREATE TABLE IF NOT EXISTS locus_threads (
     thread_id VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
     state JSON NOT NULL, 
@@ -21,15 +28,15 @@ CREATE TABLE locus_threads (
 
 /
 
-CREATE INDEX locus_threads_upd_ix ON locus_threads (updated_at)
+CREATE INDEX IF NOT EXISTS locus_threads_upd_ix ON locus_threads (updated_at)
 
 /
 
-CREATE INDEX locus_threads_exp_ix ON locus_threads (expires_at)
+CREATE INDEX IF NOT EXISTS locus_threads_exp_ix ON locus_threads (expires_at)
 
 /
 
-CREATE TABLE locus_checkpoints (
+CREATE TABLE IF NOT EXISTS locus_checkpoints (
     thread_id VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
@@ -43,15 +50,15 @@ CREATE TABLE locus_checkpoints (
 
 /
 
-CREATE UNIQUE INDEX locus_checkpoints_seq_ux ON locus_checkpoints (thread_id, checkpoint_ns, seq)
+CREATE UNIQUE INDEX IF NOT EXISTS locus_checkpoints_seq_ux ON locus_checkpoints (thread_id, checkpoint_ns, seq)
 
 /
 
-CREATE INDEX locus_checkpoints_created_ix ON locus_checkpoints (created_at)
+CREATE INDEX IF NOT EXISTS locus_checkpoints_created_ix ON locus_checkpoints (created_at)
 
 /
 
-CREATE TABLE locus_writes (
+CREATE TABLE IF NOT EXISTS locus_writes (
     thread_id VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
@@ -61,6 +68,20 @@ CREATE TABLE locus_writes (
     value JSON, 
     CONSTRAINT locus_writes_pk PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
 )
+
+/
+
+DECLARE
+    index_loading EXCEPTION;
+    PRAGMA EXCEPTION_INIT(index_loading, -29868);
+    drop_routine_failed EXCEPTION;
+    PRAGMA EXCEPTION_INIT(drop_routine_failed, -29856);
+BEGIN
+    EXECUTE IMMEDIATE 'DROP INDEX IF EXISTS locus_threads_txt_ix';
+EXCEPTION
+    WHEN index_loading OR drop_routine_failed THEN
+        EXECUTE IMMEDIATE 'DROP INDEX locus_threads_txt_ix FORCE';
+END;
 
 /
 
@@ -74,7 +95,7 @@ INSERT INTO locus_alembic_version (version_num) VALUES ('5d1c0a7e2b41')
 
 -- Running upgrade 5d1c0a7e2b41 -> 863d7bbd7897
 
-CREATE TABLE locus_lg_checkpoints (
+CREATE TABLE IF NOT EXISTS locus_lg_checkpoints (
     thread_id VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
@@ -90,11 +111,11 @@ CREATE TABLE locus_lg_checkpoints (
 
 /
 
-CREATE INDEX locus_lg_checkpoints_run_ix ON locus_lg_checkpoints (run_id)
+CREATE INDEX IF NOT EXISTS locus_lg_checkpoints_run_ix ON locus_lg_checkpoints (run_id)
 
 /
 
-CREATE TABLE locus_lg_blobs (
+CREATE TABLE IF NOT EXISTS locus_lg_blobs (
     thread_id VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
     channel VARCHAR2(255 CHAR) NOT NULL, 
@@ -106,7 +127,7 @@ CREATE TABLE locus_lg_blobs (
 
 /
 
-CREATE TABLE locus_lg_writes (
+CREATE TABLE IF NOT EXISTS locus_lg_writes (
     thread_id VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_ns VARCHAR2(255 CHAR) NOT NULL, 
     checkpoint_id VARCHAR2(255 CHAR) NOT NULL, 
@@ -128,6 +149,56 @@ UPDATE locus_alembic_version SET version_num='863d7bbd7897' WHERE locus_alembic_
 -- Running upgrade 863d7bbd7897 -> a08dd95ca49e
 
 UPDATE locus_alembic_version SET version_num='a08dd95ca49e' WHERE locus_alembic_version.version_num = '863d7bbd7897'
+
+/
+
+-- Running upgrade a08dd95ca49e -> c4e1f7a92b3d
+
+UPDATE locus_threads SET
+    created_at = CASE WHEN EXTRACT(TIMEZONE_REGION FROM created_at) <> 'UNKNOWN' THEN FROM_TZ(CAST(SYS_EXTRACT_UTC(created_at) AS TIMESTAMP), '+00:00') ELSE created_at END,
+    updated_at = CASE WHEN EXTRACT(TIMEZONE_REGION FROM updated_at) <> 'UNKNOWN' THEN FROM_TZ(CAST(SYS_EXTRACT_UTC(updated_at) AS TIMESTAMP), '+00:00') ELSE updated_at END,
+    expires_at = CASE WHEN EXTRACT(TIMEZONE_REGION FROM expires_at) <> 'UNKNOWN' THEN FROM_TZ(CAST(SYS_EXTRACT_UTC(expires_at) AS TIMESTAMP), '+00:00') ELSE expires_at END
+WHERE EXTRACT(TIMEZONE_REGION FROM created_at) <> 'UNKNOWN'
+    OR EXTRACT(TIMEZONE_REGION FROM updated_at) <> 'UNKNOWN'
+    OR EXTRACT(TIMEZONE_REGION FROM expires_at) <> 'UNKNOWN'
+
+/
+
+UPDATE locus_checkpoints SET
+    created_at = CASE WHEN EXTRACT(TIMEZONE_REGION FROM created_at) <> 'UNKNOWN' THEN FROM_TZ(CAST(SYS_EXTRACT_UTC(created_at) AS TIMESTAMP), '+00:00') ELSE created_at END
+WHERE EXTRACT(TIMEZONE_REGION FROM created_at) <> 'UNKNOWN'
+
+/
+
+UPDATE locus_lg_checkpoints SET
+    created_at = CASE WHEN EXTRACT(TIMEZONE_REGION FROM created_at) <> 'UNKNOWN' THEN FROM_TZ(CAST(SYS_EXTRACT_UTC(created_at) AS TIMESTAMP), '+00:00') ELSE created_at END
+WHERE EXTRACT(TIMEZONE_REGION FROM created_at) <> 'UNKNOWN'
+
+/
+
+DECLARE
+    index_loading EXCEPTION;
+    PRAGMA EXCEPTION_INIT(index_loading, -29868);
+    drop_routine_failed EXCEPTION;
+    PRAGMA EXCEPTION_INIT(drop_routine_failed, -29856);
+BEGIN
+    EXECUTE IMMEDIATE 'DROP INDEX IF EXISTS locus_threads_txt_ix';
+EXCEPTION
+    WHEN index_loading OR drop_routine_failed THEN
+        EXECUTE IMMEDIATE 'DROP INDEX locus_threads_txt_ix FORCE';
+END;
+
+/
+
+CREATE INDEX locus_threads_txt_ix ON locus_threads (search_text) INDEXTYPE IS CTXSYS.CONTEXT PARAMETERS ('SYNC (ON COMMIT) STOPLIST CTXSYS.EMPTY_STOPLIST')
+
+/
+
+UPDATE locus_alembic_version SET version_num='c4e1f7a92b3d' WHERE locus_alembic_version.version_num = 'a08dd95ca49e'
+
+/
+
+COMMIT
 
 /
 

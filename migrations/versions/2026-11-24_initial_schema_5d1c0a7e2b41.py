@@ -1,5 +1,8 @@
 """Initial schema: threads (single-row), checkpoints (versioned), writes, and search index.
 
+Every step is guarded (IF [NOT] EXISTS) so that a run which failed half-way on Oracle,
+where each DDL commits, succeeds when run again after the cause is fixed.
+
 Revision ID: 5d1c0a7e2b41
 Revises:
 Create Date: 2026-11-24
@@ -11,7 +14,11 @@ import sqlalchemy as sa
 from alembic import op
 
 from locus_store.migrate import migration_schema
-from locus_store.schema.search import create_search_statements, drop_search_statements
+from locus_store.schema.search import (
+    ORACLE_TEXT_PARAMETERS_DEFAULT_STOPLIST,
+    create_search_statements,
+    drop_search_statements,
+)
 from locus_store.schema.types import JSONDocument, KeyString, SearchText, UTCDateTime
 
 revision = "5d1c0a7e2b41"
@@ -37,9 +44,10 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("thread_id", name=f"{threads}_pk"),
+        if_not_exists=True,
     )
-    op.create_index(f"{threads}_upd_ix", threads, ["updated_at"])
-    op.create_index(f"{threads}_exp_ix", threads, ["expires_at"])
+    op.create_index(f"{threads}_upd_ix", threads, ["updated_at"], if_not_exists=True)
+    op.create_index(f"{threads}_exp_ix", threads, ["expires_at"], if_not_exists=True)
 
     op.create_table(
         checkpoints,
@@ -54,11 +62,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "thread_id", "checkpoint_ns", "checkpoint_id", name=f"{checkpoints}_pk"
         ),
+        if_not_exists=True,
     )
     op.create_index(
-        f"{checkpoints}_seq_ux", checkpoints, ["thread_id", "checkpoint_ns", "seq"], unique=True
+        f"{checkpoints}_seq_ux",
+        checkpoints,
+        ["thread_id", "checkpoint_ns", "seq"],
+        unique=True,
+        if_not_exists=True,
     )
-    op.create_index(f"{checkpoints}_created_ix", checkpoints, ["created_at"])
+    op.create_index(f"{checkpoints}_created_ix", checkpoints, ["created_at"], if_not_exists=True)
 
     op.create_table(
         writes,
@@ -72,9 +85,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx", name=f"{writes}_pk"
         ),
+        if_not_exists=True,
     )
 
-    for statement in create_search_statements(s, op.get_context().dialect.name):
+    # Its own step, last: the text index is what fails most (Oracle Text missing, quota).
+    dialect = op.get_context().dialect.name
+    for statement in create_search_statements(s, dialect, ORACLE_TEXT_PARAMETERS_DEFAULT_STOPLIST):
         op.execute(statement)
 
 
@@ -82,10 +98,11 @@ def downgrade() -> None:
     s = migration_schema()
     for statement in drop_search_statements(s, op.get_context().dialect.name):
         op.execute(statement)
-    op.drop_table(s.writes.name)
-    op.drop_index(f"{s.checkpoints.name}_created_ix", table_name=s.checkpoints.name)
-    op.drop_index(f"{s.checkpoints.name}_seq_ux", table_name=s.checkpoints.name)
-    op.drop_table(s.checkpoints.name)
-    op.drop_index(f"{s.threads.name}_exp_ix", table_name=s.threads.name)
-    op.drop_index(f"{s.threads.name}_upd_ix", table_name=s.threads.name)
-    op.drop_table(s.threads.name)
+    op.drop_table(s.writes.name, if_exists=True)
+    checkpoints, threads = s.checkpoints.name, s.threads.name
+    op.drop_index(f"{checkpoints}_created_ix", table_name=checkpoints, if_exists=True)
+    op.drop_index(f"{checkpoints}_seq_ux", table_name=checkpoints, if_exists=True)
+    op.drop_table(checkpoints, if_exists=True)
+    op.drop_index(f"{threads}_exp_ix", table_name=threads, if_exists=True)
+    op.drop_index(f"{threads}_upd_ix", table_name=threads, if_exists=True)
+    op.drop_table(threads, if_exists=True)

@@ -1,5 +1,7 @@
 """LangGraph saver tables: checkpoints, channel value blobs, pending writes.
 
+Every step is guarded (IF [NOT] EXISTS): see the initial revision.
+
 Revision ID: 863d7bbd7897
 Revises: 5d1c0a7e2b41
 Create Date: 2026-11-24
@@ -42,8 +44,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "thread_id", "checkpoint_ns", "checkpoint_id", name=f"{checkpoints}_pk"
         ),
+        if_not_exists=True,
     )
-    op.create_index(f"{checkpoints}_run_ix", checkpoints, ["run_id"])
+    op.create_index(f"{checkpoints}_run_ix", checkpoints, ["run_id"], if_not_exists=True)
 
     op.create_table(
         blobs,
@@ -56,6 +59,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "thread_id", "checkpoint_ns", "channel", "version", name=f"{blobs}_pk"
         ),
+        if_not_exists=True,
     )
 
     op.create_table(
@@ -72,12 +76,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx", name=f"{writes}_pk"
         ),
+        if_not_exists=True,
     )
 
 
 def downgrade() -> None:
     s = migration_schema()
-    op.drop_table(s.lg_writes.name)
-    op.drop_table(s.lg_blobs.name)
-    op.drop_index(f"{s.lg_checkpoints.name}_run_ix", table_name=s.lg_checkpoints.name)
-    op.drop_table(s.lg_checkpoints.name)
+    op.drop_table(s.lg_writes.name, if_exists=True)
+    op.drop_table(s.lg_blobs.name, if_exists=True)
+    checkpoints = s.lg_checkpoints.name
+    op.drop_index(f"{checkpoints}_run_ix", table_name=checkpoints, if_exists=True)
+    op.drop_table(checkpoints, if_exists=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.sql.compiler import DDLCompiler
 
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
 from locus_store.settings import PREFIX_ENV
@@ -17,6 +22,39 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+#: How every prefix's Alembic version table ends (see ``Schema.version_table``).
+_VERSION_TABLE_SUFFIX = "_alembic_version"
+
+
+# Oracle commits each DDL, so a migration that fails half-way keeps what it did, and
+# its steps must succeed when run again: the revisions ask for IF [NOT] EXISTS (SQL
+# Language Reference 23, CREATE TABLE / CREATE INDEX / DROP INDEX: "IF NOT EXISTS",
+# "IF EXISTS"). Two places would drop that guard on Oracle; they are mended here, once.
+
+
+@compiles(CreateIndex, "oracle")
+def _create_index_oracle(element: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str:
+    """SQLAlchemy's Oracle compiler renders ``CREATE INDEX`` without ``IF NOT EXISTS``."""
+    visit = cast(Callable[..., str], compiler.visit_create_index)  # untyped in SQLAlchemy
+    text = visit(element, **kw)
+    if element.if_not_exists and " IF NOT EXISTS " not in text:
+        text = text.replace("INDEX ", "INDEX IF NOT EXISTS ", 1)
+    return text
+
+
+@compiles(CreateTable, "oracle")
+def _create_table_oracle(element: CreateTable, compiler: DDLCompiler, **kw: Any) -> str:
+    """Alembic's offline script creates its version table unguarded.
+
+    Online, Alembic checks that the table exists first; a script cannot, so a DBA who
+    runs the script again after a failure in the first revision (the version table
+    exists, still empty) would stop at that first statement.
+    """
+    if element.element.name.endswith(_VERSION_TABLE_SUFFIX) and not element.if_not_exists:
+        element = copy.copy(element)
+        element.if_not_exists = True
+    visit = cast(Callable[..., str], compiler.visit_create_table)  # untyped in SQLAlchemy
+    return visit(element, **kw)
 
 
 def migrations_path() -> Path:
@@ -86,8 +124,12 @@ def offline_sql(
     prefix: str = DEFAULT_PREFIX,
     revision: str = "head",
     from_revision: str | None = None,
+    direction: str = "upgrade",
 ) -> str:
-    """The SQL script ``alembic upgrade --sql`` prints for ``url``'s dialect."""
+    """The SQL script ``alembic upgrade --sql`` (or ``downgrade``) prints for ``url``'s dialect.
+
+    A downgrade needs ``from_revision``: a script cannot ask the database where it is.
+    """
     import io
 
     buffer = io.StringIO()
@@ -95,5 +137,8 @@ def offline_sql(
     config.output_buffer = buffer
     config.attributes["table_prefix"] = prefix
     target = f"{from_revision}:{revision}" if from_revision else revision
-    command.upgrade(config, target, sql=True)
+    if direction == "upgrade":
+        command.upgrade(config, target, sql=True)
+    else:
+        command.downgrade(config, target, sql=True)
     return buffer.getvalue()

@@ -256,7 +256,7 @@ def test_upgrade_sql_prints_the_oracle_script_without_a_database(
     monkeypatch.delenv("LOCUS_STORE_URL", raising=False)
     result = cli("upgrade", "--sql", "--prefix", "app")
     assert result.code == Exit.OK
-    assert "CREATE TABLE app_threads" in result.out
+    assert "CREATE TABLE IF NOT EXISTS app_threads" in result.out
     assert "VARCHAR2" in result.out
 
 

@@ -1,60 +1,231 @@
-"""The reviewed Oracle DDL script (docs/oracle/schema.sql) is current and runnable as is."""
+"""The reviewed Oracle DDL script (docs/oracle/schema.sql) is current and runnable as is.
+
+The script is read the way SQL*Plus and SQLcl read it: SQL*Plus commands (``WHENEVER``)
+on a line of their own, comments, and statements (SQL or PL/SQL blocks) each ended by a
+``/`` line. Every step is guarded so that a run which failed half-way (each Oracle DDL
+commits) can be run again; the checks below hold for the upgrade and the downgrade.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 import sqlglot
 from sqlglot import exp
 
 from locus_store.migrate import offline_sql
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "oracle" / "schema.sql"
+STOP_ON_ERROR = "WHENEVER SQLERROR EXIT FAILURE ROLLBACK"
+_SQLPLUS_COMMAND = re.compile(r"^(WHENEVER|SET|SPOOL|PROMPT)\b", re.IGNORECASE)
+_ZONE_LITERALS = re.compile(
+    r"FROM_TZ\s*\((?:[^()]|\([^()]*(?:\([^()]*\))?[^()]*\))*?,\s*'([^']*)'\s*\)"
+    r"|AT\s+TIME\s+ZONE\s+'([^']*)'",
+    re.IGNORECASE,
+)
+_OFFSET = re.compile(r"[+-]\d\d:\d\d")
+
+
+def _script() -> str:
+    return SCRIPT.read_text(encoding="utf-8")
+
+
+def _downgrade_script() -> str:
+    return offline_sql(revision="base", from_revision="head", direction="downgrade")
 
 
 def _statements(script: str) -> list[str]:
-    return [
-        s.strip() for s in script.split("\n/\n") if s.strip() and not s.strip().startswith("--")
-    ]
+    """The SQL statements and PL/SQL blocks, without comments and SQL*Plus commands."""
+    statements = []
+    for chunk in script.split("\n/\n"):
+        lines = [
+            line
+            for line in chunk.splitlines()
+            if not line.lstrip().startswith("--") and not _SQLPLUS_COMMAND.match(line)
+        ]
+        statement = "\n".join(lines).strip()
+        if statement:
+            statements.append(statement)
+    return statements
+
+
+def _is_plsql(statement: str) -> bool:
+    return bool(re.match(r"(DECLARE|BEGIN)\b", statement)) and statement.endswith("END;")
+
+
+def _dynamic_sql(block: str) -> list[str]:
+    return re.findall(r"EXECUTE IMMEDIATE '((?:[^']|'')*)'", block)
+
+
+def _unguarded(script: str) -> list[str]:
+    """Every CREATE or DROP that would fail when its step is run a second time."""
+    found = []
+    previous_drop: str | None = None
+    for statement in _statements(script):
+        if _is_plsql(statement):
+            head, _, handler = statement.partition("\nEXCEPTION\n")
+            attempts, fallbacks = _dynamic_sql(head), _dynamic_sql(handler)
+            found += [s for s in attempts if s.startswith("DROP") and "IF EXISTS" not in s]
+            # FORCE is the documented fallback for the guarded DROP that failed above.
+            found += [s for s in fallbacks if not s.endswith(" FORCE")]
+            dropped = [re.findall(r"DROP INDEX IF EXISTS (\w+)", s) for s in attempts]
+            previous_drop = dropped[0][0] if dropped and dropped[0] else None
+            continue
+        create = re.match(r"CREATE (?:UNIQUE )?(TABLE|INDEX) (IF NOT EXISTS )?(\w+)", statement)
+        drop = re.match(r"DROP (TABLE|INDEX) (IF EXISTS )?(\w+)", statement)
+        if create and not create.group(2) and create.group(3) != previous_drop:
+            found.append(statement.splitlines()[0])
+        if drop and not drop.group(2):
+            found.append(statement)
+        previous_drop = drop.group(3) if drop and drop.group(2) else None
+    return found
+
+
+def _zone_literals(sql: str) -> list[str]:
+    return [a or b for a, b in _ZONE_LITERALS.findall(sql)]
+
+
+def _region_names(sql: str) -> list[str]:
+    """Time zones the SQL gives by name: thin mode cannot fetch such values (DPY-3022)."""
+    return [zone for zone in _zone_literals(sql) if not _OFFSET.fullmatch(zone)]
 
 
 def test_schema_sql_matches_what_the_migrations_generate() -> None:
     generated = offline_sql()
-    assert SCRIPT.read_text(encoding="utf-8") == generated, (
+    assert _script() == generated, (
         "docs/oracle/schema.sql is stale: run python scripts/regenerate_oracle_sql.py"
     )
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param(_script, id="schema.sql"),
+        pytest.param(lambda: offline_sql(from_revision="a08dd95ca49e"), id="from-a-version"),
+        pytest.param(_downgrade_script, id="downgrade"),
+    ],
+)
+def test_oracle_script_stops_at_the_first_error_and_commits_at_the_end(script: object) -> None:
+    assert callable(script)
+    text: str = script()
+    assert text.splitlines()[0] == STOP_ON_ERROR
+    statements = _statements(text)
+    assert statements[-1] == "COMMIT"
+    assert "alembic_version" in statements[-2]  # the version row is part of what commits
+    assert statements.count("COMMIT") == 1
+
+
 def test_schema_sql_has_no_returning_into_binds_or_date_columns() -> None:
-    script = SCRIPT.read_text(encoding="utf-8")
-    assert "RETURNING" not in script.upper()
-    assert not re.search(r":\w+", script.replace("::", "")), "a bind placeholder left in the script"
-    assert not re.search(r"\bDATE\b", script)
-    assert "TIMESTAMP WITH TIME ZONE" in script
+    sql = "\n".join(_statements(_script()))
+    assert "RETURNING" not in sql.upper()
+    outside_literals = re.sub(r"'(?:[^']|'')*'", "''", sql)  # '+00:00' is no bind
+    assert not re.search(r":\w+", outside_literals), "a bind placeholder left in the script"
+    assert not re.search(r"\bDATE\b", sql)
+    assert "TIMESTAMP WITH TIME ZONE" in sql
 
 
-def test_schema_sql_creates_oracle_text_index_synced_on_commit() -> None:
-    script = SCRIPT.read_text(encoding="utf-8")
-    assert re.search(
+def test_schema_sql_creates_the_text_index_without_stop_words_synced_on_commit() -> None:
+    text_indexes = re.findall(
         r"CREATE INDEX locus_threads_txt_ix ON locus_threads \(search_text\)\s+"
-        r"INDEXTYPE IS CTXSYS\.CONTEXT PARAMETERS \('SYNC \(ON COMMIT\)'\)",
-        script,
+        r"INDEXTYPE IS CTXSYS\.CONTEXT PARAMETERS \('([^']*)'\)",
+        _script(),
     )
+    assert text_indexes == [
+        "SYNC (ON COMMIT)",  # the initial revision, as it was
+        "SYNC (ON COMMIT) STOPLIST CTXSYS.EMPTY_STOPLIST",  # what head leaves
+    ]
 
 
-def test_schema_sql_dml_and_tables_parse_as_oracle() -> None:
-    parsed = 0
-    for statement in _statements(SCRIPT.read_text(encoding="utf-8")):
-        if "INDEXTYPE IS" in statement:
-            continue  # Oracle Text DDL is outside sqlglot's grammar; checked above
-        tree = sqlglot.parse_one(statement, read="oracle")
-        assert isinstance(tree, exp.Create | exp.Insert | exp.Update), statement
-        parsed += 1
-    assert parsed >= 7
+def test_downgrade_recreates_the_text_index_with_the_default_stoplist() -> None:
+    script = offline_sql(revision="a08dd95ca49e", from_revision="head", direction="downgrade")
+    assert "PARAMETERS ('SYNC (ON COMMIT)')" in script
+    assert "EMPTY_STOPLIST" not in script
+
+
+def test_schema_sql_statements_parse_as_oracle() -> None:
+    kinds: set[type[exp.Expression]] = set()
+    blocks = 0
+    for statement in _statements(_script()):
+        if _is_plsql(statement):  # outside sqlglot's grammar: its dynamic SQL is parsed
+            sqls = _dynamic_sql(statement)
+            assert sqls, statement
+            for sql in sqls:
+                assert isinstance(sqlglot.parse_one(sql, read="oracle"), exp.Drop), sql
+            blocks += 1
+            continue
+        # Oracle Text's INDEXTYPE clause is outside the grammar too; the rest is parsed.
+        sql = statement.split(" INDEXTYPE IS ")[0]
+        tree = sqlglot.parse_one(sql, read="oracle")
+        assert isinstance(tree, exp.Create | exp.Insert | exp.Update | exp.Commit), statement
+        kinds.add(type(tree))
+    assert kinds == {exp.Create, exp.Insert, exp.Update, exp.Commit}
+    assert blocks == 2  # the text index dropped before each of its two creations
+
+
+@pytest.mark.parametrize(
+    "script", [pytest.param(_script, id="upgrade"), pytest.param(_downgrade_script, id="downgrade")]
+)
+def test_every_create_and_drop_in_the_oracle_script_can_run_twice(script: object) -> None:
+    assert callable(script)
+    text: str = script()
+    assert re.search(r"\b(CREATE|DROP)\b", text)
+    assert _unguarded(text) == []
+
+
+def test_the_guard_check_reports_an_unguarded_step() -> None:
+    script = "\n\n/\n\n".join(
+        ["CREATE TABLE t (a INTEGER)", "CREATE INDEX t_ix ON t (a)", "DROP TABLE t", ""]
+    )
+    assert len(_unguarded(script)) == 3
+    guarded = script.replace("TABLE t", "TABLE IF NOT EXISTS t", 1)
+    guarded = guarded.replace("INDEX t_ix", "INDEX IF NOT EXISTS t_ix")
+    guarded = guarded.replace("DROP TABLE t", "DROP TABLE IF EXISTS t")
+    assert _unguarded(guarded) == []
+
+
+def test_every_stored_timestamp_is_rewritten_at_offset_utc_where_it_holds_a_region() -> None:
+    statements = _statements(_script())
+    columns = {
+        (table, column)
+        for statement in statements
+        if (create := re.match(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", statement))
+        for table in [create.group(1)]
+        for column in re.findall(r"^\s*(\w+) TIMESTAMP WITH TIME ZONE", statement, re.MULTILINE)
+    }
+    assert len(columns) == 5, columns
+    for table, column in columns:
+        updates = [s for s in statements if s.startswith(f"UPDATE {table} SET")]
+        assert len(updates) == 1, (table, updates)
+        assert re.search(
+            rf"{column} = CASE WHEN EXTRACT\(TIMEZONE_REGION FROM {column}\) <> 'UNKNOWN' "
+            rf"THEN FROM_TZ\(CAST\(SYS_EXTRACT_UTC\({column}\) AS TIMESTAMP\), '\+00:00'\) "
+            rf"ELSE {column} END",
+            updates[0],
+        ), (table, column)
+        # Only rows still holding a region are touched, so a second run changes nothing.
+        where = updates[0].split("WHERE")[1]
+        assert f"EXTRACT(TIMEZONE_REGION FROM {column}) <> 'UNKNOWN'" in where
+
+
+def test_oracle_scripts_give_time_zones_as_offsets_never_as_region_names() -> None:
+    for script in (_script(), _downgrade_script()):
+        zones = _zone_literals(script)
+        assert _region_names(script) == [], zones
+        assert "'UTC'" not in script
+    assert _zone_literals(_script()), "the check saw no FROM_TZ at all"
+
+
+def test_the_region_check_reports_region_names() -> None:
+    sql = (
+        "UPDATE t SET a = FROM_TZ(CAST(SYS_EXTRACT_UTC(a) AS TIMESTAMP), 'UTC'), "
+        "b = FROM_TZ(CAST(:b AS TIMESTAMP), '+00:00'), c = d AT TIME ZONE 'Europe/Paris'"
+    )
+    assert _region_names(sql) == ["UTC", "Europe/Paris"]
 
 
 def test_schema_sql_for_another_prefix_names_only_that_prefix() -> None:
     script = offline_sql(prefix="acme_agents")
-    names = set(re.findall(r"(?:TABLE|INDEX|INTO) (\w+)", script))
+    names = set(re.findall(r"(?:TABLE|INDEX|INTO|UPDATE)(?: IF (?:NOT )?EXISTS)? (\w+)", script))
     assert names and all(n.startswith("acme_agents_") for n in names), names

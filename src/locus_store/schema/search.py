@@ -1,12 +1,20 @@
 """Full-text search objects of the threads table, one DDL construct per dialect.
 
 The index reads ``search_text`` (message contents), never the JSON document:
-- Oracle: an Oracle Text ``CONTEXT`` index kept current by ``SYNC (ON COMMIT)``;
+- Oracle: an Oracle Text ``CONTEXT`` index kept current by ``SYNC (ON COMMIT)``, with no
+  stop words;
 - PostgreSQL: a GIN index over ``to_tsvector('simple', search_text)``;
 - SQLite: an external-content FTS5 table kept in step by three triggers.
 
 Alembic runs these from the migrations; ``alembic check`` is told to ignore them
 (see :func:`is_search_object`) because autogenerate cannot reflect them.
+
+Every statement may be run again after a failure half-way (Oracle commits each DDL, so
+a failed migration keeps the steps before it): creates are ``IF NOT EXISTS``, drops
+``IF EXISTS``, and Oracle's index is dropped before it is created, because a CONTEXT
+index whose build failed still exists (Oracle Text Application Developer's Guide,
+"Dropping an Index": an index created with an invalid PARAMETERS string must be
+dropped before it can be re-created), and ``IF NOT EXISTS`` would keep it.
 """
 
 from __future__ import annotations
@@ -22,6 +30,19 @@ if TYPE_CHECKING:
 
 #: Text search configuration on PostgreSQL: no stemming, no stop words, any language.
 PG_TS_CONFIG = "simple"
+#: The Oracle Text index: no stop words, as PostgreSQL's ``simple`` configuration and
+#: FTS5's ``unicode61`` tokenizer, so ``search("the")`` answers alike everywhere
+#: (Oracle Text Reference, "Stoplist Preferences": CTXSYS.EMPTY_STOPLIST, no words).
+#: ``SYNC (ON COMMIT)`` stays explicit: indexes created on 23ai otherwise default to
+#: automatic (background) maintenance (Oracle Text Application Developer's Guide 23,
+#: "Using Automatic Maintenance for an Index"), and a search right after a commit
+#: must see the committed text.
+ORACLE_TEXT_PARAMETERS = "SYNC (ON COMMIT) STOPLIST CTXSYS.EMPTY_STOPLIST"
+#: What the initial revision created the index with (the default stoplist).
+ORACLE_TEXT_PARAMETERS_DEFAULT_STOPLIST = "SYNC (ON COMMIT)"
+#: Errors of a plain DROP INDEX that only ``DROP INDEX ... FORCE`` gets past: the index
+#: is marked LOADING (ORA-29868), or its ODCIIndexDrop routine fails (ORA-29856).
+_DROP_NEEDS_FORCE = {"index_loading": -29868, "drop_routine_failed": -29856}
 _SQLITE_TRIGGER_EVENTS = ("ai", "au", "ad")
 
 
@@ -47,9 +68,15 @@ def is_search_object(name: str | None, schema: Schema) -> bool:
 class _SearchDDL(ExecutableDDLElement):
     inherit_cache = False
 
-    def __init__(self, schema: Schema, part: str = "index") -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        part: str = "index",
+        oracle_parameters: str = ORACLE_TEXT_PARAMETERS,
+    ) -> None:
         self.schema = schema
         self.part = part
+        self.oracle_parameters = oracle_parameters
 
 
 class CreateSearchIndex(_SearchDDL):
@@ -60,13 +87,26 @@ class DropSearchIndex(_SearchDDL):
     """Drop one part of the full-text index."""
 
 
-def create_search_statements(schema: Schema, dialect_name: str) -> list[ExecutableDDLElement]:
-    """The statements that create the search index on ``dialect_name``, in order."""
+def create_search_statements(
+    schema: Schema,
+    dialect_name: str,
+    oracle_parameters: str = ORACLE_TEXT_PARAMETERS,
+) -> list[ExecutableDDLElement]:
+    """The statements that create the search index on ``dialect_name``, in order.
+
+    ``oracle_parameters`` is the Oracle Text PARAMETERS string (a revision passes the
+    one of its time). On Oracle the index is dropped first: see the module docstring.
+    """
     if dialect_name == "sqlite":
         return [
             CreateSearchIndex(schema, "table"),
             *(CreateSearchIndex(schema, e) for e in _SQLITE_TRIGGER_EVENTS),
             CreateSearchIndex(schema, "rebuild"),
+        ]
+    if dialect_name == "oracle":
+        return [
+            DropSearchIndex(schema),
+            CreateSearchIndex(schema, oracle_parameters=oracle_parameters),
         ]
     return [CreateSearchIndex(schema)]
 
@@ -86,21 +126,42 @@ def _create_oracle(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any)
     s = element.schema
     return (
         f"CREATE INDEX {s.search_index} ON {s.threads.name} (search_text) "
-        "INDEXTYPE IS CTXSYS.CONTEXT PARAMETERS ('SYNC (ON COMMIT)')"
+        f"INDEXTYPE IS CTXSYS.CONTEXT PARAMETERS ('{element.oracle_parameters}')"
     )
 
 
 @compiles(DropSearchIndex, "oracle")
+def _drop_oracle(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
+    """A plain ``DROP INDEX IF EXISTS``; ``FORCE`` only when that fails as documented.
+
+    SQL Language Reference 23, "DROP INDEX": ``IF EXISTS``; ``FORCE`` drops a domain
+    index marked IN PROGRESS or whose indextype routine returns an error. Oracle Text
+    Reference, "DROP INDEX": use FORCE only when a regular DROP INDEX fails.
+    """
+    index = element.schema.search_index
+    declare = "".join(
+        f"    {name} EXCEPTION;\n    PRAGMA EXCEPTION_INIT({name}, {code});\n"
+        for name, code in _DROP_NEEDS_FORCE.items()
+    )
+    return (
+        f"DECLARE\n{declare}BEGIN\n"
+        f"    EXECUTE IMMEDIATE 'DROP INDEX IF EXISTS {index}';\n"
+        f"EXCEPTION\n    WHEN {' OR '.join(_DROP_NEEDS_FORCE)} THEN\n"
+        f"        EXECUTE IMMEDIATE 'DROP INDEX {index} FORCE';\n"
+        "END;"
+    )
+
+
 @compiles(DropSearchIndex, "postgresql")
-def _drop_index(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
-    return f"DROP INDEX {element.schema.search_index}"
+def _drop_postgresql(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
+    return f"DROP INDEX IF EXISTS {element.schema.search_index}"
 
 
 @compiles(CreateSearchIndex, "postgresql")
 def _create_postgresql(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
     s = element.schema
     return (
-        f"CREATE INDEX {s.search_index} ON {s.threads.name} "
+        f"CREATE INDEX IF NOT EXISTS {s.search_index} ON {s.threads.name} "
         f"USING gin (to_tsvector('{PG_TS_CONFIG}', coalesce(search_text, '')))"
     )
 
@@ -116,19 +177,22 @@ def _create_sqlite(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any)
     )
     if element.part == "table":
         return (
-            f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, "
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_text, "
             f"content='{threads}', content_rowid='rowid', tokenize='unicode61')"
         )
     if element.part == "rebuild":
         return f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"
     body = {"ai": add, "ad": remove, "au": remove + " " + add}[element.part]
     event = {"ai": "INSERT", "ad": "DELETE", "au": "UPDATE"}[element.part]
-    return f"CREATE TRIGGER {fts}_{element.part} AFTER {event} ON {threads} BEGIN {body} END"
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_{element.part} "
+        f"AFTER {event} ON {threads} BEGIN {body} END"
+    )
 
 
 @compiles(DropSearchIndex, "sqlite")
 def _drop_sqlite(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
     fts = fts_table(element.schema)
     if element.part == "table":
-        return f"DROP TABLE {fts}"
-    return f"DROP TRIGGER {fts}_{element.part}"
+        return f"DROP TABLE IF EXISTS {fts}"
+    return f"DROP TRIGGER IF EXISTS {fts}_{element.part}"
