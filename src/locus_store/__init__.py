@@ -2,6 +2,7 @@
 
 from locus_store.errors import (
     CheckpointExistsError,
+    ConfigurationError,
     ConnectionLostError,
     InvalidInputError,
     InvalidPrefixError,
@@ -10,11 +11,13 @@ from locus_store.errors import (
     ParentNotFoundError,
     SchemaPermissionError,
     StoreUnavailableError,
+    TablespaceQuotaError,
 )
 from locus_store.store import Store
 
 __all__ = [
     "CheckpointExistsError",
+    "ConfigurationError",
     "ConnectionLostError",
     "InvalidInputError",
     "InvalidPrefixError",
@@ -24,6 +27,7 @@ __all__ = [
     "SchemaPermissionError",
     "Store",
     "StoreUnavailableError",
+    "TablespaceQuotaError",
 ]
 
 # locus.memory.get_checkpointer("sqlalchemy", ...) builds our checkpointers; see registry.py.

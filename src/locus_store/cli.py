@@ -35,6 +35,7 @@ from locus_store.admin import (
 )
 from locus_store.errors import (
     CheckpointExistsError,
+    ConfigurationError,
     ConnectionLostError,
     InvalidInputError,
     InvalidTypeError,
@@ -43,6 +44,7 @@ from locus_store.errors import (
 )
 from locus_store.settings import (
     DEFAULT_SQLITE_PATH,
+    ORACLE_ENV,
     ORACLE_REQUIRED_ENV,
     PREFIX_ENV,
     URL_ENV,
@@ -80,7 +82,9 @@ Command = Callable[[argparse.Namespace, Store], Awaitable[int]]
 
 # -- connection -----------------------------------------------------------------------------------
 def _configured(environ: dict[str, str] | os._Environ[str]) -> bool:
-    return bool(environ.get(URL_ENV)) or all(environ.get(n) for n in ORACLE_REQUIRED_ENV)
+    # Any ORACLE_* variable counts: incomplete Oracle settings are reported as such
+    # (settings_from_env names the missing ones), never as "no database configured".
+    return bool(environ.get(URL_ENV)) or any(environ.get(n) for n in ORACLE_ENV)
 
 
 def connection_settings(url: str | None, *, creating: bool = False) -> ConnectionSettings:
@@ -583,7 +587,7 @@ def _exit_code(exc: BaseException) -> tuple[Exit, str]:
         return Exit.CONFLICT, str(exc)
     if isinstance(exc, StoreUnavailableError | ConnectionLostError):
         return Exit.UNAVAILABLE, f"{exc} (check --url, {URL_ENV} or ORACLE_*)"
-    if isinstance(exc, InvalidInputError | InvalidTypeError):
+    if isinstance(exc, InvalidInputError | InvalidTypeError | ConfigurationError):
         return Exit.USAGE, str(exc)
     if isinstance(exc, LocusStoreError):
         return Exit.FAILED, str(exc)

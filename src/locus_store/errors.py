@@ -46,3 +46,37 @@ class LineageConflictError(LocusStoreError):
 
 class SchemaPermissionError(LocusStoreError):
     """The connection's role may not change the schema: migrations need the owner's role."""
+
+
+class ConfigurationError(LocusStoreError, ValueError):
+    """The connection settings cannot work; refused before connecting.
+
+    The message names the setting (an ``ORACLE_*`` variable or its argument) and the
+    file to fix, never a password.
+    """
+
+
+class TablespaceQuotaError(LocusStoreError):
+    """Oracle refused the space a statement needed: the owner's tablespace quota is missing or
+    used up (ORA-01950, ORA-01536).
+
+    The message names the tablespace and the ``ALTER USER ... QUOTA ... ON`` a DBA must
+    run; the statement that needed the space was not applied. The driver's error is the
+    ``__cause__``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        tablespace: str | None = None,
+        owner: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        #: ``"ORA-01950"`` (no quota) or ``"ORA-01536"`` (quota used up).
+        self.code = code
+        #: The tablespace named by the server, when it named one.
+        self.tablespace = tablespace
+        #: The user owning the segment, when the server named it (Oracle 23ai and later).
+        self.owner = owner

@@ -1,13 +1,36 @@
-"""Database URLs and Oracle wallet arguments from the environment; password redaction."""
+"""Database URLs and Oracle wallet arguments from the environment; password redaction.
+
+Oracle wallets, as python-oracledb's thin mode (its default) reads them ("Connecting to
+Oracle Cloud Autonomous Databases", python-oracledb's user guide, and the
+``wallet_location`` / ``wallet_password`` parameters of ``oracledb.connect``):
+
+- ``wallet_location`` is a directory that must hold ``ewallet.pem``; ``cwallet.sso``
+  (auto-login) is read only in thick mode, after ``oracledb.init_oracle_client()``;
+- ``wallet_password`` decrypts ``ewallet.pem`` when its key is encrypted, as in every
+  wallet zip downloaded from Autonomous Database (the password chosen when downloading);
+- ``config_dir`` is where a tnsnames alias given as the DSN is looked up
+  (``tnsnames.ora``).
+
+Thin mode loads the PEM with ``ssl.SSLContext.load_cert_chain(..., password=...)``: with
+an encrypted key and no password, OpenSSL prompts on the terminal (a service hangs); with
+a wrong one the error is swallowed and the server refuses the handshake later. So
+:func:`oracle_settings` opens the PEM the same way first and refuses, before any
+connection, what cannot work. One-way TLS (Autonomous Database without mTLS) needs no
+wallet: without one, nothing is checked.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, make_url
+
+from locus_store.errors import ConfigurationError
 
 #: Environment variable holding a SQLAlchemy URL.
 URL_ENV = "LOCUS_STORE_URL"
@@ -17,6 +40,15 @@ PREFIX_ENV = "LOCUS_STORE_TABLE_PREFIX"
 DEFAULT_SQLITE_PATH = "locus_store.sqlite3"
 
 ORACLE_REQUIRED_ENV = ("ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD")
+WALLET_ENV = "ORACLE_WALLET"
+WALLET_PASSWORD_ENV = "ORACLE_WALLET_PASSWORD"
+#: Every variable that says "Oracle": with any of them set, the required ones must be too.
+ORACLE_ENV = (*ORACLE_REQUIRED_ENV, WALLET_ENV, WALLET_PASSWORD_ENV)
+#: The wallet file thin mode reads, and the file a tnsnames alias is looked up in.
+PEM_WALLET_FILE = "ewallet.pem"
+TNSNAMES_FILE = "tnsnames.ora"
+#: A DSN without these is a tnsnames alias, not Easy Connect or a connect descriptor.
+_NOT_AN_ALIAS = re.compile(r"[/:()=@?]")
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -64,22 +96,101 @@ def oracle_settings(
 ) -> ConnectionSettings:
     """Oracle settings for a tnsnames alias (or Easy Connect string), optionally with a wallet.
 
-    An empty ``wallet_password`` is fine for an auto-login (``cwallet.sso``) wallet.
+    In thin mode a wallet directory must hold ``ewallet.pem`` (and ``tnsnames.ora`` when
+    ``dsn`` is an alias), and ``wallet_password`` must open the PEM's key when it is
+    encrypted, as in Autonomous Database wallets: otherwise :class:`ConfigurationError`,
+    before any connection.
     """
     url = URL.create("oracle+oracledb", username=user, password=password)
     args: dict[str, Any] = {"dsn": dsn}
     if wallet:
-        directory = str(Path(wallet).expanduser())
-        args.update(config_dir=directory, wallet_location=directory)
+        directory = Path(wallet).expanduser()
+        if _thin_mode():
+            _check_thin_wallet(directory, dsn, wallet_password)
+        args.update(config_dir=str(directory), wallet_location=str(directory))
         if wallet_password:
             args["wallet_password"] = wallet_password
     return ConnectionSettings(url, args)
 
 
+def _thin_mode() -> bool:
+    import oracledb  # only when a wallet is given: the import is not free
+
+    return bool(oracledb.is_thin_mode())
+
+
+def _check_thin_wallet(directory: Path, dsn: str, wallet_password: str | None) -> None:
+    where = f"{WALLET_ENV} (wallet=) {directory}"
+    if not directory.is_dir():
+        raise ConfigurationError(
+            f"{where} is not a directory: unzip the wallet and name its folder"
+        )
+    pem = directory / PEM_WALLET_FILE
+    if not pem.is_file():
+        sso = (
+            " (its cwallet.sso is read only in thick mode)"
+            if (directory / "cwallet.sso").exists()
+            else ""
+        )
+        raise ConfigurationError(
+            f"{where} has no {PEM_WALLET_FILE}{sso}: python-oracledb thin mode needs the "
+            f"{PEM_WALLET_FILE} of the wallet zip"
+        )
+    if not _NOT_AN_ALIAS.search(dsn) and not (directory / TNSNAMES_FILE).is_file():
+        raise ConfigurationError(
+            f"ORACLE_DSN (dsn=) {dsn!r} is a tnsnames alias but {where} has no {TNSNAMES_FILE}"
+        )
+    _check_wallet_password(pem, wallet_password)
+
+
+class _PasswordNeeded(Exception):
+    pass
+
+
+def _check_wallet_password(pem: Path, wallet_password: str | None) -> None:
+    """Open ``pem`` as thin mode will; OpenSSL asks for a password only for an encrypted key."""
+    asked = False
+
+    def password() -> str:
+        nonlocal asked
+        asked = True
+        if not wallet_password:
+            raise _PasswordNeeded
+        return wallet_password
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(pem, password=password)
+    except _PasswordNeeded:
+        raise ConfigurationError(
+            f"{pem} is encrypted: set {WALLET_PASSWORD_ENV} (wallet_password=) to the wallet's "
+            "password (chosen when the wallet was downloaded); python-oracledb thin mode needs it"
+        ) from None
+    except ssl.SSLError:
+        if asked:
+            raise ConfigurationError(
+                f"{WALLET_PASSWORD_ENV} (wallet_password=) does not open the key in {pem}"
+            ) from None
+        # No private key (certificates only): thin mode uses them to trust the server.
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {pem}: {exc.strerror}") from None
+
+
 def settings_from_env(environ: dict[str, str] | None = None) -> ConnectionSettings:
-    """Oracle from the ``ORACLE_*`` variables, else ``LOCUS_STORE_URL``, else embedded SQLite."""
+    """Oracle from the ``ORACLE_*`` variables, else ``LOCUS_STORE_URL``, else embedded SQLite.
+
+    Some ``ORACLE_*`` variables without the others are a :class:`ConfigurationError`
+    naming the missing ones, not a reason to use another database.
+    """
     env = os.environ if environ is None else environ
-    if all(env.get(name) for name in ORACLE_REQUIRED_ENV):
+    given = [name for name in ORACLE_ENV if env.get(name)]
+    missing = [name for name in ORACLE_REQUIRED_ENV if not env.get(name)]
+    if given and missing:
+        raise ConfigurationError(
+            f"incomplete Oracle settings: {', '.join(given)} set but {', '.join(missing)} "
+            f"missing; set them all, or unset the ORACLE_* variables to use {URL_ENV} or "
+            f"the embedded {DEFAULT_SQLITE_PATH}"
+        )
+    if given:
         return oracle_settings(
             dsn=env["ORACLE_DSN"],
             user=env["ORACLE_USER"],

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from locus_store import Store, StoreUnavailableError
 from locus_store.settings import ConnectionSettings, oracle_settings, redact, settings_from_env
+from tests.oracle.wallets import make_wallet
 
 
 async def _count(store: Store) -> int:
@@ -97,21 +98,22 @@ async def test_unreachable_database_names_url_without_password() -> None:
     await store.close()
 
 
-def test_from_env_prefers_oracle_wallet_variables() -> None:
+def test_from_env_prefers_oracle_wallet_variables(tmp_path: Path) -> None:
+    wallet = str(make_wallet(tmp_path / "mydb", password=None))
     settings = settings_from_env(
         {
             "ORACLE_DSN": "mydb_low",
             "ORACLE_USER": "locus_app",
             "ORACLE_PASSWORD": "pw",
-            "ORACLE_WALLET": "/wallets/mydb",
+            "ORACLE_WALLET": wallet,
             "LOCUS_STORE_URL": "postgresql://x@y/z",
         }
     )
     assert settings.url.drivername == "oracle+oracledb"
     assert settings.connect_args == {
         "dsn": "mydb_low",
-        "config_dir": "/wallets/mydb",
-        "wallet_location": "/wallets/mydb",
+        "config_dir": wallet,
+        "wallet_location": wallet,
     }
     assert "pw" not in repr(settings).replace("password", "")
 
@@ -123,9 +125,10 @@ def test_from_env_falls_back_to_url_then_embedded_sqlite() -> None:
     assert settings_from_env({}).url.drivername == "sqlite+aiosqlite"
 
 
-def test_wallet_password_is_passed_and_redacted() -> None:
+def test_wallet_password_is_passed_and_redacted(tmp_path: Path) -> None:
+    wallet = make_wallet(tmp_path / "w", password="wallet-pw")
     settings = oracle_settings(
-        dsn="mydb_high", user="u", password="db-pw", wallet="~/w", wallet_password="wallet-pw"
+        dsn="mydb_high", user="u", password="db-pw", wallet=wallet, wallet_password="wallet-pw"
     )
     assert settings.connect_args["wallet_password"] == "wallet-pw"
     assert "wallet-pw" not in repr(settings) and "db-pw" not in repr(settings)

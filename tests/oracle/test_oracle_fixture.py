@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import oracledb
@@ -10,6 +11,7 @@ import testcontainers.community.oracle as tc_oracle
 
 from tests import backends
 from tests.backends import ORACLE_APP_GRANTS, ORACLE_APP_USER, Target, oracle_target
+from tests.oracle.wallets import make_wallet
 
 _ORACLE_VARS = ("LOCUS_TEST_ORACLE_URL", "ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD")
 
@@ -34,18 +36,21 @@ def test_an_explicit_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert target.settings.url.host == "db"
 
 
-def test_the_notebook_variables_give_a_wallet_target(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_notebook_variables_give_a_wallet_target(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    wallet = str(make_wallet(tmp_path / "mydb", password=None))
     for name, value in {
         "ORACLE_DSN": "mydb_low",
         "ORACLE_USER": "locus_test",
         "ORACLE_PASSWORD": "pw",
-        "ORACLE_WALLET": "/wallets/mydb",
+        "ORACLE_WALLET": wallet,
     }.items():
         monkeypatch.setenv(name, value)
     target = _resolve()
     assert isinstance(target, Target)
     assert target.settings.connect_args["dsn"] == "mydb_low"
-    assert target.settings.connect_args["wallet_location"] == "/wallets/mydb"
+    assert target.settings.connect_args["wallet_location"] == wallet
 
 
 def test_without_oracle_or_docker_the_reason_names_every_way_to_get_one(

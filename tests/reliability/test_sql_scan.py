@@ -60,9 +60,36 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "method": CONSTANT + ": LZ4 or DEFAULT",
         "alters": "joined above from prefix-derived names and constants",
     },
+    ("migrations/versions/2026-12-01_oracle_empty_stoplist_and_utc_offsets_c4e1f7a92b3d.py",
+     "_holds_region"): {
+        "column": CONSTANT + ": a timestamp column name listed in _timestamp_columns",
+    },
+    ("migrations/versions/2026-12-01_oracle_empty_stoplist_and_utc_offsets_c4e1f7a92b3d.py",
+     "_to_utc_offset"): {
+        "column": CONSTANT + ": a timestamp column name listed in _timestamp_columns",
+        "_holds_region(column)": "built from the same constant column names",
+        "UTC_OFFSET": CONSTANT + ": '+00:00'",
+        "table": PREFIX,
+        "sets": "joined above from constant column names",
+        "where": "joined above from constant column names",
+    },
+    ("src/locus_store/oracle_errors.py", "_message"): {
+        "*": "an error message for the DBA, never sent to the database",
+    },
     ("src/locus_store/schema/search.py", "_create_oracle"): {
         "s.search_index": PREFIX,
         "s.threads.name": PREFIX,
+        "element.oracle_parameters": CONSTANT + ": the index parameters a revision names",
+    },
+    ("src/locus_store/schema/search.py", "_drop_oracle"): {
+        "index": PREFIX,
+        "name": CONSTANT + ": an exception name of _DROP_NEEDS_FORCE",
+        "code": CONSTANT + ": an Oracle error number of _DROP_NEEDS_FORCE",
+        "declare": "joined above from the constants of _DROP_NEEDS_FORCE",
+        "' OR '.join(_DROP_NEEDS_FORCE)": CONSTANT + ": the exception names",
+    },
+    ("src/locus_store/schema/search.py", "_drop_postgresql"): {
+        "element.schema.search_index": PREFIX,
     },
     ("src/locus_store/schema/search.py", "_drop_index"): {"element.schema.search_index": PREFIX},
     ("src/locus_store/schema/search.py", "_create_postgresql"): {
@@ -82,7 +109,8 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "element.part": CHECKED + ": one of the fixed DDL parts",
     },
     ("src/locus_store/schema/types.py", "_compile_utc_bind_oracle"): {
-        "compiler.process(element.bind, **kw)": COMPILED,
+        "bind": COMPILED,
+        "ORACLE_UTC_OFFSET": CONSTANT + ": '+00:00'",
     },
     ("src/locus_store/sql/json_match.py", "_postgresql"): {
         "compiler.process(element.column, **kw)": COMPILED,
