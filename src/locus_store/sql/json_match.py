@@ -8,7 +8,10 @@ Each dialect reads the JSON its own way:
 - PostgreSQL: ``col #> '{a,b}' = CAST(:doc AS JSONB)`` (JSONB equality is typed);
 - SQLite: ``json_type`` picks the JSON type, ``json_extract`` the value;
 - Oracle: ``JSON_VALUE`` with the ``stringOnly()``/``numberOnly()``/``booleanOnly()``
-  item methods, which yield NULL for a value of another type.
+  item methods, which yield NULL for a value of another type. The empty string is
+  matched by its JSON type and length instead: ``JSON_VALUE`` returns ``""`` as a
+  zero-length ``VARCHAR2``, which Oracle treats as NULL (SQL Language Reference,
+  "Nulls"), and an empty bind is NULL too, so ``= ''`` would never be true.
 
 Keys go into the SQL text as JSON path steps, so they are restricted to letters,
 digits, ``_`` and ``-`` (``InvalidInputError`` otherwise); values are always bound.
@@ -32,7 +35,7 @@ from locus_store.validation import require_json, require_metadata_key
 #: Longest string value Oracle's ``JSON_VALUE`` returns for a comparison.
 ORACLE_STRING_LIMIT = 4000
 
-_KINDS = ("null", "string", "number", "boolean", "json")
+_KINDS = ("null", "string", "empty_string", "number", "boolean", "json")
 
 
 def _kind(value: object) -> str:
@@ -71,11 +74,13 @@ class JSONValueMatches(ColumnElement[bool]):
     def __init__(self, column: ColumnElement[Any], path: list[str], value: Any) -> None:
         self.column = column
         self.path = [require_metadata_key(step) for step in path]
-        self.kind = _kind(value)
-        scalar = self.kind in ("string", "number")
+        kind = _kind(value)
+        #: A kind of its own, so the statement cache never mixes "" with other strings.
+        self.kind = "empty_string" if kind == "string" and value == "" else kind
+        scalar = kind in ("string", "number")
         #: The value itself (SQLite and Oracle compare scalars as SQL values).
         self.raw: BindParameter[Any] = bindparam(
-            None, value if scalar else None, type_=String() if self.kind == "string" else None
+            None, value if scalar else None, type_=String() if kind == "string" else None
         )
         #: The value as JSON text (PostgreSQL compares JSONB; SQLite and Oracle compare arrays).
         self.doc: BindParameter[Any] = bindparam(None, _compact(value), type_=String())
@@ -126,7 +131,7 @@ def _sqlite(element: JSONValueMatches, compiler: SQLCompiler, **kw: Any) -> str:
         return f"({json_type} IS NULL OR {json_type} = 'null')"
     if element.kind == "boolean":
         return f"{json_type} = {compiler.process(element.doc, **kw)}"
-    if element.kind == "string":
+    if element.kind in ("string", "empty_string"):
         return f"({json_type} = 'text' AND {extract} = {compiler.process(element.raw, **kw)})"
     if element.kind == "number":
         return (
@@ -148,6 +153,14 @@ def _oracle(element: JSONValueMatches, compiler: SQLCompiler, **kw: Any) -> str:
     if element.kind == "boolean":
         return (
             f"JSON_VALUE({column}, '{path}.booleanOnly()') = {compiler.process(element.doc, **kw)}"
+        )
+    if element.kind == "empty_string":
+        # type() names the value itself, an array included (no match for [""]);
+        # length() counts characters (JSON Developer's Guide, "SQL/JSON Path
+        # Expression Item Methods"). Neither compares a string, so no '' is involved.
+        return (
+            f"(JSON_VALUE({column}, '{path}.type()') = 'string' AND "
+            f"JSON_VALUE({column}, '{path}.length()' RETURNING NUMBER NULL ON ERROR) = 0)"
         )
     if element.kind == "string":
         return (

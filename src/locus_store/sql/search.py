@@ -7,7 +7,8 @@ result must contain every term.
 
 - Oracle: ``CONTAINS(search_text, '{term} AND {term}', 1) > 0`` ranked by ``SCORE(1)``.
   Braces escape operators, reserved words (``AND``, ``NEAR``, ``ABOUT``...) and
-  wildcards; the characters that could end a brace group are removed first.
+  wildcards; the characters that could end a brace group are removed first. A word
+  longer than the index keeps is cut as the index cut it (see :func:`cap_oracle_tokens`).
 - PostgreSQL: ``websearch_to_tsquery('simple', '"term" "term"')`` against the very
   expression of the GIN index, ranked by ``ts_rank``. Quotes keep ``or`` and ``-``
   from acting as operators.
@@ -52,6 +53,16 @@ _SEARCHABLE = re.compile(r"[^\W_]")
 #: Characters no database accepts in text (NUL, lone surrogates): they separate terms.
 _UNSENDABLE = re.compile(r"[\x00\ud800-\udfff]")
 _ORACLE_BREAKERS = re.compile(r"[{}\\]")
+#: Longest token an Oracle Text index keeps, in bytes. Oracle Text Reference, "Token
+#: Limitations for Oracle Text Indexes" (18c and later): tokens are stored in
+#: ``VARCHAR2(255 BYTE)`` columns and "Tokens longer than 255 bytes are truncated";
+#: a query token "longer than 256 bytes" fails the whole query with DRG-50943
+#: (Oracle Database Error Messages, "DRG-50943: query token too long").
+ORACLE_TOKEN_MAX_BYTES = 255
+#: What may be one token to Oracle Text: BASIC_LEXER ends a token at whitespace and at
+#: any non-alphanumeric character (none is a printjoin by default); only ASCII ones are
+#: taken as certain breakers, so a run is never longer than what the server may read.
+_ORACLE_TOKEN_RUN = re.compile(r"[^\s!-/:-@\[-`{-~]+")
 
 
 def search_terms(query: object) -> list[str]:
@@ -79,6 +90,22 @@ def search_terms(query: object) -> list[str]:
     return terms
 
 
+def _utf8_prefix(text: str, max_bytes: int) -> str:
+    return text.encode()[:max_bytes].decode(errors="ignore")
+
+
+def cap_oracle_tokens(term: str) -> str:
+    """``term`` with each run that could be one Oracle Text token cut to the indexed length.
+
+    The index holds the first :data:`ORACLE_TOKEN_MAX_BYTES` bytes of a longer word,
+    so sending that same prefix finds it (a pasted hash, a long URL segment, ``"x" * 300``)
+    where the whole word would fail with DRG-50943.
+    """
+    return _ORACLE_TOKEN_RUN.sub(
+        lambda run: _utf8_prefix(run.group(), ORACLE_TOKEN_MAX_BYTES), term
+    )
+
+
 def oracle_text_query(terms: list[str]) -> str:
     """An Oracle Text query: each term escaped in braces, all of them required.
 
@@ -86,7 +113,7 @@ def oracle_text_query(terms: list[str]) -> str:
     """
     query = ""
     for term in terms:
-        escaped = "{" + _ORACLE_BREAKERS.sub(" ", term) + "}"
+        escaped = "{" + cap_oracle_tokens(_ORACLE_BREAKERS.sub(" ", term)) + "}"
         longer = f"{query} AND {escaped}" if query else escaped
         if len(longer.encode()) > ORACLE_QUERY_MAX_BYTES:
             break
