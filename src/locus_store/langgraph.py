@@ -51,14 +51,15 @@ from sqlalchemy.pool import StaticPool
 
 from locus_store.errors import InvalidInputError, InvalidTypeError
 from locus_store.fast_path import all_rows, row_count
-from locus_store.schema.langgraph_tables import MAX_TASK_PATH_LENGTH
+from locus_store.oracle_sessions import COMMIT_WITH_THIS
+from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
 from locus_store.sql.langgraph import (
     LangGraphStatements,
     chunks,
     langgraph_statements,
     review_statements,
 )
-from locus_store.validation import require_key, require_metadata
+from locus_store.validation import require_key, require_metadata, require_text
 
 if TYPE_CHECKING:
     from locus_store.store import Store
@@ -437,10 +438,12 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         if checkpoint_id is None:
             raise InvalidInputError("put_writes needs config['configurable']['checkpoint_id']")
         task_id = require_key(task_id, "task_id")
-        if not isinstance(task_path, str) or len(task_path) > MAX_TASK_PATH_LENGTH:
-            raise InvalidInputError(
-                f"task_path must be a string of at most {MAX_TASK_PATH_LENGTH} characters"
-            )
+        task_path = require_text(
+            task_path,
+            "task_path",
+            max_characters=MAX_TASK_PATH_LENGTH,
+            max_bytes=MAX_TASK_PATH_BYTES,
+        )
         rows: list[dict[str, Any]] = []
         for idx, (channel, value) in enumerate(writes):
             value_type, data = self.serde.dumps_typed(value)
@@ -479,7 +482,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
                     "idxs": special,
                 },
             )
-            await conn.execute(sql.insert_writes, rows)
+            await conn.execute(sql.insert_writes, rows, execution_options=COMMIT_WITH_THIS)
 
         await store.run(work, atomic=True)
 

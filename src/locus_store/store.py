@@ -37,6 +37,14 @@ from locus_store.fast_path import (
     StatementFailure,
     row_count,
 )
+from locus_store.oracle_errors import install_error_translation
+from locus_store.oracle_sessions import (
+    COMMIT_SENT,
+    COMMIT_WITH_THIS,
+    COMMITS_EACH_STATEMENT,
+    OWNED_TRANSACTION,
+    install_oracle_sessions,
+)
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
 from locus_store.schema.types import install_oracle_binds
 from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
@@ -171,12 +179,26 @@ def create_engine_for(
 
 
 def prepare_engine(engine: AsyncEngine) -> None:
-    """What every engine a store runs on needs: disconnect detection and Oracle binds.
+    """What every engine a store runs on needs: disconnect detection and Oracle's hooks.
 
     Idempotent, and done once per engine (not per call).
     """
     install_disconnect_detection(engine.sync_engine)
+    install_error_translation(engine.sync_engine)
     install_oracle_binds(engine.sync_engine)
+    install_oracle_sessions(engine.sync_engine)
+
+
+def _autocommit_view(engine: AsyncEngine) -> AsyncEngine:
+    """The view of ``engine`` a store runs single statements on, each committing with itself."""
+    sqlite = single_statement_view(engine)
+    if sqlite is not None:
+        return sqlite
+    if engine.dialect.name == "oracle":
+        # Not the AUTOCOMMIT isolation level: resetting it on check-in costs a rollback
+        # and an ALTER SESSION (see locus_store.oracle_sessions).
+        return engine.execution_options(**{COMMITS_EACH_STATEMENT: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 class Store:
@@ -197,9 +219,7 @@ class Store:
     ) -> None:
         prepare_engine(engine)
         self._engine = engine
-        self._autocommit = single_statement_view(engine) or engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
+        self._autocommit = _autocommit_view(engine)
         self._fast = FastPath.for_engine(engine)
         self.schema: Schema = schema_for(table_prefix)
         self._bound = _bound
@@ -371,17 +391,25 @@ class Store:
                 self._failed(exc, phase="connect", retry_left=retry_left, single=single)
                 continue
             phase: _Phase = "work"
+            info = conn.info  # the pooled connection's: still readable once it is dead
             try:
                 if single:
                     return await work(conn)
+                info[OWNED_TRANSACTION] = True
                 transaction = await conn.begin()
                 result = await work(conn)
                 phase = "commit"
                 await transaction.commit()
                 return result
             except Exception as exc:
+                if info.get(COMMIT_SENT):
+                    # The statement carrying the commit was sent: lost with it, the
+                    # outcome is unknown, as for a COMMIT.
+                    phase = "commit"
                 self._failed(exc, phase=phase, retry_left=retry_left, single=single)
             finally:
+                info.pop(OWNED_TRANSACTION, None)
+                info.pop(COMMIT_SENT, None)
                 await _close_quietly(conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -473,7 +501,9 @@ class Store:
                 # Nothing was applied: again in a transaction, for SQLAlchemy's error.
 
         async def work(conn: AsyncConnection) -> T:
-            return result(await conn.execute(statement, parameters))
+            return result(
+                await conn.execute(statement, parameters, execution_options=COMMIT_WITH_THIS)
+            )
 
         return await self.run(work, atomic=True)
 

@@ -47,6 +47,26 @@ def require_key(value: object, what: str, *, allow_empty: bool = False) -> str:
     return value
 
 
+def require_text(value: object, what: str, *, max_characters: int, max_bytes: int) -> str:
+    """A free-form string of at most ``max_characters`` and ``max_bytes`` UTF-8 bytes.
+
+    Both bounds, because a ``VARCHAR2(n CHAR)`` column holds ``n`` characters but never
+    more bytes than the type's limit (4000 under Oracle's ``MAX_STRING_SIZE=STANDARD``);
+    every backend applies the same bounds, so what one stores, all store.
+    """
+    if not isinstance(value, str):
+        raise InvalidTypeError(f"{what} must be a string, not {type(value).__name__}")
+    _check_text(value, what)
+    if len(value) > max_characters:
+        raise InvalidInputError(
+            f"{what} is {len(value)} characters long; the limit is {max_characters}"
+        )
+    size = len(value.encode("utf-8"))
+    if size > max_bytes:
+        raise InvalidInputError(f"{what} is {size} bytes long in UTF-8; the limit is {max_bytes}")
+    return value
+
+
 def require_optional_key(value: object, what: str) -> str | None:
     return None if value is None else require_key(value, what)
 
@@ -140,9 +160,7 @@ def _require_string_keys(value: object, what: str) -> None:
         if isinstance(item, dict):
             for key in item:
                 if not isinstance(key, str):
-                    raise InvalidTypeError(
-                        f"{what} keys must be strings, not {type(key).__name__}"
-                    )
+                    raise InvalidTypeError(f"{what} keys must be strings, not {type(key).__name__}")
         elif not isinstance(item, list | tuple):
             continue
         pending.extend(c for c in children if isinstance(c, dict | list | tuple))

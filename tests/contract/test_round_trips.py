@@ -204,3 +204,56 @@ async def test_the_count_sees_the_begin_and_commit_of_a_transaction(store: Store
     with round_trips(store) as sent:
         await store.run(work, atomic=True)
     assert (len(sent.statements), sent.begins, sent.commits, sent.rollbacks) == (1, 1, 1, 0), sent
+
+
+def _graph_config(checkpoint_id: str | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": "g", "checkpoint_ns": ""}
+    if checkpoint_id is not None:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+async def _graph_put(store: Store, n: int) -> Any:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"messages": ["hi"]}
+    return await store.langgraph_saver().aput(
+        _graph_config(), checkpoint, {"step": n}, {"messages": str(n)}
+    )
+
+
+#: LangGraph calls: (call, {backend: (statements, begins, commits)}), as docs/performance.md
+#: lists them.
+LANGGRAPH: dict[str, tuple[Call, dict[str, tuple[int, int, int]]]] = {
+    "aput": (_graph_put, {"postgresql": (1, 0, 0), "sqlite": (2, 0, 0), "oracle": (2, 0, 0)}),
+    "aget_tuple": (
+        lambda s, n: s.langgraph_saver().aget_tuple(_graph_config()),
+        {"postgresql": (1, 0, 0), "sqlite": (1, 0, 0), "oracle": (1, 0, 0)},
+    ),
+    "aput_writes": (
+        lambda s, n: s.langgraph_saver().aput_writes(
+            _graph_config("c1"), [("messages", n)], "task"
+        ),
+        # Oracle: the commit goes with the statement (no BEGIN exists there).
+        {"postgresql": (1, 1, 1), "sqlite": (1, 1, 1), "oracle": (1, 0, 0)},
+    ),
+    "aput_writes with an error": (
+        lambda s, n: s.langgraph_saver().aput_writes(
+            _graph_config("c1"), [("__error__", "boom"), ("messages", n)], "task"
+        ),
+        {"postgresql": (2, 1, 1), "sqlite": (2, 1, 1), "oracle": (2, 1, 0)},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LANGGRAPH)
+async def test_langgraph_calls_send_what_the_round_trip_table_says(
+    store: Store, backend: str, name: str
+) -> None:
+    call, expected = LANGGRAPH[name]
+    counts = expected[backend.removesuffix("-app")]
+    await call(store, 1)
+    with round_trips(store) as sent:
+        await call(store, 2)
+    assert (len(sent.statements), sent.begins, sent.commits, sent.rollbacks) == (*counts, 0), sent

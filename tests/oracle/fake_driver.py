@@ -36,6 +36,7 @@ here: the driver's own code, not an imitation.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
 import json
@@ -214,7 +215,7 @@ def remember_writes(tables: list[Any]) -> Callable[[FakeDriver, str, Any], Answe
     def rule(driver: FakeDriver, sql: str, parameters: Any) -> Answer | None:
         lowered = sql.lstrip().lower()
         if lowered.startswith(("insert", "merge")):
-            name = lowered.split()[2]
+            name = _target_table(lowered)
             table = by_name.get(name)
             if table is not None:
                 row = written_row(Sent(sql, parameters, {}), table)
@@ -230,6 +231,54 @@ def remember_writes(tables: list[Any]) -> Callable[[FakeDriver, str, Any], Answe
         (name,) = sources
         types = {c.name.upper(): _declared_type(c.type) for c in by_name[name].columns}
         return Answer("", list(kept[name].values()), types)
+
+    return rule
+
+
+def _target_table(sql: str) -> str:
+    """The table an ``INSERT``/``MERGE`` writes (optimizer hints and all)."""
+    match = re.search(r"\binto\s+(\w+)", sql, re.IGNORECASE)
+    return match.group(1).lower() if match else ""
+
+
+def column_limits(
+    tables: list[Any], *, extended: bool = False
+) -> Callable[[FakeDriver, str, Any], Answer | None]:
+    """A server rule refusing a string too long for its ``VARCHAR2(n CHAR)`` column.
+
+    A ``VARCHAR2(n CHAR)`` value may hold ``n`` characters but never more bytes than
+    the type's maximum: 4000 with ``MAX_STRING_SIZE=STANDARD``, 32767 with
+    ``EXTENDED`` (SQL Language Reference, "Data Types", VARCHAR2: "the maximum length
+    of VARCHAR2 data is 4000 bytes ... if MAX_STRING_SIZE = STANDARD"); a longer value
+    fails with ORA-12899 "value too large for column".
+    """
+    from sqlalchemy import String
+    from sqlalchemy.types import TypeDecorator
+
+    by_name = {t.name.lower(): t for t in tables}
+    most_bytes = 32767 if extended else 4000
+
+    def rule(driver: FakeDriver, sql: str, parameters: Any) -> Answer | None:
+        lowered = sql.lstrip().lower()
+        if not lowered.startswith(("insert", "merge")):
+            return None
+        table = by_name.get(_target_table(lowered))
+        if table is None:
+            return None
+        for name, value in written_row(Sent(sql, parameters, {}), table).items():
+            column_type = table.c[name.lower()].type
+            declared = column_type.impl if isinstance(column_type, TypeDecorator) else column_type
+            if not isinstance(value, str) or type(declared) is not String:
+                continue  # VARCHAR2 only (not CLOB)
+            chars, size = len(value), len(value.encode())
+            limit = declared.length or most_bytes
+            if chars > limit or size > most_bytes:
+                raise driver_error(
+                    f'ORA-12899: value too large for column "APP"."{table.name.upper()}".'
+                    f'"{name}" (actual: {size}, maximum: {min(limit * 4, most_bytes)})',
+                    12899,
+                )
+        return None
 
     return rule
 
@@ -288,7 +337,9 @@ def fetch_value(value: Any, column: Column, var: FakeVar | None) -> Any:
         if var is not None and var.type in (oracledb.DB_TYPE_VARCHAR, oracledb.DB_TYPE_NVARCHAR):
             text = _json_text(_oson().decode_oson(value))
             if len(text.encode()) > var.size:
-                raise driver_error(f"ORA-40478: output value too large (maximum: {var.size})", 40478)
+                raise driver_error(
+                    f"ORA-40478: output value too large (maximum: {var.size})", 40478
+                )
             result = text
         else:
             result = _oson().decode_oson(value)
@@ -312,7 +363,9 @@ def call_handler(handler: Any, cursor: Any, column: Column) -> FakeVar | None:
     )
 
 
-def round_trips_of_fetch(columns: list[Column], rows: int, prefetchrows: int, arraysize: int) -> int:
+def round_trips_of_fetch(
+    columns: list[Column], rows: int, prefetchrows: int, arraysize: int
+) -> int:
     """Round trips a ``fetchall`` costs after the execute that returned its first rows."""
     prefetched = 0 if any(c.type_code in NOT_PREFETCHABLE for c in columns) else prefetchrows
     if rows < prefetched:
@@ -370,6 +423,7 @@ class FakeDriver:
     server_rules: list[Callable[[FakeDriver, str, Any], Answer | None]] = field(
         default_factory=list
     )
+    connections: list[FakeConnection] = field(default_factory=list)
 
     def answer(
         self, sql_fragment: str, rows: list[Any], types: Mapping[str, Any] | None = None
@@ -379,7 +433,14 @@ class FakeDriver:
 
     async def connect(self) -> FakeConnection:
         self.trips.append(("connect", ""))
-        return FakeConnection(self)
+        connection = FakeConnection(self)
+        self.connections.append(connection)
+        return connection
+
+    @property
+    def open_transactions(self) -> list[FakeConnection]:
+        """Connections with uncommitted work on the server."""
+        return [c for c in self.connections if c.transaction_in_progress]
 
     @property
     def statements(self) -> list[Sent]:
@@ -392,9 +453,7 @@ class FakeDriver:
     @property
     def store_trips(self) -> list[tuple[str, str]]:
         """Round trips after connecting, the dialect's start-up queries left out."""
-        return [
-            t for t in self.trips if t[0] != "connect" and not _is_dialect_probe(t[1])
-        ]
+        return [t for t in self.trips if t[0] != "connect" and not _is_dialect_probe(t[1])]
 
     def take_answer(self, sql: str, parameters: Any) -> Answer | None:
         for rule in self.server_rules:
@@ -465,12 +524,18 @@ class FakeCursor:
         self._input_sizes = dict(kwargs)
 
     async def execute(self, sql: str, parameters: Any = None) -> None:
+        self._driver.trips.append(("execute", sql))
         self._record(sql, parameters)
         self._connection._executed(sql)
         probe = _probe_rows(self._driver, sql, parameters)
         if probe is not None:
-            self._set_rows([Column(f"C{i}", _column_type(v)) for i, v in enumerate(probe[0])]
-                           if probe else [Column("C0", oracledb.DB_TYPE_VARCHAR)], probe, sql)
+            self._set_rows(
+                [Column(f"C{i}", _column_type(v)) for i, v in enumerate(probe[0])]
+                if probe
+                else [Column("C0", oracledb.DB_TYPE_VARCHAR)],
+                probe,
+                sql,
+            )
             return
         answer = self._driver.take_answer(sql, parameters)
         is_query = sql.lstrip().lower().startswith(("select", "with"))
@@ -495,40 +560,41 @@ class FakeCursor:
     def _columns(self, sql: str, rows: list[Any], types: Mapping[str, Any]) -> list[Column]:
         if rows and not isinstance(rows[0], Mapping):
             names = [f"C{i}" for i in range(len(rows[0]))]
-            try:
+            with contextlib.suppress(Exception):  # a statement sqlglot cannot read
                 names = select_names(sql)
-            except Exception:
-                pass
             first = rows[0]
-            return [
-                Column(n, types.get(n) or _column_type(first[i])) for i, n in enumerate(names)
-            ]
+            return [Column(n, types.get(n) or _column_type(first[i])) for i, n in enumerate(names)]
         try:
             names = select_names(sql)
         except Exception:
             return []
         first = rows[0] if rows else {}
-        return [
-            Column(n, types.get(n) or _column_type(first.get(n))) for n in names
-        ]
+        return [Column(n, types.get(n) or _column_type(first.get(n))) for n in names]
 
     def _set_rows(self, columns: list[Column], rows: list[tuple[Any, ...]], sql: str) -> None:
         handler = self.outputtypehandler or self._connection.outputtypehandler
         variables = [call_handler(handler, self, c) for c in columns]
         self._rows = [
-            tuple(fetch_value(v, c, var) for v, c, var in zip(row, columns, variables, strict=False))
+            tuple(
+                fetch_value(v, c, var) for v, c, var in zip(row, columns, variables, strict=False)
+            )
             for row in rows
         ]
         self._fetch_trips = round_trips_of_fetch(
             columns, len(rows), self.prefetchrows, self.arraysize
         )
         self._fetch_sql = sql
-        self.description = [(c.name, c.type_code, c.size, None, c.precision, c.scale, True)
-                            for c in columns]
+        self.description = [
+            (c.name, c.type_code, c.size, None, c.precision, c.scale, True) for c in columns
+        ]
         self.rowcount = len(rows)
 
     async def executemany(self, sql: str, parameters: Any) -> None:
+        self._driver.trips.append(("execute", sql))  # one batch, one message
         self._record(sql, parameters)
+        for row in parameters:  # the server applies the statement to each row
+            for rule in self._driver.server_rules:
+                rule(self._driver, sql, row)
         self._connection._executed(sql)
         self.description = None
         self.rowcount = len(parameters)
@@ -566,8 +632,11 @@ class FakeConnection:
         self.transaction_in_progress = False
 
     def _executed(self, sql: str) -> None:
-        """One execute message; with ``autocommit`` on, the commit goes with it."""
-        self._driver.trips.append(("execute", sql))
+        """A statement that succeeded; with ``autocommit`` on, the commit went with it.
+
+        A statement that fails commits nothing (python-oracledb: autocommit commits a
+        statement "as soon as it has completed executing"), so earlier work stays open.
+        """
         is_query = sql.lstrip().lower().startswith(("select", "with"))
         if self.autocommit:
             self.transaction_in_progress = False
@@ -614,9 +683,10 @@ __all__ = [
     "Sent",
     "ServerTimestamp",
     "as_server_sees",
+    "column_limits",
     "driver_error",
     "encode_json",
-    "server_timestamp",
     "remember_writes",
+    "server_timestamp",
     "written_row",
 ]

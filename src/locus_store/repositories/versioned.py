@@ -31,6 +31,7 @@ from locus_store.errors import (
     ParentNotFoundError,
 )
 from locus_store.fast_path import Record, all_rows, first_row, row_count
+from locus_store.oracle_sessions import COMMIT_WITH_THIS
 from locus_store.schema.tables import Schema
 from locus_store.sql.json_match import json_matches
 from locus_store.sql.lineage import Bind, glob_to_like, lineage_statements, with_values
@@ -181,7 +182,7 @@ class VersionedSaver:
         async def work(conn: AsyncConnection) -> None:
             if rows:
                 await conn.execute(self._sql.upsert_writes, rows)
-            await conn.execute(self._sql.trim_task_writes, trim)
+            await conn.execute(self._sql.trim_task_writes, trim, execution_options=COMMIT_WITH_THIS)
 
         for attempt in range(APPEND_ATTEMPTS):
             try:

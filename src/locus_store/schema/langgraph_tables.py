@@ -24,6 +24,9 @@ from locus_store.schema.types import JSONDocument, KeyString, UTCDateTime
 LG_KEY_LENGTH = 255
 #: Longest task path LangGraph hands to ``put_writes`` (nested subgraph paths grow with depth).
 MAX_TASK_PATH_LENGTH = 2000
+#: ... and its longest UTF-8 form: what ``VARCHAR2(2000 CHAR)`` holds on Oracle with
+#: ``MAX_STRING_SIZE=STANDARD`` (4000 bytes), so the bound is one on every backend.
+MAX_TASK_PATH_BYTES = 4000
 #: Longest serde type tag (``"msgpack"``, ``"null"``, ``"msgpack+aes"``, ...).
 MAX_TYPE_LENGTH = 64
 
