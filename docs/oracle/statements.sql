@@ -436,6 +436,14 @@ WHERE locus_writes.thread_id = :thread AND locus_writes.checkpoint_ns = :ns AND 
 -- LangGraph saver (store.langgraph_saver())
 -- =============================================================================
 
+-- langgraph.clear_parents_by_key
+--   :parent_checkpoint_id = NULL
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+UPDATE locus_lg_checkpoints SET parent_checkpoint_id=:parent_checkpoint_id WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :k0_checkpoint_id
+/
+
 -- langgraph.copy_thread_blobs
 --   :target = 'thread-2'
 --   :source = 'thread-1'
@@ -648,7 +656,6 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints
 /
 
 -- langgraph.put_checkpoint_replace
---   :new_parent_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000001'
 --   :new_run_id = 'run-1'
 --   :new_checkpoint_type = 'msgpack'
 --   :new_checkpoint = HEXTORAW('80')
@@ -657,7 +664,7 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints
 --   :key_thread_id = 'thread-1'
 --   :key_checkpoint_ns = ''
 --   :key_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
-UPDATE locus_lg_checkpoints SET parent_checkpoint_id=:new_parent_checkpoint_id, run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, channel_versions=:new_channel_versions, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
+UPDATE locus_lg_checkpoints SET run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, channel_versions=:new_channel_versions, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
 /
 
 -- langgraph.put_writes

@@ -1,6 +1,6 @@
 """LangGraph checkpoint saver over the same store, schema and migrations.
 
-``store.langgraph_saver()`` returns :class:`SQLAlchemySaver`, a full
+``store.langgraph_saver()`` returns `SQLAlchemySaver`, a full
 ``BaseCheckpointSaver`` (``langgraph-checkpoint`` 4.x, extra ``langgraph``):
 
 - a checkpoint row holds the checkpoint without its channel values, as typed bytes
@@ -127,7 +127,7 @@ class _Pages:
 
 
 class SQLAlchemySaver(BaseCheckpointSaver[str]):
-    """LangGraph ``BaseCheckpointSaver`` on a :class:`~locus_store.Store` (any backend)."""
+    """LangGraph ``BaseCheckpointSaver`` on a [`Store`][locus_store.Store] (any backend)."""
 
     def __init__(self, store: Store, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
@@ -497,6 +497,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         await store.run(work, atomic=True)
 
     async def _delete_for_runs(self, store: Store, run_ids: Sequence[str]) -> None:
+        _require_many(run_ids, "run_ids")
         ids = sorted({_key_text(run_id, "run_id") for run_id in run_ids})
         if not ids:
             return
@@ -538,6 +539,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             raise InvalidInputError(
                 f"unknown prune strategy {strategy!r}: use one of {', '.join(PRUNE_STRATEGIES)}"
             )
+        _require_many(thread_ids, "thread_ids")
         threads = sorted({_key_text(t, "thread_id") for t in thread_ids})
         if not threads:
             return
@@ -561,7 +563,13 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         kept = await self._rows_by_key(conn, list(newest.values()))
         for key in list(kept):
             await self._keep_delta_ancestors(conn, kept, key, parents)
-        await self._delete_checkpoints(conn, sorted(set(parents) - set(kept)))
+        doomed = set(parents) - set(kept)
+        await self._delete_checkpoints(conn, sorted(doomed))
+        orphans = sorted(k for k in kept if (k[0], k[1], parents.get(k)) in doomed)
+        for chunk in chunks(orphans):
+            # A kept checkpoint whose parent just went becomes a root, so no
+            # parent_config names a checkpoint that is not there.
+            await conn.execute(*sql.clear_parents(chunk))
         stored: set[BlobKey] = set()
         for chunk in chunks(sorted(newest)):
             result = await conn.execute(*sql.group_blob_keys(chunk))
@@ -580,7 +588,9 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         newest = kept[key]
         delta = set(newest[6].get(DELTA_COUNTERS) or ())
         row: AnyRow | None = newest
-        while delta and row is not None:
+        walked: set[str] = set()
+        while delta and row is not None and row[2] not in walked:  # bounded: no lap twice
+            walked.add(row[2])
             body = self.serde.loads_typed((row[4], row[5]))
             versions = body["channel_versions"]
             probe = [(row[0], row[1], c, str(versions[c])) for c in delta if c in versions]
@@ -635,6 +645,14 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
                     self._background = _BackgroundLoop(self.store)
                 background = self._background
         return background.run(make(background.store))
+
+
+def _require_many(values: object, what: str) -> None:
+    """Refuse one string where a sequence of ids is expected (it would be read letter by letter)."""
+    if isinstance(values, str | bytes):
+        raise InvalidTypeError(
+            f"{what} must be a sequence of ids, not a single string: pass [{values!r}]"
+        )
 
 
 class _BackgroundLoop:

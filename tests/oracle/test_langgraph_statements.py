@@ -41,7 +41,7 @@ def test_review_lists_every_statement_the_saver_holds() -> None:
         for name, member in inspect.getmembers(LangGraphStatements, inspect.isfunction)
         if inspect.signature(member).return_annotation == "Keyed" and not name.startswith("_")
     ]
-    assert len(keyed) == 7
+    assert len(keyed) == 8
     # select_page is built per call; the review holds two of its shapes.
     assert len(STATEMENTS) == len(fixed) + lists + len(keyed) + 2, sorted(STATEMENTS)
 
@@ -55,7 +55,8 @@ def test_inserts_skip_duplicates_with_the_primary_key_hint() -> None:
 
 def test_a_repeated_checkpoint_is_replaced_by_an_update_on_oracle_only() -> None:
     sql = assert_parses_as_oracle(STATEMENTS["put_checkpoint_replace"])
-    assert sql.startswith("UPDATE locus_lg_checkpoints SET parent_checkpoint_id=")
+    assert sql.startswith("UPDATE locus_lg_checkpoints SET run_id=")
+    assert "parent_checkpoint_id" not in sql.split(" WHERE ")[0]  # never re-parented
     assert "created_at" not in sql
     assert "put_checkpoint_replace" not in review_statements(schema_for("locus"), "postgresql")
 

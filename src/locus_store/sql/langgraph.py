@@ -12,7 +12,7 @@ Lookups by many composite keys (the channel values of a checkpoint, a page's pen
 writes, the rows a prune deletes) are ``OR``-ed equalities on the primary key columns:
 SQLite scans the whole table for a multi-row tuple ``IN`` list, while every engine
 turns the equalities into primary-key index lookups. One statement is built per key
-count rounded up to a power of two (at most :data:`KEYS_PER_STATEMENT`) and cached.
+count rounded up to a power of two (at most `KEYS_PER_STATEMENT`) and cached.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _keys_match(table: Table, columns: Sequence[str], prefix: str, count: int) -
 def _key_params(
     prefix: str, columns: Sequence[str], keys: Sequence[tuple[Any, ...]], count: int
 ) -> dict[str, Any]:
-    """Parameters of :func:`_keys_match`; the last key repeats up to ``count``."""
+    """Parameters of `_keys_match`; the last key repeats up to ``count``."""
     params: dict[str, Any] = {}
     for i in range(count):
         for name, value in zip(columns, keys[min(i, len(keys) - 1)], strict=True):
@@ -151,9 +151,10 @@ def _oracle_version_pairs(element: OracleVersionPairs, compiler: Any, **kw: Any)
 CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
 BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
 GROUP_KEY = ("thread_id", "checkpoint_ns")
-#: Columns a repeated ``put`` of the same checkpoint replaces.
+#: Columns a repeated ``put`` of the same checkpoint replaces. Not its parent: a
+#: checkpoint keeps the parent it was first written under (as LangGraph's own
+#: PostgresSaver does), so no put can turn a lineage into a cycle.
 _REPLACED = (
-    "parent_checkpoint_id",
     "run_id",
     "checkpoint_type",
     "checkpoint",
@@ -305,6 +306,18 @@ class LangGraphStatements:
             keys,
             CHECKPOINT_KEY,
             lambda n: delete(w).where(_keys_match(w, CHECKPOINT_KEY, "k", n)),
+        )
+
+    def clear_parents(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
+        """Make these checkpoints roots (their parent is gone)."""
+        cp = self.checkpoints
+        return self._by_keys(
+            "clear_parents",
+            keys,
+            CHECKPOINT_KEY,
+            lambda n: update(cp)
+            .where(_keys_match(cp, CHECKPOINT_KEY, "k", n))
+            .values(parent_checkpoint_id=None),
         )
 
     def delete_checkpoints(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
@@ -638,6 +651,7 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
         "get_group_blob_keys": _bound(*s.group_blob_keys([(thread, ns)])),
         "delete_writes_by_key": _bound(*s.delete_writes([cp_key])),
         "delete_checkpoints_by_key": _bound(*s.delete_checkpoints([cp_key])),
+        "clear_parents_by_key": _bound(*s.clear_parents([cp_key])),
         "delete_blobs_by_key": _bound(*s.delete_blobs([blob_key, (thread, ns, "a", version)])),
     }
     if dialect_name == "postgresql":

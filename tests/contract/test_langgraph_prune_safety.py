@@ -1,0 +1,80 @@
+"""The LangGraph saver's prune and delete do only what they are asked, and lineages stay sound."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
+
+from locus_store import Store
+from locus_store.langgraph import SQLAlchemySaver
+
+
+def _config(thread: str, checkpoint_id: str | None = None) -> RunnableConfig:
+    configurable: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ""}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+async def _put(
+    saver: SQLAlchemySaver, thread: str, checkpoint_id: str, parent: str | None
+) -> RunnableConfig:
+    checkpoint: Checkpoint = empty_checkpoint()
+    checkpoint["id"] = checkpoint_id
+    checkpoint["channel_values"] = {"n": checkpoint_id}
+    checkpoint["channel_versions"] = {"n": checkpoint_id}
+    return await saver.aput(_config(thread, parent), checkpoint, {"step": 1}, {"n": checkpoint_id})
+
+
+async def _threads(saver: SQLAlchemySaver, *threads: str) -> list[str]:
+    return [t for t in threads if await saver.aget_tuple(_config(t)) is not None]
+
+
+@pytest.mark.parametrize("method", ["aprune", "adelete_for_runs"])
+async def test_a_single_string_is_refused_not_read_as_its_characters(
+    store: Store, method: str
+) -> None:
+    saver = store.langgraph_saver()
+    for thread in ("a", "b", "ab"):
+        await _put(saver, thread, "c1", None)
+    call = getattr(saver, method)
+    with pytest.raises(TypeError, match="not a single string"):
+        await (call("ab", strategy="delete") if method == "aprune" else call("ab"))
+    assert await _threads(saver, "a", "b", "ab") == ["a", "b", "ab"]
+
+
+@pytest.mark.parametrize("method", ["prune", "delete_for_runs"])
+async def test_the_sync_forms_refuse_a_single_string_too(store: Store, method: str) -> None:
+    saver = store.langgraph_saver()
+    await _put(saver, "a", "c1", None)
+    call = getattr(saver, method)
+    with pytest.raises(TypeError, match="not a single string"):
+        await asyncio.to_thread(call, "ab")
+
+
+async def test_putting_an_existing_checkpoint_again_never_re_parents_it(store: Store) -> None:
+    saver = store.langgraph_saver()
+    await _put(saver, "t", "c1", None)
+    await _put(saver, "t", "c2", "c1")
+    await _put(saver, "t", "c1", "c2")  # would make c1 <-> c2 a cycle
+    first = await saver.aget_tuple(_config("t", "c1"))
+    assert first is not None and first.parent_config is None
+    history = await saver.aget_delta_channel_history(config=_config("t", "c2"), channels=["n"])
+    assert history["n"]["seed"] == "c1"
+
+
+async def test_keep_latest_leaves_no_parent_link_to_a_pruned_checkpoint(store: Store) -> None:
+    saver = store.langgraph_saver()
+    parent = None
+    for i in range(1, 4):
+        await _put(saver, "t", f"c{i}", parent)
+        parent = f"c{i}"
+    await saver.aprune(["t"], strategy="keep_latest")
+    head = await saver.aget_tuple(_config("t"))
+    assert head is not None and head.checkpoint["id"] == "c3"
+    assert head.parent_config is None
+    assert [c.checkpoint["id"] async for c in saver.alist(_config("t"))] == ["c3"]
