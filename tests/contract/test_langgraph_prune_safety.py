@@ -78,3 +78,13 @@ async def test_keep_latest_leaves_no_parent_link_to_a_pruned_checkpoint(store: S
     assert head is not None and head.checkpoint["id"] == "c3"
     assert head.parent_config is None
     assert [c.checkpoint["id"] async for c in saver.alist(_config("t"))] == ["c3"]
+
+
+async def test_metadata_keeps_every_user_key_but_the_reserved_writes(store: Store) -> None:
+    saver = store.langgraph_saver()
+    checkpoint: Checkpoint = empty_checkpoint()
+    metadata: Any = {"step": 1, "writes": {"node": 1}, "mine": "kept", "source": "loop"}
+    config = await saver.aput(_config("t"), checkpoint, metadata, {})
+    found = await saver.aget_tuple(config)
+    assert found is not None
+    assert found.metadata["mine"] == "kept" and "writes" not in found.metadata
