@@ -549,6 +549,13 @@ FROM locus_lg_checkpoints
 WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :k0_checkpoint_id
 /
 
+-- langgraph.get_delta_marked
+--   :thread_ids_1 = 'thread-1'
+SELECT DISTINCT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id IN (:thread_ids_1) AND JSON_EXISTS(locus_lg_checkpoints.metadata, '$."delta_writes_versioned"')
+/
+
 -- langgraph.get_group_blob_keys
 --   :k0_thread_id = 'thread-1'
 --   :k0_checkpoint_ns = ''

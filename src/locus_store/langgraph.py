@@ -561,15 +561,25 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             if group not in newest or key[2] > newest[group][2]:
                 newest[group] = key
         kept = await self._rows_by_key(conn, list(newest.values()))
+        marked = {
+            (row[0], row[1])
+            for row in await conn.execute(sql.select_delta_marked, {"thread_ids": thread_ids})
+        }
         for key in list(kept):
-            await self._keep_delta_ancestors(conn, kept, key, parents)
+            if (key[0], key[1]) in marked and not kept[key][6].get(DELTA_COUNTERS):
+                # Delta channels without the counters that name them (LangGraph.js):
+                # which ancestors a value is rebuilt from is unknown, so the head's
+                # whole line is kept; only checkpoints off it go.
+                await self._keep_line(conn, kept, key, parents)
+            else:
+                await self._keep_delta_ancestors(conn, kept, key, parents)
         doomed = set(parents) - set(kept)
         await self._delete_checkpoints(conn, sorted(doomed))
         orphans = sorted(k for k in kept if (k[0], k[1], parents.get(k)) in doomed)
-        for chunk in chunks(orphans):
+        for some in chunks(orphans):
             # A kept checkpoint whose parent just went becomes a root, so no
             # parent_config names a checkpoint that is not there.
-            await conn.execute(*sql.clear_parents(chunk))
+            await conn.execute(*sql.clear_parents(some))
         stored: set[BlobKey] = set()
         for chunk in chunks(sorted(newest)):
             result = await conn.execute(*sql.group_blob_keys(chunk))
@@ -604,6 +614,22 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             row = found.get(parent)
             if row is not None:
                 kept[parent] = row
+
+    async def _keep_line(
+        self,
+        conn: AsyncConnection,
+        kept: dict[CheckpointKey, AnyRow],
+        key: CheckpointKey,
+        parents: dict[CheckpointKey, str | None],
+    ) -> None:
+        """Also keep every ancestor of ``key`` (each once, so a cycle cannot loop)."""
+        line: list[CheckpointKey] = []
+        current: CheckpointKey | None = key
+        while current is not None and current in parents and current not in line:
+            line.append(current)
+            parent_id = parents[current]
+            current = (key[0], key[1], parent_id) if parent_id else None
+        kept.update(await self._rows_by_key(conn, [k for k in line if k not in kept]))
 
     async def _rows_by_key(
         self, conn: AsyncConnection, keys: Sequence[CheckpointKey]

@@ -12,8 +12,8 @@ resets the session when the connection goes back, another rollback and an
 What this module installs on an Oracle engine instead:
 
 - **Commit with the statement.** A statement executed with the
-  :data:`COMMITS_EACH_STATEMENT` execution option (the store's autocommit view), or
-  with :data:`COMMITS_THE_TRANSACTION` as the last statement of a transaction the
+  `COMMITS_EACH_STATEMENT` execution option (the store's autocommit view), or
+  with `COMMITS_THE_TRANSACTION` as the last statement of a transaction the
   store owns, is sent with python-oracledb's ``autocommit`` on: "all statements are
   committed as soon as they have completed executing" (``Connection.autocommit``), in
   the same message. The flag is restored right after, so the pooled session keeps the
@@ -102,7 +102,9 @@ def _do_execute_no_params(cursor: Any, statement: str, context: ExecutionContext
 def _do_executemany(
     cursor: Any, statement: str, parameters: Any, context: ExecutionContext
 ) -> bool:
-    return _send(context, lambda: cursor.executemany(statement, parameters))
+    # As the dialect's own do_executemany: python-oracledb takes a list, not a tuple.
+    rows = list(parameters) if isinstance(parameters, tuple) else parameters
+    return _send(context, lambda: cursor.executemany(statement, rows))
 
 
 def _skip_when_idle(dialect: Dialect, name: str) -> None:

@@ -88,3 +88,30 @@ async def test_metadata_keeps_every_user_key_but_the_reserved_writes(store: Stor
     found = await saver.aget_tuple(config)
     assert found is not None
     assert found.metadata["mine"] == "kept" and "writes" not in found.metadata
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["delta-marked", "plain"])
+async def test_keep_latest_keeps_the_whole_line_of_a_thread_marked_as_delta_without_counters(
+    store: Store, marked: bool
+) -> None:
+    """LangGraph.js marks delta-channel threads with ``delta_writes_versioned`` only."""
+    saver = store.langgraph_saver()
+    checkpoint: Checkpoint = empty_checkpoint()
+    line = ["c1", "c2", "c3", "c4"]
+    parent: str | None = None
+    for i, checkpoint_id in enumerate(line):
+        checkpoint = empty_checkpoint()
+        checkpoint["id"] = checkpoint_id
+        metadata: Any = {"step": i, **({"delta_writes_versioned": True} if marked else {})}
+        await saver.aput(_config("t", parent), checkpoint, metadata, {})
+        parent = checkpoint_id
+    fork = empty_checkpoint()
+    fork["id"] = "c2b"  # a fork off c2, not on the head's line
+    await saver.aput(_config("t", "c2"), fork, {"step": 9}, {})
+    head = empty_checkpoint()
+    head["id"] = "c5"
+    await saver.aput(_config("t", "c4"), head, {"step": 5}, {})  # the head has no marker
+
+    await saver.aprune(["t"], strategy="keep_latest")
+    kept = sorted([c.checkpoint["id"] async for c in saver.alist(_config("t"))])
+    assert kept == (["c1", "c2", "c3", "c4", "c5"] if marked else ["c5"])

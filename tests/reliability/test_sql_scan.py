@@ -134,6 +134,18 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "compiler.process(element.doc, **kw)": COMPILED,
         "compiler.process(element.raw, **kw)": COMPILED,
     },
+    ("src/locus_store/sql/json_match.py", "_has_key_postgresql"): {
+        "compiler.process(element.column, **kw)": COMPILED,
+        "element.json_key": CHECKED + ": a metadata key, require_metadata_key",
+    },
+    ("src/locus_store/sql/json_match.py", "_has_key_sqlite"): {
+        "compiler.process(element.column, **kw)": COMPILED,
+        "path": CHECKED + ": a metadata key, require_metadata_key",
+    },
+    ("src/locus_store/sql/json_match.py", "_has_key_oracle"): {
+        "compiler.process(element.column, **kw)": COMPILED,
+        "path": CHECKED + ": a metadata key, require_metadata_key",
+    },
     ("src/locus_store/sql/json_match.py", "_dollar_path"): {
         "step": CHECKED + ": metadata keys, require_metadata_key",
     },

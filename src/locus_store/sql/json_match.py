@@ -174,3 +174,37 @@ def _oracle(element: JSONValueMatches, compiler: SQLCompiler, **kw: Any) -> str:
             f"{compiler.process(element.raw, **kw)}"
         )
     return f"JSON_EQUAL(JSON_QUERY({column}, '{path}'), {compiler.process(element.doc, **kw)})"
+
+
+class JSONHasKey(ColumnElement[bool]):
+    """``column``'s JSON object has the top-level key ``key`` (whatever its value)."""
+
+    __visit_name__ = "json_has_key"
+    inherit_cache = True
+    type = Boolean()
+
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own class attribute
+        ("column", InternalTraversal.dp_clauseelement),
+        ("json_key", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], key: str) -> None:
+        self.column = column
+        self.json_key = require_metadata_key(key)
+
+
+@compiles(JSONHasKey, "postgresql")
+def _has_key_postgresql(element: JSONHasKey, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"jsonb_exists({compiler.process(element.column, **kw)}, '{element.json_key}')"
+
+
+@compiles(JSONHasKey, "sqlite")
+def _has_key_sqlite(element: JSONHasKey, compiler: SQLCompiler, **kw: Any) -> str:
+    path = _dollar_path([element.json_key])
+    return f"(json_type({compiler.process(element.column, **kw)}, '{path}') IS NOT NULL)"
+
+
+@compiles(JSONHasKey, "oracle")
+def _has_key_oracle(element: JSONHasKey, compiler: SQLCompiler, **kw: Any) -> str:
+    path = _dollar_path([element.json_key])
+    return f"JSON_EXISTS({compiler.process(element.column, **kw)}, '{path}')"

@@ -51,7 +51,7 @@ from sqlalchemy.sql.visitors import InternalTraversal, cloned_traverse
 
 from locus_store.schema.langgraph_tables import LG_KEY_LENGTH, MAX_TASK_PATH_LENGTH
 from locus_store.schema.types import EMPTY_STRING_SENTINEL, KeyString
-from locus_store.sql.json_match import json_matches
+from locus_store.sql.json_match import JSONHasKey, json_matches
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -148,6 +148,8 @@ def _oracle_version_pairs(element: OracleVersionPairs, compiler: Any, **kw: Any)
     )
 
 
+#: Metadata key LangGraph.js puts on threads its delta-channel graphs write.
+DELTA_MARKER = "delta_writes_versioned"
 CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
 BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
 GROUP_KEY = ("thread_id", "checkpoint_ns")
@@ -223,6 +225,15 @@ class LangGraphStatements:
         self.select_lineage = select(
             cp.c.thread_id, cp.c.checkpoint_ns, cp.c.checkpoint_id, cp.c.parent_checkpoint_id
         ).where(cp.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
+
+        #: Namespaces some checkpoint of which LangGraph.js marked as written by a
+        #: graph with delta channels (it records no counters to tell which).
+        self.select_delta_marked = (
+            select(cp.c.thread_id, cp.c.checkpoint_ns)
+            .where(cp.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
+            .where(JSONHasKey(cp.c.metadata, DELTA_MARKER))
+            .distinct()
+        )
 
         self.copy_thread = [self._copy(t) for t in (cp, blobs, writes)]
 
@@ -645,6 +656,7 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
         ),
         "get_run_checkpoints": _bound(s.select_run_checkpoints, run_ids=["run-1", "run-2"]),
         "get_lineage": _bound(s.select_lineage, thread_ids=[thread]),
+        "get_delta_marked": _bound(s.select_delta_marked, thread_ids=[thread]),
         "get_checkpoints_by_key": _bound(*s.checkpoints_by_key([cp_key])),
         "get_blob_types": _bound(*s.blob_types([blob_key])),
         "get_group_checkpoints": _bound(*s.group_checkpoints([(thread, ns)])),
