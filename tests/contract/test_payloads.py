@@ -6,7 +6,6 @@ Oracle: JSON numbers come back as ``Decimal``, ``''`` is NULL, and values over
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -14,23 +13,10 @@ from locus.core.messages import Message, Role
 from locus.core.state import AgentState
 
 from locus_store import Store
+from tests.states import PAYLOAD_SIZES, large_state
 
-SIZES = {"40KB": 40_000, "1MB": 1_000_000, "10MB": 10_000_000}
-
-
-def _state(size: int) -> AgentState:
-    """A state whose messages hold about ``size`` bytes of ordinary words."""
-    words = " ".join(f"word{i % 5000}" for i in range(size // 9))
-    return AgentState(
-        run_id="run-1",
-        messages=(
-            Message(role=Role.USER, content="hello"),
-            Message(role=Role.ASSISTANT, content=words),
-        ),
-        confidence=0.75,
-        started_at=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
-        updated_at=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
-    )
+SIZES = PAYLOAD_SIZES
+_state = large_state
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())

@@ -34,3 +34,22 @@ def assert_parses_as_oracle(statement: ClauseElement) -> str:
         ident = name[0] or name[1]
         assert len(ident.encode()) <= ORACLE_IDENTIFIER_LIMIT, ident
     return sql
+
+
+#: A time zone literal given to ``FROM_TZ(..., 'zone')`` or ``AT TIME ZONE 'zone'``.
+_ZONE_LITERALS = re.compile(
+    r"FROM_TZ\s*\((?:[^()]|\([^()]*(?:\([^()]*\))?[^()]*\))*?,\s*'([^']*)'\s*\)"
+    r"|AT\s+TIME\s+ZONE\s+'([^']*)'",
+    re.IGNORECASE,
+)
+_OFFSET = re.compile(r"[+-]\d\d:\d\d")
+
+
+def zone_literals(sql: str) -> list[str]:
+    """Every time zone ``sql`` names in ``FROM_TZ`` or ``AT TIME ZONE`` (any text: PL/SQL too)."""
+    return [a or b for a, b in _ZONE_LITERALS.findall(sql)]
+
+
+def region_names(sql: str) -> list[str]:
+    """Time zones ``sql`` gives by name: thin mode cannot fetch such values (DPY-3022)."""
+    return [zone for zone in zone_literals(sql) if not _OFFSET.fullmatch(zone)]

@@ -13,13 +13,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from locus.core.messages import Message, Role
 from locus.core.state import AgentState
 
 from locus_store import Store
 from tests.oracle.fake_driver import FakeDriver, remember_writes
+from tests.states import PAYLOAD_SIZES, large_state
 
-SIZES = {"40KB": 40_000, "1MB": 1_000_000, "10MB": 10_000_000}
+SIZES = PAYLOAD_SIZES
 
 
 @pytest.fixture
@@ -35,15 +35,7 @@ async def served() -> AsyncIterator[tuple[Store, FakeDriver]]:
 
 
 def _state(size: int = 100) -> AgentState:
-    words = " ".join(f"word{i % 5000}" for i in range(size // 9))
-    return AgentState(
-        run_id="run-1",
-        messages=(
-            Message(role=Role.USER, content="hello"),
-            Message(role=Role.ASSISTANT, content=words),
-        ),
-        confidence=0.75,
-    )
+    return large_state(size)
 
 
 def _recent(stamp: str | dt.datetime) -> bool:

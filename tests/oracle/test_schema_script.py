@@ -16,16 +16,11 @@ import sqlglot
 from sqlglot import exp
 
 from locus_store.migrate import offline_sql
+from tests.oracle.sqlcheck import region_names, zone_literals
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "oracle" / "schema.sql"
 STOP_ON_ERROR = "WHENEVER SQLERROR EXIT FAILURE ROLLBACK"
 _SQLPLUS_COMMAND = re.compile(r"^(WHENEVER|SET|SPOOL|PROMPT)\b", re.IGNORECASE)
-_ZONE_LITERALS = re.compile(
-    r"FROM_TZ\s*\((?:[^()]|\([^()]*(?:\([^()]*\))?[^()]*\))*?,\s*'([^']*)'\s*\)"
-    r"|AT\s+TIME\s+ZONE\s+'([^']*)'",
-    re.IGNORECASE,
-)
-_OFFSET = re.compile(r"[+-]\d\d:\d\d")
 
 
 def _script() -> str:
@@ -81,15 +76,6 @@ def _unguarded(script: str) -> list[str]:
             found.append(statement)
         previous_drop = drop.group(3) if drop and drop.group(2) else None
     return found
-
-
-def _zone_literals(sql: str) -> list[str]:
-    return [a or b for a, b in _ZONE_LITERALS.findall(sql)]
-
-
-def _region_names(sql: str) -> list[str]:
-    """Time zones the SQL gives by name: thin mode cannot fetch such values (DPY-3022)."""
-    return [zone for zone in _zone_literals(sql) if not _OFFSET.fullmatch(zone)]
 
 
 def test_schema_sql_matches_what_the_migrations_generate() -> None:
@@ -209,20 +195,20 @@ def test_every_stored_timestamp_is_rewritten_at_offset_utc_where_it_holds_a_regi
         assert f"EXTRACT(TIMEZONE_REGION FROM {column}) <> 'UNKNOWN'" in where
 
 
-def test_oracle_scripts_give_time_zones_as_offsets_never_as_region_names() -> None:
+def test_oracle_scripts_give_time_zones_as_offsets_never_asregion_names() -> None:
     for script in (_script(), _downgrade_script()):
-        zones = _zone_literals(script)
-        assert _region_names(script) == [], zones
+        zones = zone_literals(script)
+        assert region_names(script) == [], zones
         assert "'UTC'" not in script
-    assert _zone_literals(_script()), "the check saw no FROM_TZ at all"
+    assert zone_literals(_script()), "the check saw no FROM_TZ at all"
 
 
-def test_the_region_check_reports_region_names() -> None:
+def test_the_region_check_reportsregion_names() -> None:
     sql = (
         "UPDATE t SET a = FROM_TZ(CAST(SYS_EXTRACT_UTC(a) AS TIMESTAMP), 'UTC'), "
         "b = FROM_TZ(CAST(:b AS TIMESTAMP), '+00:00'), c = d AT TIME ZONE 'Europe/Paris'"
     )
-    assert _region_names(sql) == ["UTC", "Europe/Paris"]
+    assert region_names(sql) == ["UTC", "Europe/Paris"]
 
 
 def test_schema_sql_for_another_prefix_names_only_that_prefix() -> None:

@@ -1,0 +1,26 @@
+"""Agent states the payload tests share: large ones, of ordinary words."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from locus.core.messages import Message, Role
+from locus.core.state import AgentState
+
+#: Payload sizes every backend must round-trip, by test id.
+PAYLOAD_SIZES = {"40KB": 40_000, "1MB": 1_000_000, "10MB": 10_000_000}
+
+
+def large_state(size: int) -> AgentState:
+    """A state whose messages hold about ``size`` bytes of ordinary words."""
+    words = " ".join(f"word{i % 5000}" for i in range(size // 9))
+    return AgentState(
+        run_id="run-1",
+        messages=(
+            Message(role=Role.USER, content="hello"),
+            Message(role=Role.ASSISTANT, content=words),
+        ),
+        confidence=0.75,
+        started_at=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
+    )
