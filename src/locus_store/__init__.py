@@ -1,6 +1,8 @@
 """locus_store: durable checkpoints for Locus agents on SQLAlchemy and Alembic."""
 
+from locus_store._version import __version__ as __version__
 from locus_store.errors import (
+    AutobeginWarning,
     CheckpointExistsError,
     ConfigurationError,
     ConnectionLostError,
@@ -8,7 +10,9 @@ from locus_store.errors import (
     InvalidPrefixError,
     InvalidTypeError,
     LocusStoreError,
+    LocusStoreWarning,
     ParentNotFoundError,
+    SchemaNotCurrentError,
     SchemaPermissionError,
     StoreUnavailableError,
     TablespaceQuotaError,
@@ -16,6 +20,7 @@ from locus_store.errors import (
 from locus_store.store import Store
 
 __all__ = [
+    "AutobeginWarning",
     "CheckpointExistsError",
     "ConfigurationError",
     "ConnectionLostError",
@@ -23,7 +28,9 @@ __all__ = [
     "InvalidPrefixError",
     "InvalidTypeError",
     "LocusStoreError",
+    "LocusStoreWarning",
     "ParentNotFoundError",
+    "SchemaNotCurrentError",
     "SchemaPermissionError",
     "Store",
     "StoreUnavailableError",

@@ -1,7 +1,7 @@
 """When is a connection dead, and how the pool finds out before handing one out.
 
 SQLAlchemy's dialects recognise the common disconnect errors; the tables here add
-the ones they miss, so :meth:`Store.run <locus_store.store.Store.run>` can tell
+the ones they miss, so `Store.run` can tell
 "the connection died" (retry on a fresh one) from "the statement failed" (raise):
 
 - python-oracledb marks errors that killed the session (``is_session_dead``) and
@@ -20,6 +20,7 @@ retry in ``Store.run``.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -155,3 +156,40 @@ def is_privilege_error(error: BaseException) -> bool:
             return True
         current = getattr(current, "orig", None) or current.__cause__
     return False
+
+
+#: PostgreSQL's ``undefined_table`` (``relation "x" does not exist``).
+POSTGRES_UNDEFINED_TABLE_SQLSTATE = "42P01"
+#: Oracle: ORA-00942 table or view does not exist.
+ORACLE_UNDEFINED_TABLE_CODES = frozenset({942})
+#: Where each server names the missing table: SQLite ``no such table: [schema.]name``,
+#: PostgreSQL ``relation "[schema.]name" does not exist``, Oracle 23ai and later
+#: ``table or view "OWNER"."NAME" does not exist`` (earlier releases name none).
+_MISSING_TABLE_NAMES = (
+    re.compile(r"no such table: (?:\w+\.)?(\w+)"),
+    re.compile(r'relation "(?:[^"]+\.)?([^"]+)" does not exist'),
+    re.compile(r'table or view (?:"[^"]+"\.)?"([^"]+)" does not exist'),
+)
+
+
+def missing_table(error: BaseException) -> str | None:
+    """The table ``error`` says does not exist: its name, ``""`` when unnamed, else None."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        detail = current.args[0] if current.args else None
+        text = getattr(detail, "message", None) or str(current)
+        found = (
+            getattr(current, "sqlstate", None) == POSTGRES_UNDEFINED_TABLE_SQLSTATE
+            or getattr(detail, "code", None) in ORACLE_UNDEFINED_TABLE_CODES
+            or (type(current).__name__ == "OperationalError" and "no such table:" in text)
+        )
+        if found:
+            for pattern in _MISSING_TABLE_NAMES:
+                match = pattern.search(text)
+                if match:
+                    return match[1]
+            return ""
+        current = getattr(current, "orig", None) or current.__cause__
+    return None

@@ -1,7 +1,7 @@
 """The typed errors callers catch.
 
 Every error raised by locus_store for bad input derives from both
-:class:`LocusStoreError` and the matching builtin (``ValueError`` /
+`LocusStoreError` and the matching builtin (``ValueError`` /
 ``TypeError``), so generic callers that catch builtins keep working.
 """
 
@@ -80,3 +80,24 @@ class TablespaceQuotaError(LocusStoreError):
         self.tablespace = tablespace
         #: The user owning the segment, when the server named it (Oracle 23ai and later).
         self.owner = owner
+
+
+class SchemaNotCurrentError(LocusStoreError):
+    """The prefix's tables are missing or not at the revision this package expects.
+
+    Raised by the first call that meets a missing table of the store's prefix; the
+    message names the prefix and the command that creates the tables. The database's
+    own error is the ``__cause__``, without its bound values.
+    """
+
+
+class LocusStoreWarning(UserWarning):
+    """Base class of every warning issued by locus_store."""
+
+
+class AutobeginWarning(LocusStoreWarning):
+    """A bound store wrote through a session or connection with no transaction begun.
+
+    SQLAlchemy begins one on first use (autobegin), and only the caller's ``commit()``
+    makes the write last: closing the session or connection without it rolls it back.
+    """

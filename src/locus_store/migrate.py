@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+_log = logging.getLogger(__name__)
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: How every prefix's Alembic version table ends (see ``Schema.version_table``).
 _VERSION_TABLE_SUFFIX = "_alembic_version"
@@ -104,10 +108,51 @@ def _run(sync_conn: Connection, prefix: str, direction: str, revision: str) -> N
     config = alembic_config(prefix)
     config.attributes["connection"] = sync_conn
     config.attributes["table_prefix"] = prefix
+    before = _current_heads(sync_conn, prefix)
     if direction == "upgrade":
         command.upgrade(config, revision)
     else:
         command.downgrade(config, revision)
+    _log_applied(config, prefix, direction, before, _current_heads(sync_conn, prefix))
+
+
+def _current_heads(sync_conn: Connection, prefix: str) -> tuple[str, ...]:
+    opts = {"version_table": schema_for(prefix).version_table}
+    return tuple(MigrationContext.configure(sync_conn, opts=opts).get_current_heads())
+
+
+def _log_applied(
+    config: Config,
+    prefix: str,
+    direction: str,
+    before: tuple[str, ...],
+    after: tuple[str, ...],
+) -> None:
+    """One INFO record per revision applied, in the order it was applied."""
+    if set(before) == set(after):
+        _log.info("%s of prefix %r: already at %s", direction, prefix, _shown(after))
+        return
+    script = ScriptDirectory.from_config(config)
+    if direction == "upgrade":
+        steps = list(reversed(list(script.iterate_revisions(after, before))))
+    else:
+        steps = list(script.iterate_revisions(before, after))
+    for step in steps:
+        assert step is not None
+        down = _shown(_as_tuple(step.down_revision))
+        start, end = (down, step.revision) if direction == "upgrade" else (step.revision, down)
+        title = (step.doc or "").strip().splitlines()[0] if step.doc else ""
+        _log.info("%s of prefix %r: applied %s -> %s (%s)", direction, prefix, start, end, title)
+
+
+def _as_tuple(revisions: str | Sequence[str] | None) -> tuple[str, ...]:
+    if revisions is None:
+        return ()
+    return (revisions,) if isinstance(revisions, str) else tuple(revisions)
+
+
+def _shown(revisions: tuple[str, ...]) -> str:
+    return ", ".join(revisions) if revisions else "base"
 
 
 async def run_migrations(conn: AsyncConnection, prefix: str, direction: str, revision: str) -> None:

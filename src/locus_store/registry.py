@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.errors import InvalidInputError
+from locus_store.validation import require_ttl
 
 if TYPE_CHECKING:
     from locus.memory.checkpointer import BaseCheckpointer
@@ -34,14 +35,6 @@ if TYPE_CHECKING:
 #: The provider name given to ``locus.memory.get_checkpointer``.
 PROVIDER = "sqlalchemy"
 _REGISTRY_MODULE = "locus.memory.registry"
-
-
-def _ttl(value: object) -> dt.timedelta | None:
-    if value is None or isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.timedelta(seconds=value)
-    raise InvalidTypeError(f"ttl must be a timedelta or seconds, not {type(value).__name__}")
 
 
 def checkpointer_factory(
@@ -59,7 +52,7 @@ def checkpointer_factory(
     """A Locus checkpointer on a locus_store store, for ``get_checkpointer("sqlalchemy", ...)``.
 
     The database is ``url`` (or the text after ``"sqlalchemy:"``), an existing
-    ``store`` or ``engine``, else :meth:`Store.from_env`. ``versioned=True`` gives the
+    ``store`` or ``engine``, else `Store.from_env`. ``versioned=True`` gives the
     checkpointer that keeps every version (``store.versioned().as_checkpointer()``),
     else the single-row one (``store.latest(ttl=...)``; ``ttl`` in seconds or a
     ``timedelta``). Other keywords go to ``create_async_engine``. The tables must
@@ -85,10 +78,10 @@ def checkpointer_factory(
             f"table_prefix {table_prefix!r} differs from the store's {store.table_prefix!r}"
         )
     if versioned:
-        if ttl is not None:
+        if require_ttl(ttl) is not None:
             raise InvalidInputError("ttl applies to the single-row checkpointer only")
         return store.versioned().as_checkpointer(checkpoint_ns=checkpoint_ns)
-    return store.latest(ttl=_ttl(ttl))
+    return store.latest(ttl=ttl)
 
 
 def _add_to(module: ModuleType) -> None:

@@ -14,7 +14,7 @@ Oracle Cloud Autonomous Databases", python-oracledb's user guide, and the
 Thin mode loads the PEM with ``ssl.SSLContext.load_cert_chain(..., password=...)``: with
 an encrypted key and no password, OpenSSL prompts on the terminal (a service hangs); with
 a wrong one the error is swallowed and the server refuses the handshake later. So
-:func:`oracle_settings` opens the PEM the same way first and refuses, before any
+`oracle_settings` opens the PEM the same way first and refuses, before any
 connection, what cannot work. One-way TLS (Autonomous Database without mTLS) needs no
 wallet: without one, nothing is checked.
 """
@@ -58,11 +58,40 @@ _ASYNC_DRIVERS = {
 }
 
 
+#: What a URL may start with; the driverless forms get the driver shown.
+SUPPORTED_URLS = (
+    "sqlite:/// or sqlite+aiosqlite:///",
+    "postgresql:// or postgresql+asyncpg://",
+    "oracle:// or oracle+oracledb://",
+)
+_SUPPORTED_DRIVERS = frozenset(_ASYNC_DRIVERS.values())
+
+
 def async_url(url: str | URL) -> URL:
-    """Give a URL without a driver (``postgresql://``, ``sqlite://``) its async driver."""
-    parsed = make_url(url)
+    """Give a URL without a driver (``postgresql://``, ``sqlite://``) its async driver.
+
+    Any other backend or driver (``mysql://``, ``postgresql+psycopg2://``) is a
+    `ConfigurationError` naming the supported forms.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise ConfigurationError(f"{redact(url)!r} is not a database URL; {_supported()}") from None
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
-    return parsed.set(drivername=driver) if driver else parsed
+    return require_supported(parsed.set(drivername=driver) if driver else parsed)
+
+
+def require_supported(url: URL) -> URL:
+    """``url`` if the store runs on its backend and driver, else `ConfigurationError`."""
+    if url.drivername not in _SUPPORTED_DRIVERS:
+        raise ConfigurationError(
+            f"unsupported database URL {redact(url)} ({url.drivername}); {_supported()}"
+        )
+    return url
+
+
+def _supported() -> str:
+    return "use " + ", ".join(SUPPORTED_URLS) + " (drivers: aiosqlite, asyncpg, python-oracledb)"
 
 
 def redact(url: str | URL) -> str:
@@ -98,7 +127,7 @@ def oracle_settings(
 
     In thin mode a wallet directory must hold ``ewallet.pem`` (and ``tnsnames.ora`` when
     ``dsn`` is an alias), and ``wallet_password`` must open the PEM's key when it is
-    encrypted, as in Autonomous Database wallets: otherwise :class:`ConfigurationError`,
+    encrypted, as in Autonomous Database wallets: otherwise `ConfigurationError`,
     before any connection.
     """
     url = URL.create("oracle+oracledb", username=user, password=password)
@@ -178,7 +207,7 @@ def _check_wallet_password(pem: Path, wallet_password: str | None) -> None:
 def settings_from_env(environ: dict[str, str] | None = None) -> ConnectionSettings:
     """Oracle from the ``ORACLE_*`` variables, else ``LOCUS_STORE_URL``, else embedded SQLite.
 
-    Some ``ORACLE_*`` variables without the others are a :class:`ConfigurationError`
+    Some ``ORACLE_*`` variables without the others are a `ConfigurationError`
     naming the missing ones, not a reason to use another database.
     """
     env = os.environ if environ is None else environ

@@ -6,16 +6,16 @@ the statement itself costs. Through SQLAlchemy's adapter a plain read makes abou
 ten of them (isolation level set and reset, cursor, execute, fetch, close,
 rollback, and a ``PRAGMA`` for the reset). Here:
 
-- :class:`OneTripConnection` hands out cursors that execute, fetch every row and
+- `OneTripConnection` hands out cursors that execute, fetch every row and
   close in one trip, and skips ``commit``/``rollback`` when no transaction is open;
 - the engine is in autocommit mode (``isolation_level="AUTOCOMMIT"``), so a single
   statement needs no isolation change and no ``BEGIN``/``COMMIT``;
 - a transaction (``connection.begin()``, ``Store.run(atomic=True)``, a session) sends
-  an explicit ``BEGIN`` from :func:`_begin`, the recipe SQLAlchemy documents for
+  an explicit ``BEGIN`` from `_begin`, the recipe SQLAlchemy documents for
   pysqlite: SELECTs and savepoints are then part of the transaction too.
 
-A store's single statements run on :func:`single_statement_view`, which is what
-tells :func:`_begin` to leave them in autocommit. A read is then one trip, as it
+A store's single statements run on `single_statement_view`, which is what
+tells `_begin` to leave them in autocommit. A read is then one trip, as it
 is when calling the driver directly.
 """
 

@@ -1,6 +1,6 @@
 """Store: the one owner of connections, and the factory of repositories.
 
-Every repository call goes through :meth:`Store.run` (or :meth:`Store.execute`,
+Every repository call goes through `Store.run` (or `Store.execute`,
 the same thing for one statement, in one step), so binding to an application's
 transaction, autocommit for single statements, the retry-once-on-dead-connection
 policy and event-loop changes are written once.
@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
+import sys
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import orjson
 from sqlalchemy import Executable, event
 from sqlalchemy.engine import URL, CursorResult, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.util import greenlet_spawn
@@ -27,8 +31,17 @@ from locus_store.disconnects import (
     install_idle_ping,
     is_dead_connection_error,
     is_privilege_error,
+    missing_table,
 )
-from locus_store.errors import ConnectionLostError, SchemaPermissionError, StoreUnavailableError
+from locus_store.errors import (
+    AutobeginWarning,
+    ConnectionLostError,
+    InvalidTypeError,
+    LocusStoreError,
+    SchemaNotCurrentError,
+    SchemaPermissionError,
+    StoreUnavailableError,
+)
 from locus_store.fast_path import (
     KINDS,
     ConnectFailure,
@@ -47,7 +60,13 @@ from locus_store.oracle_sessions import (
 )
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
 from locus_store.schema.types import install_oracle_binds
-from locus_store.settings import ConnectionSettings, async_url, redact, settings_from_env
+from locus_store.settings import (
+    ConnectionSettings,
+    async_url,
+    redact,
+    require_supported,
+    settings_from_env,
+)
 from locus_store.sqlite_connections import (
     install_explicit_begin,
     one_trip_connector,
@@ -62,6 +81,8 @@ if TYPE_CHECKING:
     from locus_store.langgraph import SQLAlchemySaver
     from locus_store.repositories.latest import LatestCheckpointer
     from locus_store.repositories.versioned import VersionedSaver
+
+_log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
@@ -133,26 +154,54 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Switching the journal to WAL is a write, which a read-only connection refuses.
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    cursor.close()
+
+
+def _read_only_sqlite_url(url: URL) -> URL:
+    """``url``'s SQLite file opened ``mode=ro``: nothing written, no file created."""
+    from pathlib import Path
+
+    path = Path(url.database or "").resolve()
+    return url.set(database=path.as_uri(), query={**url.query, "mode": "ro", "uri": "true"})
+
+
 def create_engine_for(
     settings: ConnectionSettings | str | URL,
     *,
     ping_after: float = PING_AFTER_IDLE,
+    read_only: bool = False,
     **options: Any,
 ) -> AsyncEngine:
     """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
 
+    ``read_only=True`` opens a SQLite file read-only (``mode=ro``): it is neither
+    created nor changed, and its journal mode is left as it is. Other backends
+    ignore it (grant a read-only role instead).
+
     Server connections are pinged before use after ``ping_after`` seconds idle in the
     pool (0 pings every checkout); pass ``pool_pre_ping=True`` for SQLAlchemy's own
     ping on every checkout instead.
+
+    Errors and SQL logging show no bound values (``hide_parameters=True``) unless
+    the caller passes ``hide_parameters=False``. A URL whose backend or driver the
+    store does not run on is a `ConfigurationError`.
     """
     if not isinstance(settings, ConnectionSettings):
         settings = ConnectionSettings(async_url(settings))
-    url = settings.url
+    url = require_supported(settings.url)
     connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
+    options.setdefault("hide_parameters", True)
     options.setdefault("json_serializer", _compact_json)
     options.setdefault("json_deserializer", _json_loads)
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
+        read_only = read_only and not memory
+        if read_only:
+            url = _read_only_sqlite_url(url)
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
         if memory:
             options.setdefault("poolclass", StaticPool)
@@ -170,7 +219,8 @@ def create_engine_for(
         else:
             engine = create_async_engine(url, connect_args=connect_args, **options)
         if not memory:
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            pragmas = _sqlite_read_only_pragmas if read_only else _sqlite_pragmas
+            event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     engine = create_async_engine(url, connect_args=connect_args, **options)
     if not options.get("pool_pre_ping"):
@@ -193,20 +243,46 @@ def _autocommit_view(engine: AsyncEngine) -> AsyncEngine:
     """The view of ``engine`` a store runs single statements on, each committing with itself."""
     sqlite = single_statement_view(engine)
     if sqlite is not None:
-        return sqlite
+        return _without_parameters(sqlite)
     if engine.dialect.name == "oracle":
         # Not the AUTOCOMMIT isolation level: resetting it on check-in costs a rollback
         # and an ALTER SESSION (see locus_store.oracle_sessions).
-        return engine.execution_options(**{COMMITS_EACH_STATEMENT: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+        return _without_parameters(engine.execution_options(**{COMMITS_EACH_STATEMENT: True}))
+    return _without_parameters(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+def _without_parameters(view: AsyncEngine) -> AsyncEngine:
+    """``view`` (an option view of an engine) with bound values kept out of errors and logs.
+
+    Set on the view only: an application's own engine keeps its setting for its own
+    statements, while everything the store sends shows no stored data.
+    """
+    view.sync_engine.hide_parameters = True
+    return view
+
+
+def _not_an_engine(engine: object) -> str:
+    if isinstance(engine, str | URL):
+        return f"Store() takes an AsyncEngine, not a URL: use Store.from_url({redact(engine)!r})"
+    if isinstance(engine, Engine):
+        return (
+            "Store() takes an AsyncEngine, not a synchronous Engine: build one with "
+            "sqlalchemy.ext.asyncio.create_async_engine(url), or use Store.from_url(url)"
+        )
+    if isinstance(engine, ConnectionSettings):
+        return "Store() takes an AsyncEngine: use Store.from_settings(settings)"
+    return (
+        f"Store() takes an AsyncEngine, not {type(engine).__name__}: for a URL use "
+        "Store.from_url(url)"
+    )
 
 
 class Store:
     """A checkpoint store over one ``AsyncEngine`` and one table prefix.
 
-    Build it with :meth:`from_url`, :meth:`from_env`, or ``Store(engine)`` for an
-    application's existing engine. Repositories come from :meth:`latest`,
-    :meth:`versioned`; :meth:`bind` runs them inside the caller's transaction.
+    Build it with `from_url`, `from_env`, or ``Store(engine)`` for an
+    application's existing engine. Repositories come from `latest`,
+    `versioned`; `bind` runs them inside the caller's transaction.
     """
 
     def __init__(
@@ -217,9 +293,12 @@ class Store:
         _bound: AsyncConnection | AsyncSession | None = None,
         _owns_engine: bool = False,
     ) -> None:
+        if not isinstance(engine, AsyncEngine):
+            raise InvalidTypeError(_not_an_engine(engine))
         prepare_engine(engine)
         self._engine = engine
         self._autocommit = _autocommit_view(engine)
+        self._transactional = _without_parameters(engine.execution_options())
         self._fast = FastPath.for_engine(engine)
         self.schema: Schema = schema_for(table_prefix)
         self._bound = _bound
@@ -283,7 +362,7 @@ class Store:
         """Run the packaged Alembic migrations up to ``revision`` on this store's database.
 
         Needs a role that may change the schema (its owner): with one that may not,
-        :class:`SchemaPermissionError`, and nothing is changed (one transaction where
+        `SchemaPermissionError`, and nothing is changed (one transaction where
         the database has transactional DDL).
         """
         await self._migrate("upgrade", revision)
@@ -312,8 +391,12 @@ class Store:
             ) from exc
 
     # -- repositories -----------------------------------------------------------------
-    def latest(self, *, ttl: timedelta | None = None) -> LatestCheckpointer:
-        """The single-row checkpointer (one row per thread, latest wins)."""
+    def latest(self, *, ttl: timedelta | float | None = None) -> LatestCheckpointer:
+        """The single-row checkpointer (one row per thread, latest wins).
+
+        ``ttl``: how long a save stays visible, a ``timedelta`` or a positive number of
+        seconds.
+        """
         from locus_store.repositories.latest import LatestCheckpointer
 
         return LatestCheckpointer(self, ttl=ttl)
@@ -333,7 +416,11 @@ class Store:
     def bind(self, target: AsyncConnection | AsyncSession) -> Store:
         """A view of this store whose repositories run inside ``target``'s transaction.
 
-        The view never commits or rolls back: the caller's transaction decides.
+        The view never commits or rolls back: the caller's transaction decides. Begin
+        it first (``async with session.begin():`` or ``async with conn.begin():``): a
+        write through a target with no transaction begun still runs, in the transaction
+        SQLAlchemy begins on first use (autobegin), which lasts only if the caller
+        commits it, so such a write issues an `AutobeginWarning`.
         """
         if not isinstance(target, AsyncConnection | AsyncSession):
             raise TypeError("bind() takes an AsyncConnection or an AsyncSession")
@@ -363,25 +450,40 @@ class Store:
         - before COMMIT, the server has rolled the transaction back, so the work is run
           again once on a fresh connection if ``retry``; a single statement is run again
           too (its work must be safe to apply twice, or detect that it was applied);
-        - during COMMIT, the outcome is unknown: :class:`ConnectionLostError`, no retry;
-        - with no retry left: :class:`ConnectionLostError` for a single statement (it
-          may have been applied), :class:`StoreUnavailableError` for a transaction
+        - during COMMIT, the outcome is unknown: `ConnectionLostError`, no retry;
+        - with no retry left: `ConnectionLostError` for a single statement (it
+          may have been applied), `StoreUnavailableError` for a transaction
           (it was rolled back).
-        """
-        if self._bound is not None:
-            conn = (
-                await self._bound.connection()
-                if isinstance(self._bound, AsyncSession)
-                else self._bound
-            )
-            if atomic:
-                async with conn.begin_nested():
-                    return await work(conn)
-            return await work(conn)
 
-        self._follow_event_loop()
+        A missing table of this store's prefix is a `SchemaNotCurrentError`; no error
+        raised from here carries bound values.
+        """
+        try:
+            if self._bound is not None:
+                self._warn_if_autobegin()
+                return await self._run_bound(work, atomic)
+            return await self._run_pooled(work, atomic, retry, autocommit)
+        except Exception as exc:
+            error = self._reported(exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def _run_bound(self, work: Work[T], atomic: bool) -> T:
+        assert self._bound is not None
+        conn = (
+            await self._bound.connection() if isinstance(self._bound, AsyncSession) else self._bound
+        )
+        if atomic:
+            async with conn.begin_nested():
+                return await work(conn)
+        return await work(conn)
+
+    async def _run_pooled(self, work: Work[T], atomic: bool, retry: bool, autocommit: bool) -> T:
+        if self._loop is not asyncio.get_running_loop():
+            await self._follow_event_loop()
         single = autocommit and not atomic
-        engine = self._autocommit if single else self._engine
+        engine = self._autocommit if single else self._transactional
         attempts = 2 if retry else 1
         for attempt in range(1, attempts + 1):
             retry_left = attempt < attempts
@@ -423,7 +525,7 @@ class Store:
     ) -> T:
         """Run one statement on its own and return ``result(cursor_result)``.
 
-        What :meth:`run` does for a single statement (autocommit, no BEGIN/COMMIT,
+        What `run` does for a single statement (autocommit, no BEGIN/COMMIT,
         the same retry on a dead connection), in one step: connecting, executing and
         returning the connection happen together instead of one await each, which
         is most of the cost of a small read. ``result`` must consume what it needs
@@ -432,22 +534,38 @@ class Store:
         the statement then runs in a savepoint, so its failure leaves the caller's
         transaction usable.
 
-        With :func:`~locus_store.fast_path.first_row`,
-        :func:`~locus_store.fast_path.all_rows` or
-        :func:`~locus_store.fast_path.row_count` as ``result``, a statement the store
+        With `first_row`,
+        `all_rows` or
+        `row_count` as ``result``, a statement the store
         runs again and again goes straight to the driver on PostgreSQL (asyncpg) and
-        SQLite, compiled once (see :mod:`locus_store.fast_path`); rows then are named
+        SQLite, compiled once (see `locus_store.fast_path`); rows then are named
         tuples. A list of parameter sets (an executemany, with ``row_count``) is
         applied all or nothing.
         """
-        if self._bound is not None:
+        try:
+            if self._bound is not None:
 
-            async def work(conn: AsyncConnection) -> T:
-                return result(await conn.execute(statement, parameters))
+                async def work(conn: AsyncConnection) -> T:
+                    return result(await conn.execute(statement, parameters))
 
-            return await self.run(work, atomic=savepoint)
+                if not getattr(statement, "is_select", False):
+                    self._warn_if_autobegin()
+                return await self._run_bound(work, savepoint)
+            return await self._execute_pooled(statement, parameters, result)
+        except Exception as exc:
+            error = self._reported(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
-        self._follow_event_loop()
+    async def _execute_pooled(
+        self,
+        statement: Executable,
+        parameters: Parameters,
+        result: Callable[[CursorResult[Any]], T],
+    ) -> T:
+        if self._loop is not asyncio.get_running_loop():
+            await self._follow_event_loop()
         if parameters is not None and not isinstance(parameters, Mapping):
             return await self._execute_many(statement, parameters, result)
         engine = self._autocommit.sync_engine
@@ -467,6 +585,7 @@ class Store:
                 # It changed nothing: it runs again below, where its error is raised as
                 # SQLAlchemy raises it; after a lost connection that is the one retry.
                 if outcome.dead:
+                    self._log_retry("work", outcome.error)
                     attempts = (False,)
             else:
                 return outcome  # type: ignore[no-any-return]
@@ -505,15 +624,15 @@ class Store:
                 await conn.execute(statement, parameters, execution_options=COMMIT_WITH_THIS)
             )
 
-        return await self.run(work, atomic=True)
+        return await self._run_pooled(work, True, True, True)
 
     def _failed(self, exc: Exception, *, phase: _Phase, retry_left: bool, single: bool) -> None:
         """What a failed attempt means: return to try again, or raise the error to report.
 
         A dead connection before COMMIT is retried while a retry is left; then it is a
-        :class:`ConnectionLostError` for a single statement (it may have been applied)
-        and a :class:`StoreUnavailableError` for a transaction (it was rolled back).
-        During COMMIT the outcome is unknown: :class:`ConnectionLostError`, no retry.
+        `ConnectionLostError` for a single statement (it may have been applied)
+        and a `StoreUnavailableError` for a transaction (it was rolled back).
+        During COMMIT the outcome is unknown: `ConnectionLostError`, no retry.
         Any other error is raised as it is.
         """
         url = redact(self._engine.url)
@@ -521,6 +640,7 @@ class Store:
             if not _is_connect_failure(exc):
                 raise exc
             if retry_left and is_dead_connection_error(exc):
+                self._log_retry(phase, exc)
                 return
             raise StoreUnavailableError(f"cannot connect to {url}: {_reason(exc)}") from None
         if not is_dead_connection_error(exc):
@@ -531,6 +651,7 @@ class Store:
                 f"the transaction may or may not have been applied: {_reason(exc)}"
             ) from exc
         if retry_left:
+            self._log_retry(phase, exc)
             return
         if single:
             raise ConnectionLostError(
@@ -542,13 +663,66 @@ class Store:
             f"the transaction was rolled back: {_reason(exc)}"
         ) from exc
 
-    def _follow_event_loop(self) -> None:
-        """Drop pooled connections that belong to an event loop that is gone."""
+    def _log_retry(self, phase: _Phase, exc: BaseException) -> None:
+        what = "connecting" if phase == "connect" else "the call"
+        _log.info(
+            "the connection to %s died (%s, during %s); retrying on a fresh connection "
+            "(attempt 2 of 2)",
+            redact(self._engine.url),
+            type(getattr(exc, "orig", None) or exc).__name__,
+            what,
+        )
+
+    def _warn_if_autobegin(self) -> None:
+        assert self._bound is not None
+        if self._bound.in_transaction():
+            return
+        kind = "session" if isinstance(self._bound, AsyncSession) else "connection"
+        warnings.warn(
+            f"this store is bound to a {kind} with no transaction begun: SQLAlchemy begins "
+            f"one for this write (autobegin), and it lasts only if you commit it "
+            f"(await {kind}.commit()); begin the transaction first "
+            f"(async with {kind}.begin(): ...)",
+            AutobeginWarning,
+            stacklevel=_stacklevel_outside_package(),
+        )
+
+    def _reported(self, exc: Exception) -> Exception:
+        """The error a failed call raises: ``exc`` without its bound values, or, for a
+        missing table of this prefix, a `SchemaNotCurrentError` saying how to create it.
+
+        Only failures come here: a call that succeeds pays for no check.
+        """
+        _hide_parameters(exc)
+        if isinstance(exc, LocusStoreError):
+            return exc
+        table = missing_table(exc)
+        if table is None or not self._owns_table(table, exc):
+            return exc
+        prefix = self.table_prefix
+        missing = f"the table {table.lower()}" if table else "a table"
+        return SchemaNotCurrentError(
+            f"{missing} of prefix {prefix!r} does not exist in {redact(self._engine.url)}: "
+            f"the schema is missing or behind this package; create or update it with "
+            f"`await store.upgrade()` or `locus-store --prefix {prefix} upgrade` "
+            "(or check the URL and the table prefix)"
+        )
+
+    def _owns_table(self, table: str, exc: BaseException) -> bool:
+        own = self.table_prefix + "_"
+        if table:
+            return table.lower().startswith(own)
+        # Oracle before 23ai does not name the table: the statement must name one of ours.
+        statements = [e.statement for e in _chain(exc) if isinstance(e, StatementError)]
+        named = re.compile(rf"\b{re.escape(own)}\w", re.I)
+        return any(s and named.search(s) for s in statements)
+
+    async def _follow_event_loop(self) -> None:
+        """Release pooled connections that belong to another event loop than the running one."""
         loop = asyncio.get_running_loop()
-        if self._loop is not None and self._loop is not loop:
-            # close=False: the old loop's connections cannot be closed from this loop.
-            self._engine.sync_engine.dispose(close=False)
-        self._loop = loop
+        previous, self._loop = self._loop, loop
+        if previous is not None:
+            await _release_other_loops_connections(self._engine)
 
     async def close(self) -> None:
         """Release pooled connections (the engine is disposed only if this store created it)."""
@@ -556,7 +730,7 @@ class Store:
             return
         if self._owns_engine:
             if self._loop is not None and self._loop is not asyncio.get_running_loop():
-                self._engine.sync_engine.dispose(close=False)
+                await _release_other_loops_connections(self._engine)
             else:
                 await self._engine.dispose()
         self._loop = None
@@ -587,6 +761,49 @@ def _execute_once(
         except Exception as exc:
             if not is_dead_connection_error(exc):
                 raise
+
+
+async def _release_other_loops_connections(engine: AsyncEngine) -> None:
+    """Empty ``engine``'s pool of connections opened on another event loop."""
+    if engine.dialect.driver == "aiosqlite":
+        # aiosqlite answers whichever loop awaits it, so they are closed here. Dropped
+        # instead, each would keep its driver thread, and one garbage-collected after
+        # its loop closed fails in that thread ("Event loop is closed").
+        await engine.dispose()
+    else:
+        # close=False: asyncpg's and python-oracledb's connections are tied to the
+        # old loop's transports and cannot be closed from this loop.
+        engine.sync_engine.dispose(close=False)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the errors it was raised from or while handling."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending += [current.__cause__, current.__context__]
+    return seen
+
+
+def _hide_parameters(exc: BaseException) -> None:
+    """Keep bound values out of ``exc`` and its chain (a caller's engine may show them)."""
+    for error in _chain(exc):
+        if isinstance(error, StatementError):
+            error.hide_parameters = True
+
+
+def _stacklevel_outside_package() -> int:
+    """The ``stacklevel`` of the first frame outside locus_store (a warning points there)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
+        "locus_store."
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _is_connect_failure(exc: BaseException) -> bool:

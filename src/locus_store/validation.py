@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -85,6 +86,29 @@ def require_non_negative_number(value: object, what: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise InvalidInputError(f"{what} must be a finite number >= 0, not {value}")
     return float(value)
+
+
+def require_ttl(value: object, what: str = "ttl") -> dt.timedelta | None:
+    """``None``, or a positive duration: a ``timedelta`` or a number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, dt.timedelta):
+        ttl = value
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidTypeError(
+            f"{what} must be a datetime.timedelta or a number of seconds, "
+            f"not {type(value).__name__}"
+        )
+    elif not math.isfinite(value):
+        raise InvalidInputError(f"{what} must be a finite number of seconds, not {value}")
+    else:
+        try:
+            ttl = dt.timedelta(seconds=value)
+        except OverflowError:
+            raise InvalidInputError(f"{what} of {value} seconds is too long") from None
+    if ttl <= dt.timedelta(0):
+        raise InvalidInputError(f"{what} must be positive, not {value}")
+    return ttl
 
 
 #: orjson hands datetimes, dataclasses and subclasses of built-in types to ``default``

@@ -154,7 +154,7 @@ async def test_vacuum_removes_expired_threads_however_recently_saved(store: Stor
 
 @pytest.mark.parametrize(
     ("ttl", "error"),
-    [(dt.timedelta(0), InvalidInputError), (-HOUR, InvalidInputError), (3600, InvalidTypeError)],
+    [(dt.timedelta(0), InvalidInputError), (-HOUR, InvalidInputError), ("1h", InvalidTypeError)],
 )
 def test_a_ttl_must_be_a_positive_timedelta(
     store: Store, ttl: object, error: type[Exception]

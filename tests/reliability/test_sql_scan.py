@@ -184,6 +184,9 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("src/locus_store/store.py", "_sqlite_pragmas"): {
         "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,
     },
+    ("src/locus_store/store.py", "_sqlite_read_only_pragmas"): {
+        "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,
+    },
 }
 
 

@@ -4,10 +4,10 @@
 ``Agent(checkpointer=...)``. A thread keeps only its current state, so a save
 is one upsert of one row (``MERGE`` on Oracle) and a load is one primary-key
 read. Every statement is built once per (table prefix, dialect) and bound per
-call; :func:`review_statements` lists them all for review.
+call; `review_statements` lists them all for review.
 
 Expiry: with ``ttl`` a save stamps ``expires_at``; an expired row is invisible
-to every read and removed by :meth:`LatestCheckpointer.vacuum`.
+to every read and removed by `LatestCheckpointer.vacuum`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 from sqlalchemy.sql.visitors import cloned_traverse
 
-from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.errors import InvalidInputError
 from locus_store.fast_path import Record, all_rows, row_count
 from locus_store.repositories._state import decode_state, encode_state, search_text
 from locus_store.schema.tables import Schema, schema_for
@@ -54,6 +54,7 @@ from locus_store.validation import (
     require_metadata_key,
     require_non_negative_number,
     require_optional_key,
+    require_ttl,
 )
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ if TYPE_CHECKING:
 
     from locus_store.store import Store
 
-#: ``LIKE`` escape character of :func:`glob_to_like`.
+#: ``LIKE`` escape character of `glob_to_like`.
 LIKE_ESCAPE = "/"
 
 
@@ -253,18 +254,6 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
     }
 
 
-def _require_ttl(ttl: object) -> dt.timedelta | None:
-    if ttl is None:
-        return None
-    if not isinstance(ttl, dt.timedelta):
-        raise InvalidTypeError(
-            f"ttl must be a datetime.timedelta or None, not {type(ttl).__name__}"
-        )
-    if ttl <= dt.timedelta(0):
-        raise InvalidInputError(f"ttl must be positive, not {ttl}")
-    return ttl
-
-
 def _record(row: Record) -> dict[str, Any]:
     return {
         "thread_id": row.thread_id,
@@ -284,9 +273,9 @@ class LatestCheckpointer(BaseCheckpointer):
     is still its current one. Build it with ``store.latest(ttl=...)``.
     """
 
-    def __init__(self, store: Store, *, ttl: dt.timedelta | None = None) -> None:
+    def __init__(self, store: Store, *, ttl: dt.timedelta | float | None = None) -> None:
         self._store = store
-        self._ttl = _require_ttl(ttl)
+        self._ttl = require_ttl(ttl)
         self._sql = _statements(store.schema.prefix, store.dialect_name)
         self._threads = store.schema.threads
 
