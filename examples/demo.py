@@ -2,7 +2,8 @@
 
     ./run demo
 
-Migrates the schema, then runs the example stories that exist in examples/.
+Migrates the schema, then runs the example stories that exist in examples/, each
+introduced by what it writes and what it removes again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ import sqlalchemy as sa
 from locus_store import Store
 
 HERE = Path(__file__).resolve().parent
-STORIES = ("checkpoint_backends.py", "versioned_saver.py")
+#: Each story, and the threads it writes: some only to show how they are removed.
+STORIES = {
+    "checkpoint_backends.py": (
+        "saves thread_1 and thread_2, which stay; then a thread 'abandoned', backdated "
+        "45 days, only for vacuum to remove it"
+    ),
+    "versioned_saver.py": (
+        "records the audit trail and the live thread of agent-incident-001, which are "
+        "deleted again at the end so the story can run again"
+    ),
+}
 
 
 async def migrate_and_describe() -> None:
@@ -43,10 +54,11 @@ async def migrate_and_describe() -> None:
 
 def main() -> None:
     asyncio.run(migrate_and_describe())
-    for name in STORIES:
+    for name, what in STORIES.items():
         path = HERE / name
         if path.exists():
             print(f"\n##### {name} #####")
+            print(f"(this story {what})")
             sys.argv = [str(path)]
             runpy.run_path(str(path), run_name="__main__")
 

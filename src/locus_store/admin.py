@@ -1,6 +1,6 @@
 """Operator views over every table of a store: schema status, threads, history, vacuum, copy.
 
-What the ``locus-store`` command line runs. Each function takes a :class:`Store` and
+What the ``locus-store`` command line runs. Each function takes a `Store` and
 works across the single-row table, the versioned lineage with its writes, and the
 LangGraph saver's tables, so an operator sees one thread wherever its rows live.
 Every query is keyed by thread or bounded by a limit, except the listing of
@@ -10,16 +10,20 @@ threads (a grouped scan, fine for an operator tool).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, String, Table, bindparam, func, insert, select
+from sqlalchemy import Integer, String, Table, bindparam, case, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from locus_store._console import count as counted
 from locus_store.errors import CheckpointExistsError, InvalidInputError, LocusStoreError
+from locus_store.errors import SchemaNotCurrentError as SchemaNotCurrentError
 from locus_store.schema.tables import Schema, schema_for
+from locus_store.schema.types import EMPTY_STRING_SENTINEL
 from locus_store.sql.like import CaseSensitiveLike
 from locus_store.sql.lineage import LIKE_ESCAPE, Bind, glob_to_like, lineage_statements
 from locus_store.validation import require_key, require_limit, require_non_negative_number
@@ -34,10 +38,10 @@ if TYPE_CHECKING:
 THREADS_PER_BATCH = 200
 #: The namespace the versioned saver uses when none is given.
 DEFAULT_NAMESPACE = "default"
+#: The namespace of a LangGraph graph's own checkpoints (subgraphs have their own).
+ROOT_NAMESPACE = ""
 
-
-class SchemaNotCurrentError(LocusStoreError):
-    """The prefix's tables are missing or not at the revision this package expects."""
+_log = logging.getLogger(__name__)
 
 
 class ThreadNotFoundError(LocusStoreError, LookupError):
@@ -110,13 +114,13 @@ async def _tables_answer(store: Store) -> bool:
 
     try:
         await store.run(read)
-    except DBAPIError:
+    except (DBAPIError, SchemaNotCurrentError):
         return False
     return True
 
 
 async def require_current_schema(store: Store) -> SchemaStatus:
-    """The schema status; :class:`SchemaNotCurrentError` saying what to do when not current.
+    """The schema status; `SchemaNotCurrentError` saying what to do when not current.
 
     A role that may not read the version table (DML on the tables only) passes when
     every table can be read: the revision cannot be checked then.
@@ -392,6 +396,7 @@ class CheckpointView:
 
     thread_id: str
     checkpoint_id: str
+    #: Which contract holds it: ``latest``, ``versioned`` or ``langgraph``.
     source: str
     document: dict[str, Any]
     metadata: dict[str, Any]
@@ -400,6 +405,8 @@ class CheckpointView:
     checkpoint_ns: str | None = None
     parent_checkpoint_id: str | None = None
     writes: list[dict[str, Any]] = field(default_factory=list)
+    #: What could not be shown, and why (LangGraph values without the langgraph extra).
+    note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -413,6 +420,7 @@ class CheckpointView:
             "metadata": self.metadata,
             "state": self.document,
             "writes": self.writes,
+            **({"note": self.note} if self.note else {}),
         }
 
 
@@ -422,56 +430,144 @@ def _current_row(prefix: str) -> Any:
     return select(th).where(th.c.thread_id == bindparam("thread", type_=String()))
 
 
+@cache
+def _located(prefix: str, kind: str, by_ns: bool, by_id: bool) -> Any:
+    """The newest checkpoint of a thread in the versioned or LangGraph table, or the named one.
+
+    Without a namespace: the saver's usual one first (``default`` for versions, the
+    root graph's for LangGraph), then the namespace written last.
+    """
+    schema = schema_for(prefix)
+    table = schema.checkpoints if kind == "versioned" else schema.lg_checkpoints
+    usual = DEFAULT_NAMESPACE if kind == "versioned" else ROOT_NAMESPACE
+    newest = table.c.seq.desc() if kind == "versioned" else table.c.checkpoint_id.desc()
+    statement = select(table).where(table.c.thread_id == bindparam("thread", type_=String()))
+    if by_ns:
+        statement = statement.where(table.c.checkpoint_ns == bindparam("ns", type_=String()))
+    if by_id:
+        statement = statement.where(
+            table.c.checkpoint_id == bindparam("checkpoint", type_=String())
+        )
+    in_usual_first = case((table.c.checkpoint_ns == usual, 0), else_=1)
+    return statement.order_by(in_usual_first, table.c.created_at.desc(), newest).limit(1)
+
+
 async def find_checkpoint(
     store: Store,
     thread_id: str,
     checkpoint_id: str | None = None,
     *,
-    checkpoint_ns: str = DEFAULT_NAMESPACE,
+    checkpoint_ns: str | None = None,
 ) -> CheckpointView | None:
-    """The thread's single-row state, else its versioned checkpoint; ``None`` when neither.
+    """A thread's checkpoint in whichever contract holds it; ``None`` when none does.
 
-    Without ``checkpoint_id``: the single-row state, else the newest version of
-    ``checkpoint_ns``. With it: the single-row state while that id is current, else
-    that version (with its pending writes).
+    Without ``checkpoint_id``: the single-row state, else the newest version, else
+    the newest LangGraph checkpoint. With it: the single-row state while that id is
+    current, else the version with that id, else the LangGraph checkpoint. Versions
+    and LangGraph checkpoints are looked for in ``checkpoint_ns`` when given, else in
+    the usual namespace first and then in any other.
     """
     thread_id = require_key(thread_id, "thread_id")
     wanted = None if checkpoint_id is None else require_key(checkpoint_id, "checkpoint_id")
+    ns = (
+        None
+        if checkpoint_ns is None
+        else require_key(checkpoint_ns, "checkpoint_ns", allow_empty=True)
+    )
+    params: dict[str, Any] = {"thread": thread_id, "ns": ns, "checkpoint": wanted}
+    prefix = store.table_prefix
 
-    async def current(conn: AsyncConnection) -> Any:
-        return (await conn.execute(_current_row(store.table_prefix), {"thread": thread_id})).first()
+    async def first(conn: AsyncConnection) -> tuple[Any, Any, Any]:
+        current = (await conn.execute(_current_row(prefix), params)).first()
+        rows = [
+            (
+                await conn.execute(
+                    _located(prefix, kind, ns is not None, wanted is not None), params
+                )
+            ).first()
+            for kind in ("versioned", "langgraph")
+        ]
+        return current, rows[0], rows[1]
 
-    row = await store.run(current)
-    if row is not None and wanted in (None, row.checkpoint_id):
+    current, version, graph = await store.run(first)
+    if current is not None and wanted in (None, current.checkpoint_id):
         return CheckpointView(
             thread_id=thread_id,
-            checkpoint_id=row.checkpoint_id,
+            checkpoint_id=current.checkpoint_id,
             source="latest",
-            document=row.state,
-            metadata=row.metadata or {},
-            created_at=_iso(row.created_at),
-            updated_at=_iso(row.updated_at),
+            document=current.state,
+            metadata=current.metadata or {},
+            created_at=_iso(current.created_at),
+            updated_at=_iso(current.updated_at),
         )
-    saver = store.versioned()
-    version = await saver.get(
-        thread_id=thread_id, checkpoint_id=wanted, checkpoint_ns=checkpoint_ns
-    )
-    if version is None:
-        return None
-    writes = await saver.get_writes(
-        thread_id=thread_id, checkpoint_id=version["checkpoint_id"], checkpoint_ns=checkpoint_ns
+    if version is not None:
+        return await _version_view(store, thread_id, version)
+    if graph is not None:
+        return await _langgraph_view(store, thread_id, graph)
+    return None
+
+
+def _channel_versions(pairs: Any) -> dict[str, str]:
+    """The ``channel_versions`` column (``[[channel, version], ...]``) as LangGraph's mapping."""
+    return {
+        ("" if channel == EMPTY_STRING_SENTINEL else channel): version
+        for channel, version in pairs or ()
+    }
+
+
+async def _version_view(store: Store, thread_id: str, row: Any) -> CheckpointView:
+    writes = await store.versioned().get_writes(
+        thread_id=thread_id, checkpoint_id=row.checkpoint_id, checkpoint_ns=row.checkpoint_ns
     )
     return CheckpointView(
         thread_id=thread_id,
-        checkpoint_id=version["checkpoint_id"],
+        checkpoint_id=row.checkpoint_id,
         source="versioned",
-        document=version["checkpoint"],
-        metadata=version["metadata"],
-        created_at=version["created_at"],
-        checkpoint_ns=checkpoint_ns,
-        parent_checkpoint_id=version["parent_checkpoint_id"],
+        document=row.checkpoint,
+        metadata=row.metadata or {},
+        created_at=_iso(row.created_at),
+        checkpoint_ns=row.checkpoint_ns,
+        parent_checkpoint_id=row.parent_checkpoint_id,
         writes=writes,
     )
+
+
+async def _langgraph_view(store: Store, thread_id: str, row: Any) -> CheckpointView:
+    """The checkpoint decoded by the LangGraph saver; its channel names without the extra."""
+    view = CheckpointView(
+        thread_id=thread_id,
+        checkpoint_id=row.checkpoint_id,
+        source="langgraph",
+        document={"channel_versions": _channel_versions(row.channel_versions)},
+        metadata=row.metadata or {},
+        created_at=_iso(row.created_at),
+        checkpoint_ns=row.checkpoint_ns,
+        parent_checkpoint_id=row.parent_checkpoint_id,
+    )
+    try:
+        saver = store.langgraph_saver()
+    except ImportError:
+        view.note = (
+            "channel values not decoded: the langgraph extra is not installed "
+            "(pip install 'locus-store[langgraph]')"
+        )
+        return view
+    config = {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": row.checkpoint_ns,
+            "checkpoint_id": row.checkpoint_id,
+        }
+    }
+    found = await saver.aget_tuple(config)  # type: ignore[arg-type]
+    if found is not None:
+        view.document = dict(found.checkpoint)
+        view.metadata = dict(found.metadata or {})
+        view.writes = [
+            {"task_id": task, "channel": channel, "value": value}
+            for task, channel, value in found.pending_writes or ()
+        ]
+    return view
 
 
 # -- vacuum ---------------------------------------------------------------------------------------
@@ -491,6 +587,13 @@ class VacuumReport:
             "writes": self.writes,
             "dry_run": self.dry_run,
         }
+
+    def summary(self) -> str:
+        """``1 single-row thread, 2 versions and 0 pending writes``."""
+        return (
+            f"{counted(self.threads, 'single-row thread')}, "
+            f"{counted(self.checkpoints, 'version')} and {counted(self.writes, 'pending write')}"
+        )
 
 
 @dataclass(frozen=True)
@@ -552,7 +655,7 @@ async def vacuum(
     versions older than that in every namespace but each lineage's newest ``keep_last``.
 
     The same rules as ``store.latest().vacuum`` and ``store.versioned().vacuum``, run in
-    short transactions of :data:`THREADS_PER_BATCH` threads each; ``progress(done, total)``
+    short transactions of `THREADS_PER_BATCH` threads each; ``progress(done, total)``
     is called after each. ``dry_run`` counts instead of deleting.
     """
     days = require_non_negative_number(older_than_days, "older_than_days")
@@ -592,6 +695,7 @@ async def vacuum(
                 report.writes += int((await conn.execute(sql.count_writes, params)).scalar_one())
 
         await store.run(count)
+        _log.info("vacuum dry run would remove %s", report.summary())
         return report
 
     batches: list[tuple[str | None, list[str]]] = [(None, b) for b in _batches(threads)]
@@ -617,6 +721,7 @@ async def vacuum(
         done += len(batch)
         if progress is not None:
             progress(done, total)
+    _log.info("vacuum removed %s", report.summary())
     return report
 
 

@@ -4,7 +4,7 @@ The database comes from ``--url``, else the ``ORACLE_*`` variables, else
 ``LOCUS_STORE_URL``, else the embedded SQLite file (as ``Store.from_env``); the table
 prefix from ``--prefix``, else ``LOCUS_STORE_TABLE_PREFIX``, else ``locus``.
 
-Exit codes (see :class:`Exit`): 0 done, 1 failed, 2 bad arguments or input, 3 schema
+Exit codes (see `Exit`): 0 done, 1 failed, 2 bad arguments or input, 3 schema
 missing or out of date, 4 thread or checkpoint not found, 5 destination already
 exists, 6 database unreachable, 130 interrupted.
 """
@@ -13,15 +13,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import enum
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import nullcontext
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
+
 from locus_store import _console as console
+from locus_store._console import count
+from locus_store._version import __version__
 from locus_store.admin import (
     SchemaNotCurrentError,
     ThreadNotFoundError,
@@ -87,11 +94,23 @@ def _configured(environ: dict[str, str] | os._Environ[str]) -> bool:
     return bool(environ.get(URL_ENV)) or any(environ.get(n) for n in ORACLE_ENV)
 
 
+def parse_url(url: str | URL, given_by: str = "--url") -> URL:
+    """The URL with its async driver; a URL SQLAlchemy cannot read is a usage error."""
+    try:
+        return async_url(url)
+    except ArgumentError as exc:
+        raise CliError(
+            f"{given_by} is not a database URL: {_first_line(exc)}", Exit.USAGE
+        ) from None
+    except ConfigurationError as exc:
+        raise CliError(f"{given_by}: {exc}", Exit.USAGE) from None
+
+
 def connection_settings(url: str | None, *, creating: bool = False) -> ConnectionSettings:
     """``--url``, else the environment; the default SQLite file only if it exists or
     the command creates it (``upgrade``)."""
     if url:
-        return ConnectionSettings(async_url(url))
+        return ConnectionSettings(parse_url(url))
     if not _configured(os.environ) and not creating and not Path(DEFAULT_SQLITE_PATH).exists():
         raise CliError(
             f"no database configured: pass --url, or set {URL_ENV}, or "
@@ -99,15 +118,52 @@ def connection_settings(url: str | None, *, creating: bool = False) -> Connectio
             "exist here; `locus-store upgrade` creates it)",
             Exit.USAGE,
         )
-    return settings_from_env()
+    try:
+        return settings_from_env()
+    except ArgumentError as exc:
+        raise CliError(f"{URL_ENV} is not a database URL: {_first_line(exc)}", Exit.USAGE) from None
 
 
-def open_store(args: argparse.Namespace, *, url: str | None = None) -> Store:
+#: Commands that only read: on SQLite they open the file read-only.
+_READS_ONLY = {"current", "threads", "history", "show", "search", "export"}
+
+
+def _reads_only(args: argparse.Namespace) -> bool:
+    return args.command in _READS_ONLY or (args.command == "vacuum" and args.dry_run)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL naming a plain path (not ``:memory:``, not a ``file:`` URI)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if "uri" in url.query:
+        return None
+    return Path(url.database)
+
+
+def open_store(
+    args: argparse.Namespace, *, url: str | None = None, read_only: bool | None = None
+) -> Store:
+    """The store a command runs on; SQLite files must exist (``upgrade`` creates them)."""
     creating = args.command == "upgrade" and not getattr(args, "sql", False)
     settings = connection_settings(url or args.url, creating=creating)
     prefix = args.prefix or os.environ.get(PREFIX_ENV) or "locus"
+    path = _sqlite_file(settings.url)
+    if path is not None and not creating and not path.exists():
+        raise CliError(
+            f"{path}: no such SQLite database (`locus-store upgrade` creates it; "
+            "or give the right --url)",
+            Exit.USAGE,
+        )
     try:
+        if path is not None and (_reads_only(args) if read_only is None else read_only):
+            return Store.from_settings(settings, table_prefix=prefix, read_only=True)
         return Store.from_settings(settings, table_prefix=prefix)
+    except ArgumentError as exc:
+        raise CliError(
+            f"the database URL cannot be used: {_first_line(exc)} (check --url or {URL_ENV})",
+            Exit.USAGE,
+        ) from None
     except ImportError as exc:
         backend = settings.url.get_backend_name()
         extra = {"postgresql": "[postgresql]"}.get(backend, "")
@@ -119,9 +175,17 @@ def open_store(args: argparse.Namespace, *, url: str | None = None) -> Store:
 
 # -- commands ------------------------------------------------------------------------------------
 async def cmd_upgrade(args: argparse.Namespace, store: Store) -> int:
+    before = (await schema_status(store)).current
     await store.upgrade(args.revision)
-    status = await schema_status(store)
-    print(f"{redact(store.engine.url)} prefix {store.table_prefix!r}: at {_revs(status.current)}")
+    after = await schema_status(store)
+    where = f"{redact(store.engine.url)} prefix {store.table_prefix!r}"
+    if before == after.current:
+        at = f"head ({_revs(after.current)})" if after.is_current else _revs(after.current)
+        print(f"{where}: already at {at}, nothing to do")
+    else:
+        origin = _revs(before) if before else "an empty schema"
+        head = " (head)" if after.is_current else ""
+        print(f"{where}: upgraded {origin} -> {_revs(after.current)}{head}")
     return Exit.OK
 
 
@@ -161,7 +225,7 @@ async def cmd_threads(args: argparse.Namespace, store: Store) -> int:
         _note(f"no threads match {args.pattern!r}")
     else:
         console.print_table(
-            ["THREAD", "CHECKPOINT", "VERSIONS", "LANGGRAPH", "UPDATED", "EXPIRES"],
+            ["THREAD", "CHECKPOINT", "VERSIONS", "LANGGRAPH", "UPDATED (UTC)", "EXPIRES (UTC)"],
             [
                 (
                     t.thread_id,
@@ -185,7 +249,7 @@ async def cmd_history(args: argparse.Namespace, store: Store) -> int:
         console.dump_json(entries)
     else:
         console.print_table(
-            ["KIND", "NS", "SEQ", "CHECKPOINT", "PARENT", "CREATED", "METADATA"],
+            ["KIND", "NS", "SEQ", "CHECKPOINT", "PARENT", "CREATED (UTC)", "METADATA"],
             [
                 (
                     e["kind"],
@@ -205,11 +269,7 @@ async def cmd_history(args: argparse.Namespace, store: Store) -> int:
 async def cmd_show(args: argparse.Namespace, store: Store) -> int:
     view = await find_checkpoint(store, args.thread, args.checkpoint, checkpoint_ns=args.ns)
     if view is None:
-        what = f"checkpoint {args.checkpoint!r}" if args.checkpoint else "a checkpoint"
-        raise ThreadNotFoundError(
-            f"thread {args.thread!r} has no {what} in the single-row table or in namespace "
-            f"{args.ns!r} of the versioned one: see `locus-store history {args.thread}`"
-        )
+        raise ThreadNotFoundError(_not_shown(args.thread, args.checkpoint, args.ns))
     if args.json:
         console.dump_json(view.as_dict())
         return Exit.OK
@@ -218,17 +278,29 @@ async def cmd_show(args: argparse.Namespace, store: Store) -> int:
         ("checkpoint", f"{view.checkpoint_id} ({view.source})"),
         ("namespace", view.checkpoint_ns),
         ("parent", view.parent_checkpoint_id),
-        ("created", _when(view.created_at)),
-        ("updated", _when(view.updated_at)),
+        ("created", _when(view.created_at) and f"{_when(view.created_at)} UTC"),
+        ("updated", _when(view.updated_at) and f"{_when(view.updated_at)} UTC"),
         ("metadata", console.cell(view.metadata) if view.metadata else None),
         ("writes", len(view.writes) or None),
+        ("note", view.note),
     ]
     for name, value in facts:
         if value:
             print(f"{name:<11} {value}")
     print()
+    channels = view.document.get("channel_values")
     messages = view.document.get("messages")
-    if isinstance(messages, list):
+    if view.source == "langgraph" and isinstance(channels, dict):
+        for name, value in channels.items():
+            if isinstance(value, list) and name == "messages":
+                print(f"{name}:")
+                for message in value:
+                    print(f"  {_message_line(message)}")
+            else:
+                print(f"{name}: {value!r}")
+    elif view.source == "langgraph":
+        print(f"channels: {', '.join(view.document.get('channel_versions') or {}) or 'none'}")
+    elif isinstance(messages, list):
         for message in messages:
             print(_message_line(message))
     else:
@@ -236,15 +308,30 @@ async def cmd_show(args: argparse.Namespace, store: Store) -> int:
     return Exit.OK
 
 
+def _not_shown(thread: str, checkpoint: str | None, ns: str | None) -> str:
+    where = f" in namespace {ns!r}" if ns is not None else ""
+    if checkpoint is None and ns is None:
+        return (
+            f"thread {thread!r} has no checkpoint in any table (single-row, versioned, LangGraph)"
+        )
+    what = f"checkpoint {checkpoint!r}" if checkpoint is not None else "checkpoint"
+    return f"thread {thread!r} has no {what}{where}: see `locus-store history {thread}`"
+
+
+#: What the score of ``search`` is on each backend (higher is better on all of them).
+SCORE_KINDS = {"oracle": "0-100", "postgresql": "ts_rank", "sqlite": "-bm25"}
+
+
 async def cmd_search(args: argparse.Namespace, store: Store) -> int:
     hits = await store.latest().search(args.query, limit=args.limit)
+    kind = SCORE_KINDS.get(store.dialect_name, "rank")
     if args.json:
-        console.dump_json(hits)
+        console.dump_json([{**hit, "score_kind": kind} for hit in hits])
     elif not hits:
         _note(f"no thread matches {args.query!r}")
     else:
         console.print_table(
-            ["THREAD", "SCORE", "UPDATED", "CHECKPOINT"],
+            ["THREAD", f"SCORE ({kind})", "UPDATED (UTC)", "CHECKPOINT"],
             [
                 (h["thread_id"], f"{h['score']:.3g}", _when(h["updated_at"]), h["checkpoint_id"])
                 for h in hits
@@ -266,10 +353,8 @@ async def cmd_vacuum(args: argparse.Namespace, store: Store) -> int:
         console.dump_json(report.as_dict())
     else:
         verb = "would remove" if args.dry_run else "removed"
-        print(
-            f"{verb} {report.threads} single-row threads, {report.checkpoints} versions and "
-            f"{report.writes} pending writes older than {args.older_than_days:g} days"
-        )
+        days = f"{args.older_than_days:g} day{'' if args.older_than_days == 1 else 's'}"
+        print(f"{verb} {report.summary()} older than {days}")
     return Exit.OK
 
 
@@ -280,7 +365,7 @@ async def cmd_copy(args: argparse.Namespace, store: Store) -> int:
     if args.json:
         console.dump_json({"source": args.source, "dest": args.dest, "rows": copied})
     else:
-        print(f"copied thread {args.source!r} to {args.dest!r} ({copied} rows)")
+        print(f"copied thread {args.source!r} to {args.dest!r} ({count(copied, 'row')})")
     return Exit.OK
 
 
@@ -290,13 +375,14 @@ async def cmd_export(args: argparse.Namespace, store: Store) -> int:
     to_stdout = args.output == "-"
     if to_stdout and args.json:
         raise CliError("--json prints the report on stdout: give -o FILE with it", Exit.USAGE)
-    target: Any = nullcontext(sys.stdout) if to_stdout else _open_output(args.output)
+    target: Any = nullcontext(sys.stdout) if to_stdout else _output_file(args.output)
     with target as out, console.Progress("export", None, unit="threads") as bar:
         report = await export_threads(store, out, args.threads or None, progress=bar.update)
     if args.json:
         console.dump_json(report.as_dict())
     else:
-        _note(f"exported {report.threads} threads ({_rows(report.rows)}) to {args.output}")
+        threads = count(report.threads, "thread")
+        _note(f"exported {threads} ({_rows(report.rows)}) to {args.output}")
     return Exit.OK
 
 
@@ -313,7 +399,7 @@ async def cmd_import(args: argparse.Namespace, store: Store) -> int:
         console.dump_json(report.as_dict())
     else:
         print(
-            f"imported {report.threads} threads ({_rows(report.rows)}) from {args.file}"
+            f"imported {count(report.threads, 'thread')} ({_rows(report.rows)}) from {args.file}"
             + _conflicts(report.skipped, report.replaced)
         )
     return Exit.OK
@@ -330,7 +416,7 @@ async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
         )
     if not args.from_url:
         _refuse_own_tables(store, args.kv_table, [f"{n}_checkpoints" for n in args.saver_table])
-    source = open_store(args, url=args.from_url) if args.from_url else store
+    source = open_store(args, url=args.from_url, read_only=True) if args.from_url else store
     reports = []
     try:
         for table in args.kv_table:
@@ -359,14 +445,17 @@ async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
     else:
         for r in reports:
             print(
-                f"{r['table']}: imported {r['threads']} threads ({r['single_row']} single-row, "
-                f"{r['checkpoints']} versions, {r['writes']} pending writes)"
-                + _conflicts(r["skipped"], r["replaced"])
+                f"{r['table']}: imported {count(r['threads'], 'thread')} ({r['single_row']} "
+                f"single-row, {count(r['checkpoints'], 'version')}, "
+                f"{count(r['writes'], 'pending write')})" + _conflicts(r["skipped"], r["replaced"])
             )
             if r["missing_checkpoints"]:
-                print(f"  {r['missing_checkpoints']} index entries had no checkpoint row left")
+                entries = count(r["missing_checkpoints"], "index entry", "index entries")
+                print(f"  {entries} had no checkpoint row left")
             if r["unindexed_checkpoints"]:
-                print(f"  {r['unindexed_checkpoints']} checkpoint rows were missing from the index")
+                n = r["unindexed_checkpoints"]
+                was = "was" if n == 1 else "were"
+                print(f"  {count(n, 'checkpoint row')} {was} missing from the index")
             for problem in r["problems"]:
                 print(f"  not imported: {problem}", file=sys.stderr)
     return Exit.FAILED if any(r["problems"] for r in reports) else Exit.OK
@@ -390,16 +479,18 @@ def _revs(revisions: Sequence[str]) -> str:
 
 
 def _when(stamp: Any) -> str:
-    """An ISO timestamp shortened for a table: ``2026-11-24 05:10:39``."""
+    """A timestamp (ISO text or datetime) in UTC, to the second: ``2026-11-24 05:10:39``."""
     if not stamp:
         return ""
-    text = stamp if isinstance(stamp, str) else stamp.isoformat()
-    return text.replace("T", " ")[:19]
+    when = dt.datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return str(when.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _rows(counts: dict[str, int]) -> str:
-    shown = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-    return f"{shown} rows" if shown else "no rows"
+    shown = ", ".join(count(n, f"{kind} row") for kind, n in sorted(counts.items()))
+    return shown or "no rows"
 
 
 def _conflicts(skipped: Sequence[str], replaced: Sequence[str]) -> str:
@@ -409,6 +500,9 @@ def _conflicts(skipped: Sequence[str], replaced: Sequence[str]) -> str:
 
 
 def _message_line(message: Any) -> str:
+    if not isinstance(message, dict) and hasattr(message, "content"):
+        # A LangGraph channel's message object (LangChain's: role in ``type``).
+        message = {"role": getattr(message, "type", "?"), "content": message.content}
     if not isinstance(message, dict):
         return console.cell(message)
     role = str(message.get("role", "?"))
@@ -425,11 +519,43 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _open_output(path: str) -> IO[str]:
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def _output_file(path: str) -> Iterator[IO[str]]:
+    """A file written beside ``path`` and renamed onto it only when the block succeeds.
+
+    A failed or interrupted command leaves ``path`` as it was (or absent). The new file
+    keeps the mode of the one it replaces; a new one gets the umask's default.
+    """
+    target = Path(path)
     try:
-        return open(path, "w", encoding="utf-8")
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror}", Exit.USAGE) from None
+    written = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(written, _mode_for(target))
+        os.replace(written, target)
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 # -- the parser ----------------------------------------------------------------------------------
@@ -457,6 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
         "out of date, 4 not found, 5 destination exists, 6 database unreachable, 130 interrupted",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Command, help_: str, *parents: Any) -> Any:
@@ -482,7 +609,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("show", cmd_show, "print a thread's state (latest, or one checkpoint)", as_json)
     p.add_argument("thread")
     p.add_argument("checkpoint", nargs="?")
-    p.add_argument("--ns", default="default", help="versioned namespace (default: default)")
+    p.add_argument(
+        "--ns",
+        help="namespace of versions and LangGraph checkpoints (default: the usual one, "
+        "'default' or the graph's, then any)",
+    )
 
     p = command("search", cmd_search, "full-text search over conversations", as_json)
     p.add_argument("query")
@@ -556,10 +687,11 @@ async def _run(args: argparse.Namespace) -> int:
         # The script's dialect: --url, else the environment's, else Oracle's.
         oracle = all(os.environ.get(n) for n in ORACLE_REQUIRED_ENV)
         url = args.url or (None if oracle else os.environ.get(URL_ENV)) or ORACLE_OFFLINE_URL
+        given_by = "--url" if args.url else URL_ENV
         prefix = args.prefix or os.environ.get(PREFIX_ENV) or "locus"
         sys.stdout.write(
             offline_sql(
-                async_url(url).render_as_string(hide_password=False),
+                parse_url(url, given_by).render_as_string(hide_password=False),
                 prefix,
                 args.revision,
                 args.from_revision,

@@ -319,7 +319,7 @@ def scan(path: str | Path, schema: Schema) -> list[str]:
 def _thread_groups(
     path: Path, schema: Schema
 ) -> Iterator[list[tuple[str, dict[str, list[dict[str, Any]]]]]]:
-    """Batches of ``(thread_id, rows by kind)`` of :data:`THREADS_PER_BATCH` threads."""
+    """Batches of ``(thread_id, rows by kind)`` of `THREADS_PER_BATCH` threads."""
     batch: list[tuple[str, dict[str, list[dict[str, Any]]]]] = []
     for thread, kind, row in _records(path, schema):
         if not batch or batch[-1][0] != thread:

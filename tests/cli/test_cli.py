@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,13 +45,13 @@ async def test_threads_lists_every_kind_of_thread_newest_first(store: Store, cli
     assert rows[1]["versions"] == 1 and rows[1]["checkpoint_id"] is None
 
     table = cli("threads", "--pattern", "user/*", "--limit", "1", *on(store))
-    assert table.out.splitlines()[0].split() == [
+    assert re.split(r"\s{2,}", table.out.splitlines()[0]) == [
         "THREAD",
         "CHECKPOINT",
         "VERSIONS",
         "LANGGRAPH",
-        "UPDATED",
-        "EXPIRES",
+        "UPDATED (UTC)",
+        "EXPIRES (UTC)",
     ]
     assert [line.split()[0] for line in table.out.splitlines()[1:]] == ["user/2"]
 
@@ -145,7 +146,7 @@ async def test_vacuum_dry_run_counts_and_vacuum_removes_old_rows(store: Store, c
 
     dry = cli("vacuum", "--older-than-days", "30", "--keep-last", "1", "--dry-run", *on(store))
     assert dry.code == Exit.OK
-    assert "would remove 1 single-row threads, 2 versions and 1 pending writes" in dry.out
+    assert "would remove 1 single-row thread, 2 versions and 1 pending write" in dry.out
     assert await store.latest().load("old") is not None
 
     done = cli("vacuum", "--older-than-days", "30", "--keep-last", "1", "--json", *on(store))
@@ -184,7 +185,7 @@ async def test_export_and_import_round_trip_with_conflict_choices(
     await store.latest().save(state, "t1")
     dump = tmp_path / "dump.jsonl"
     exported = cli("export", "-o", str(dump), *on(store))
-    assert exported.code == Exit.OK and "exported 1 threads" in exported.err
+    assert exported.code == Exit.OK and "exported 1 thread (1 thread row)" in exported.err
 
     refused = cli("import", str(dump), *on(store))
     assert refused.code == Exit.CONFLICT and "--on-conflict skip" in refused.err
@@ -201,10 +202,13 @@ async def test_export_of_a_missing_thread_writes_nothing(
     store: Store, cli: Cli, tmp_path: Path
 ) -> None:
     await store.latest().save(conversation("hi"), "t1")
-    dump = tmp_path / "dump.jsonl"
-    result = cli("export", "t1", "ghost", "-o", str(dump), *on(store))
-    assert result.code == Exit.NOT_FOUND and "ghost" in result.err
-    assert dump.read_text() == ""
+    dump, kept = tmp_path / "dump.jsonl", tmp_path / "kept.jsonl"
+    kept.write_text("yesterday's backup\n")
+    for target in (dump, kept):
+        result = cli("export", "t1", "ghost", "-o", str(target), *on(store))
+        assert result.code == Exit.NOT_FOUND and "ghost" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.jsonl"]
+    assert kept.read_text() == "yesterday's backup\n"
 
 
 async def test_commands_on_tables_that_do_not_exist_say_run_upgrade(store: Store, cli: Cli) -> None:

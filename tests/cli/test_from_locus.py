@@ -364,7 +364,7 @@ async def test_a_state_locus_can_no_longer_read_is_reported_not_imported(
     )
     result = cli("import-locus", "--kv-table", table, *on(store))
     assert result.code == Exit.FAILED
-    assert "imported 1 threads" in result.out
+    assert "imported 1 thread (" in result.out
     assert "not imported: broken:" in result.err
     assert await store.latest().load("good") is not None
     assert await store.latest().load("broken") is None
