@@ -16,16 +16,24 @@ Conventions (an HTML comment on the line before a fenced block; invisible on the
 - ``<!-- test: skip <reason> -->``: not run, for the reason given.
 
 Other shell blocks (installing, ``./run``) and SQL, ini or text blocks are not run.
+
+A reader runs the samples by pasting them into ``python -m asyncio``, so each page with
+top-level ``await`` says so before its first sample, and every sample is fed to that
+REPL's compiler line by line, as a paste would be (a blank line inside a function body
+ends it there).
 """
 
 from __future__ import annotations
 
 import ast
+import code
 import contextlib
 import io
 import os
 import re
 import shlex
+import sys
+import tomllib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +63,9 @@ _FENCE = re.compile(
 _MARKER = re.compile(r"<!--\s*test:\s*(?P<spec>.*?)\s*-->\s*$")
 _PG_URL = re.compile(r"postgresql(?P<driver>\+\w+)?://[^\"'\s]+")
 _ENV_CLEARED = ("LOCUS_STORE_URL", "LOCUS_STORE_TABLE_PREFIX", "ORACLE_DSN", "ORACLE_USER")
+#: How each page says to run top-level ``await``, before its first Python sample.
+ASYNCIO_REPL = "python -m asyncio"
+_PIP_INSTALL = re.compile(r"pip install (?P<target>'[^']+'|[\w.\[\],-]+)")
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,79 @@ def test_the_docs_have_samples_that_run() -> None:
         if b.language == "python" and b.marker in (None, "postgresql")
     ]
     assert len(runnable) >= 20
+
+
+def _awaits_at_top_level(block: Block) -> bool:
+    """Whether the sample needs ``await`` outside a function (it compiles only with it)."""
+    try:
+        compile(block.code, block.where, "exec", dont_inherit=True)
+    except SyntaxError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_a_page_with_top_level_await_says_how_to_run_it_before_its_first_sample(
+    page: Path,
+) -> None:
+    samples = [b for b in blocks(page) if b.language == "python"]
+    if not any(_awaits_at_top_level(b) for b in samples):
+        pytest.skip(f"{page.name}: no sample awaits at top level")
+    lines = page.read_text(encoding="utf-8").splitlines()
+    before_first_sample = "\n".join(lines[: samples[0].line])
+    assert ASYNCIO_REPL in before_first_sample, f"{page.name}: say how to run top-level await"
+
+
+class _Paste(code.InteractiveConsole):
+    """``python -m asyncio`` fed a sample line by line; compiles, runs nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compile.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        self.errors: list[str] = []
+
+    def runcode(self, code: Any) -> None:
+        pass
+
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.errors.append(repr(sys.exc_info()[1]))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_the_python_samples_of_a_page_paste_into_the_asyncio_repl(page: Path) -> None:
+    refused = []
+    for block in blocks(page):
+        if block.language != "python":
+            continue
+        console = _Paste()
+        for number, line in enumerate([*block.code.splitlines(), ""], start=block.line + 1):
+            seen = len(console.errors)
+            console.push(line)
+            if len(console.errors) > seen:
+                refused.append(f"{page.name}:{number}: {console.errors[-1]}")
+    assert refused == []
+
+
+def test_the_install_lines_name_extras_the_package_has() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = set(project["optional-dependencies"])
+    targets = [
+        m["target"].strip("'")
+        for page in PAGES
+        for m in _PIP_INSTALL.finditer(page.read_text(encoding="utf-8"))
+    ]
+    assert targets, "no install line found"
+    for target in targets:
+        name, _, rest = target.partition("[")
+        assert name in {project["name"], "."}, target
+        assert set(filter(None, rest.rstrip("]").split(","))) <= extras, target
+
+
+@pytest.mark.parametrize("page", ["README.md", "quickstart.md"])
+def test_the_install_line_works_from_the_index_and_from_a_checkout(page: str) -> None:
+    text = next(p for p in PAGES if p.name == page).read_text(encoding="utf-8")
+    assert "pip install 'locus-store[postgresql]'" in text
+    assert "pip install '.[postgresql]'" in text
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Single statements straight to the driver: the store's fast path on PostgreSQL and SQLite.
 
-Every repository read and single-statement write goes through :meth:`Store.execute
-<locus_store.store.Store.execute>`. Through SQLAlchemy's ``Connection`` a small
+Every repository read and single-statement write goes through
+[`Store.execute`][locus_store.Store.execute]. Through SQLAlchemy's ``Connection`` a small
 statement costs two to four times what the driver itself spends on it: an execution
 context, the driver adapter's cursor, result metadata, events. Here, for the
 statements a store sends over and over, that work is done once:
@@ -9,7 +9,7 @@ statements a store sends over and over, that work is done once:
 - the second time a statement object comes (a repository's statements are built
   once; one built for a single call is left to SQLAlchemy's compiled cache), it is
   compiled for the engine's dialect (per set of parameter names) and kept as a
-  :class:`Plan`: the SQL text, the order of its parameters, SQLAlchemy's own bind
+  `Plan`: the SQL text, the order of its parameters, SQLAlchemy's own bind
   and result processors for each type (so values go in and come out exactly as
   through ``Connection.execute``) and a named-tuple row type;
 - a call checks a connection out of the engine's own pool (pool events, the idle

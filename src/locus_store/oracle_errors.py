@@ -3,7 +3,7 @@
 A schema owner without quota on its tablespace can create tables (with deferred
 segment creation, Oracle's default, ``CREATE TABLE`` allocates nothing) and then fails
 at the first INSERT with ORA-01950, or later, when a segment grows past the quota, with
-ORA-01536. Both become :class:`~locus_store.errors.TablespaceQuotaError`, whose message
+ORA-01536. Both become `locus_store.errors.TablespaceQuotaError`, whose message
 names the tablespace and the ``ALTER USER ... QUOTA ... ON`` to run.
 
 Oracle's texts (https://docs.oracle.com/error-help/db/ora-01950/ and
@@ -123,7 +123,7 @@ def _translate(context: ExceptionContext) -> TablespaceQuotaError | None:
 
 
 def install_error_translation(engine: Engine) -> None:
-    """Raise quota errors on ``engine`` as :class:`TablespaceQuotaError` (Oracle; idempotent)."""
+    """Raise quota errors on ``engine`` as `TablespaceQuotaError` (Oracle; idempotent)."""
     if engine.dialect.name != "oracle":
         return
     if not event.contains(engine, "handle_error", _translate):

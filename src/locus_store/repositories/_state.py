@@ -10,7 +10,7 @@ from locus.core.state import AgentState
 
 from locus_store.errors import InvalidTypeError
 
-#: Longest text the full-text index reads per thread (see :func:`search_text`).
+#: Longest text the full-text index reads per thread (see `search_text`).
 MAX_SEARCH_TEXT = 100_000
 #: Characters of the newest message text whose words are indexed.
 SEARCH_WINDOW = 256 * 1024
@@ -41,7 +41,7 @@ def _distinct_words(content: str) -> tuple[str, ...]:
     """A message's distinct words, newest first.
 
     A conversation is saved again and again with the same older messages, so their
-    words are remembered (messages up to :data:`_CACHED_MESSAGE` characters, the
+    words are remembered (messages up to `_CACHED_MESSAGE` characters, the
     1,024 most recent: a few megabytes at most).
     """
     return _words(content) if len(content) > _CACHED_MESSAGE else _cached_words(content)
@@ -58,9 +58,9 @@ def search_text(document: dict[str, Any]) -> str | None:
     own. Ranking sees each word once per thread, so it favours threads that hold
     more of the query's words and rarer words, not repetition.
 
-    The words come from the newest :data:`SEARCH_WINDOW` characters of message
+    The words come from the newest `SEARCH_WINDOW` characters of message
     text (a bound on the work of one save) and add up to at most
-    :data:`MAX_SEARCH_TEXT` characters, newest first: PostgreSQL refuses a
+    `MAX_SEARCH_TEXT` characters, newest first: PostgreSQL refuses a
     ``tsvector`` over 1 MB and would refuse the whole save.
     """
     newest: list[tuple[str, ...]] = []  # each message's distinct words, newest first

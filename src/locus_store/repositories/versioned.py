@@ -2,7 +2,7 @@
 
 The method surface and dict shapes are those of locus's ``OracleCheckpointSaver``
 (seed notebook 12), over the ``<prefix>_checkpoints`` and ``<prefix>_writes`` tables.
-:meth:`VersionedSaver.as_checkpointer` gives the same tables as a Locus
+`VersionedSaver.as_checkpointer` gives the same tables as a Locus
 ``BaseCheckpointer``, so an ``Agent`` keeps its whole lineage.
 
 Every call is one statement, except those that must change several rows together
@@ -59,7 +59,7 @@ APPEND_BACKOFF_CAP = 0.05
 class VersionedSaver:
     """Append-only checkpoints with parent links, and per-task pending writes.
 
-    Built by :meth:`Store.versioned <locus_store.store.Store.versioned>`. All methods
+    Built by [`Store.versioned`][locus_store.Store.versioned]. All methods
     take keywords, as the notebook's saver does.
     """
 
@@ -301,7 +301,7 @@ class VersionedSaver:
         dest_thread_id: str,
         checkpoint_ns: str = DEFAULT_NAMESPACE,
     ) -> bool:
-        """:meth:`copy_thread` restricted to one namespace."""
+        """`copy_thread`, restricted to one namespace."""
         params = _copy_params(source_thread_id, dest_thread_id)
         params[Bind.NS] = require_key(checkpoint_ns, "checkpoint_ns", allow_empty=True)
         return await self._copy(

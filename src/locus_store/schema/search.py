@@ -7,7 +7,7 @@ The index reads ``search_text`` (message contents), never the JSON document:
 - SQLite: an external-content FTS5 table kept in step by three triggers.
 
 Alembic runs these from the migrations; ``alembic check`` is told to ignore them
-(see :func:`is_search_object`) because autogenerate cannot reflect them.
+(see `is_search_object`) because autogenerate cannot reflect them.
 
 Every statement may be run again after a failure half-way (Oracle commits each DDL, so
 a failed migration keeps the steps before it): creates are ``IF NOT EXISTS``, drops

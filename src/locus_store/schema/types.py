@@ -3,7 +3,7 @@
 Each dialect difference in how values are stored is written here, once.
 
 Oracle binds (python-oracledb, thin mode, asyncio) need help that the column types
-alone cannot give, installed on an engine by :func:`install_oracle_binds`: a value
+alone cannot give, installed on an engine by `install_oracle_binds`: a value
 longer than the SQL limit of ``VARCHAR2``/``RAW`` (4000/2000 bytes, or 32767 with
 ``MAX_STRING_SIZE=EXTENDED``, probed once per engine) is bound as a temporary
 ``CLOB``/``BLOB``. Left to itself the driver sends it as ``LONG``, which Oracle refuses
@@ -18,7 +18,7 @@ for an 80-message ``AgentState``, against 0.3 ms for ``json.dumps``. It would no
 ``2.0`` apart from ``2`` either: the driver stores every Python number as ``NUMBER``.
 
 What comes back: python-oracledb returns every JSON number as ``Decimal``, so
-:func:`_undecimal` gives integral values back as ``int`` and the others as ``float``.
+`_undecimal` gives integral values back as ``int`` and the others as ``float``.
 ``NUMBER`` keeps no trace of ``2.0`` versus ``2``: an integral ``float`` inside a
 free-form value (metadata, tool arguments) comes back as an equal ``int``; typed
 fields (``AgentState.confidence``) are restored as ``float`` by pydantic. PostgreSQL's

@@ -1,7 +1,7 @@
 """Statements of the versioned saver: a lineage of checkpoints per (thread, namespace).
 
-Built once per (table prefix, dialect) by :func:`lineage_statements`; every value is
-a named bind parameter supplied per call (see :class:`Bind`). Bind names never
+Built once per (table prefix, dialect) by `lineage_statements`; every value is
+a named bind parameter supplied per call (see `Bind`). Bind names never
 equal a column key, so SQLAlchemy never mistakes an execute parameter for a
 ``SET``/``VALUES`` column.
 
@@ -45,7 +45,7 @@ from locus_store.schema.types import JSONDocument, KeyString, UTCDateTime
 from locus_store.sql.like import CaseSensitiveLike
 from locus_store.sql.merge import Upsert, upsert
 
-#: Escape character of the ``LIKE`` patterns built by :func:`glob_to_like`.
+#: Escape character of the ``LIKE`` patterns built by `glob_to_like`.
 LIKE_ESCAPE = "!"
 
 _S = TypeVar("_S", bound=ClauseElement)
@@ -85,7 +85,7 @@ def _limit() -> BindParameter[int]:
 
 
 def glob_to_like(pattern: str) -> str:
-    """A ``*``/``?`` glob as a ``LIKE`` pattern escaped with :data:`LIKE_ESCAPE`."""
+    """A ``*``/``?`` glob as a ``LIKE`` pattern escaped with `LIKE_ESCAPE`."""
     out = []
     for char in pattern:
         if char in (LIKE_ESCAPE, "%", "_"):

@@ -1,6 +1,6 @@
 """One atomic upsert per dialect: ``MERGE`` on Oracle, ``INSERT ... ON CONFLICT`` elsewhere.
 
-SQLAlchemy has no ``MERGE`` construct, so :class:`Merge` is a small executable
+SQLAlchemy has no ``MERGE`` construct, so `Merge` is a small executable
 clause compiled for Oracle only::
 
     MERGE INTO t USING dual ON (t.k = :k)
@@ -8,7 +8,7 @@ clause compiled for Oracle only::
     WHEN NOT MATCHED THEN INSERT (k, c) VALUES (:k, :c)
 
 Oracle rejects an update of a column named in the ``ON`` clause (ORA-38104), so
-the construct refuses one when it is built. :func:`upsert` picks the statement
+the construct refuses one when it is built. `upsert` picks the statement
 for a dialect; callers bind the same parameters whichever it returns.
 """
 
@@ -101,7 +101,7 @@ def _merge_oracle(element: Merge, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{sql} WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"  # noqa: S608
 
 
-#: What :func:`upsert` returns: executable and compilable alike.
+#: What `upsert` returns: executable and compilable alike.
 Upsert = Merge | postgresql.Insert | sqlite.Insert
 
 
@@ -115,7 +115,7 @@ def upsert(
 ) -> Upsert:
     """Insert a row of ``values``, or update the ``update`` columns of the row with its ``keys``.
 
-    One statement on every dialect: a :class:`Merge` on Oracle, an
+    One statement on every dialect: a `Merge` on Oracle, an
     ``INSERT ... ON CONFLICT (keys) DO UPDATE`` on PostgreSQL and SQLite.
     """
     missing = sorted({*keys, *update} - set(values))

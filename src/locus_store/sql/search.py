@@ -8,7 +8,7 @@ result must contain every term.
 - Oracle: ``CONTAINS(search_text, '{term} AND {term}', 1) > 0`` ranked by ``SCORE(1)``.
   Braces escape operators, reserved words (``AND``, ``NEAR``, ``ABOUT``...) and
   wildcards; the characters that could end a brace group are removed first. A word
-  longer than the index keeps is cut as the index cut it (see :func:`cap_oracle_tokens`).
+  longer than the index keeps is cut as the index cut it (see `cap_oracle_tokens`).
 - PostgreSQL: ``websearch_to_tsquery('simple', '"term" "term"')`` against the very
   expression of the GIN index, ranked by ``ts_rank``. Quotes keep ``or`` and ``-``
   from acting as operators.
@@ -68,7 +68,7 @@ _ORACLE_TOKEN_RUN = re.compile(r"[^\s!-/:-@\[-`{-~]+")
 def search_terms(query: object) -> list[str]:
     """The whitespace-separated terms of ``query`` that hold a letter or a digit.
 
-    Duplicates (ignoring case) are dropped and at most :data:`MAX_TERMS` are kept.
+    Duplicates (ignoring case) are dropped and at most `MAX_TERMS` are kept.
     An empty list means nothing is searchable: the search matches nothing.
     """
     if not isinstance(query, str):
@@ -97,7 +97,7 @@ def _utf8_prefix(text: str, max_bytes: int) -> str:
 def cap_oracle_tokens(term: str) -> str:
     """``term`` with each run that could be one Oracle Text token cut to the indexed length.
 
-    The index holds the first :data:`ORACLE_TOKEN_MAX_BYTES` bytes of a longer word,
+    The index holds the first `ORACLE_TOKEN_MAX_BYTES` bytes of a longer word,
     so sending that same prefix finds it (a pasted hash, a long URL segment, ``"x" * 300``)
     where the whole word would fail with DRG-50943.
     """
@@ -109,7 +109,7 @@ def cap_oracle_tokens(term: str) -> str:
 def oracle_text_query(terms: list[str]) -> str:
     """An Oracle Text query: each term escaped in braces, all of them required.
 
-    Terms that would take the query past :data:`ORACLE_QUERY_MAX_BYTES` are left out.
+    Terms that would take the query past `ORACLE_QUERY_MAX_BYTES` are left out.
     """
     query = ""
     for term in terms:
@@ -144,7 +144,7 @@ def search_statement(
     """Threads matching ``:query`` that also satisfy ``where``, best first, ``:limit`` rows.
 
     Columns: ``thread_id``, ``checkpoint_id``, ``updated_at`` and ``score``
-    (higher is better). ``:query`` takes the output of :func:`translate_query`.
+    (higher is better). ``:query`` takes the output of `translate_query`.
     """
     threads = schema.threads
     query = bindparam("query", type_=String())
