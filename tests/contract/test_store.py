@@ -147,8 +147,13 @@ def test_store_over_an_application_engine_is_not_disposed_by_close(tmp_path: Pat
 
     async def go() -> int:
         await store.close()
-        async with engine.connect() as conn:
-            return int((await conn.scalar(sa.text("SELECT 1"))) or 0)
+        try:
+            async with engine.connect() as conn:
+                return int((await conn.scalar(sa.text("SELECT 1"))) or 0)
+        finally:
+            # The application owns its engine and disposes it in its own loop; left to
+            # the garbage collector, aiosqlite would answer on a loop that is gone.
+            await engine.dispose()
 
     assert asyncio.run(go()) == 1
     assert isinstance(ConnectionSettings(engine.url), ConnectionSettings)
