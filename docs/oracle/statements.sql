@@ -393,7 +393,11 @@ DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread AND locus_writes
 --   :idx = 0
 --   :channel = 'status'
 --   :value = 'investigating'
-MERGE INTO locus_writes USING dual ON (locus_writes.thread_id = :thread_id AND locus_writes.checkpoint_ns = :checkpoint_ns AND locus_writes.checkpoint_id = :checkpoint_id AND locus_writes.task_id = :task_id AND locus_writes.idx = :idx) WHEN MATCHED THEN UPDATE SET channel = :channel, value = :value WHEN NOT MATCHED THEN INSERT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, :channel, :value)
+MERGE INTO locus_writes USING dual ON (locus_writes.thread_id = :thread_id AND locus_writes.checkpoint_ns = :checkpoint_ns AND locus_writes.checkpoint_id = :checkpoint_id AND locus_writes.task_id = :task_id AND locus_writes.idx = :idx) WHEN MATCHED THEN UPDATE SET channel = (SELECT :channel AS anon_1
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread_id AND locus_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_checkpoints.checkpoint_id = :checkpoint_id), value = :value WHEN NOT MATCHED THEN INSERT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, (SELECT :channel AS anon_1
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread_id AND locus_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_checkpoints.checkpoint_id = :checkpoint_id), :value)
 /
 
 -- versioned.vacuum_checkpoints
@@ -506,6 +510,13 @@ DELETE FROM locus_lg_checkpoints WHERE locus_lg_checkpoints.thread_id IN (:threa
 -- langgraph.delete_thread_writes
 --   :thread_ids_1 = 'thread-1'
 DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id IN (:thread_ids_1)
+/
+
+-- langgraph.delete_values_of_erased_thread
+--   :thread_id = 'thread-1'
+DELETE FROM locus_lg_blobs WHERE locus_lg_blobs.thread_id = :thread_id AND NOT (EXISTS (SELECT *
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id))
 /
 
 -- langgraph.delete_writes_by_key
@@ -674,6 +685,24 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints
 UPDATE locus_lg_checkpoints SET run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, channel_versions=:new_channel_versions, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
 /
 
+-- langgraph.put_child_checkpoint
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :parent_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000001'
+--   :run_id = 'run-1'
+--   :child_type = 'msgpack'
+--   :child_of_thread = 'thread-1'
+--   :checkpoint = HEXTORAW('80')
+--   :channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
+--   :metadata = '{"source":"loop","step":1}'
+--   :created_at = TIMESTAMP '2026-11-24 12:00:00' (UTC)
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, (SELECT :child_type AS anon_1 FROM DUAL
+WHERE EXISTS (SELECT *
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :child_of_thread)), :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00'))
+/
+
 -- langgraph.put_writes
 --   :thread_id = 'thread-1'
 --   :checkpoint_ns = ''
@@ -684,7 +713,10 @@ UPDATE locus_lg_checkpoints SET run_id=:new_run_id, checkpoint_type=:new_checkpo
 --   :value_type = 'msgpack'
 --   :value = HEXTORAW('90')
 --   :task_path = '~__pregel_pull, agent'
-INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_writes, locus_lg_writes_pk) */ INTO locus_lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value, task_path) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :task_id, :idx, :channel, :value_type, :value, :task_path)
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_writes, locus_lg_writes_pk) */ INTO locus_lg_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type, value, task_path) SELECT :thread_id AS thread_id, :checkpoint_ns AS checkpoint_ns, :checkpoint_id AS checkpoint_id, :task_id AS task_id, :idx AS idx, :channel AS channel, (SELECT :value_type AS anon_1 FROM DUAL
+WHERE EXISTS (SELECT *
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id)) AS value_type, :value AS value, :task_path AS task_path FROM DUAL
 /
 
 -- langgraph.replace_special_writes
@@ -695,4 +727,80 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_writes, locus_lg_writes_pk) */ IN
 --   :idxs_1 = -1
 --   :idxs_2 = -3
 DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id = :thread_id AND locus_lg_writes.checkpoint_ns = :checkpoint_ns AND locus_lg_writes.checkpoint_id = :checkpoint_id AND locus_lg_writes.task_id = :task_id AND locus_lg_writes.idx IN (:idxs_1, :idxs_2)
+/
+
+-- =============================================================================
+-- Erasing a thread (store.erase_thread())
+-- =============================================================================
+
+-- erasure.count_checkpoints
+--   :thread_id = 'thread-1'
+SELECT count(*) AS count_1
+FROM locus_checkpoints
+WHERE locus_checkpoints.thread_id = :thread_id
+/
+
+-- erasure.count_langgraph_blobs
+--   :thread_id = 'thread-1'
+SELECT count(*) AS count_1
+FROM locus_lg_blobs
+WHERE locus_lg_blobs.thread_id = :thread_id
+/
+
+-- erasure.count_langgraph_checkpoints
+--   :thread_id = 'thread-1'
+SELECT count(*) AS count_1
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id
+/
+
+-- erasure.count_langgraph_writes
+--   :thread_id = 'thread-1'
+SELECT count(*) AS count_1
+FROM locus_lg_writes
+WHERE locus_lg_writes.thread_id = :thread_id
+/
+
+-- erasure.count_threads
+--   :thread_id = 'thread-1'
+SELECT count(*) AS count_1
+FROM locus_threads
+WHERE locus_threads.thread_id = :thread_id
+/
+
+-- erasure.count_writes
+--   :thread_id = 'thread-1'
+SELECT count(*) AS count_1
+FROM locus_writes
+WHERE locus_writes.thread_id = :thread_id
+/
+
+-- erasure.delete_checkpoints
+--   :thread_id = 'thread-1'
+DELETE FROM locus_checkpoints WHERE locus_checkpoints.thread_id = :thread_id
+/
+
+-- erasure.delete_langgraph_blobs
+--   :thread_id = 'thread-1'
+DELETE FROM locus_lg_blobs WHERE locus_lg_blobs.thread_id = :thread_id
+/
+
+-- erasure.delete_langgraph_checkpoints
+--   :thread_id = 'thread-1'
+DELETE FROM locus_lg_checkpoints WHERE locus_lg_checkpoints.thread_id = :thread_id
+/
+
+-- erasure.delete_langgraph_writes
+--   :thread_id = 'thread-1'
+DELETE FROM locus_lg_writes WHERE locus_lg_writes.thread_id = :thread_id
+/
+
+-- erasure.delete_threads
+--   :thread_id = 'thread-1'
+DELETE FROM locus_threads WHERE locus_threads.thread_id = :thread_id
+/
+
+-- erasure.delete_writes
+--   :thread_id = 'thread-1'
+DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread_id
 /

@@ -1,9 +1,11 @@
 """locus_store: durable checkpoints for Locus agents on SQLAlchemy and Alembic."""
 
 from locus_store._version import __version__ as __version__
+from locus_store.erasure import ErasureReport
 from locus_store.errors import (
     AutobeginWarning,
     CheckpointExistsError,
+    CheckpointNotFoundError,
     ConfigurationError,
     ConnectionLostError,
     InvalidInputError,
@@ -22,8 +24,10 @@ from locus_store.store import Store
 __all__ = [
     "AutobeginWarning",
     "CheckpointExistsError",
+    "CheckpointNotFoundError",
     "ConfigurationError",
     "ConnectionLostError",
+    "ErasureReport",
     "InvalidInputError",
     "InvalidPrefixError",
     "InvalidTypeError",

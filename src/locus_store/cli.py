@@ -1,4 +1,4 @@
-"""``locus-store``: migrate, inspect, clean up, copy, export and import checkpoint stores.
+"""``locus-store``: migrate, inspect, clean up, copy, erase, export and import checkpoint stores.
 
 The database comes from ``--url``, else the ``ORACLE_*`` variables, else
 ``LOCUS_STORE_URL``, else the embedded SQLite file (as ``Store.from_env``); the table
@@ -369,6 +369,34 @@ async def cmd_copy(args: argparse.Namespace, store: Store) -> int:
     return Exit.OK
 
 
+async def cmd_erase(args: argparse.Namespace, store: Store) -> int:
+    if not (args.yes or args.dry_run):
+        raise CliError(
+            f"erase deletes thread {args.thread!r} in every table and cannot be undone: "
+            "confirm with --yes, or count first with --dry-run "
+            "(keep a copy with `locus-store export THREAD -o FILE`)",
+            Exit.USAGE,
+        )
+    report = await store.erase_thread(args.thread, dry_run=args.dry_run)
+    if not report:
+        raise ThreadNotFoundError(f"thread {args.thread!r} has no rows to erase")
+    if args.json:
+        console.dump_json({"thread": args.thread, "dry_run": args.dry_run, **report.as_dict()})
+        return Exit.OK
+    verb = "would erase" if args.dry_run else "erased"
+    nouns = (
+        (report.threads, "single-row thread"),
+        (report.checkpoints, "versioned checkpoint"),
+        (report.writes, "versioned write"),
+        (report.langgraph_checkpoints, "LangGraph checkpoint"),
+        (report.langgraph_writes, "LangGraph write"),
+        (report.langgraph_blobs, "LangGraph channel value"),
+    )
+    parts = [count(n, noun) for n, noun in nouns if n]
+    print(f"{verb} thread {args.thread!r}: {count(report.total, 'row')} ({', '.join(parts)})")
+    return Exit.OK
+
+
 async def cmd_export(args: argparse.Namespace, store: Store) -> int:
     from locus_store.transfer import export_threads
 
@@ -629,6 +657,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("copy", cmd_copy, "copy a thread (every table) to a new thread id", as_json)
     p.add_argument("source")
     p.add_argument("dest")
+
+    p = command("erase", cmd_erase, "delete a thread in every table, in one transaction", as_json)
+    p.add_argument("thread", metavar="THREAD")
+    p.add_argument("--yes", action="store_true", help="confirm: the erasure cannot be undone")
+    p.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
     p = command("export", cmd_export, "write threads to a JSON Lines file", as_json)
     p.add_argument("threads", nargs="*", metavar="THREAD", help="default: every thread")

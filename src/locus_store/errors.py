@@ -32,6 +32,14 @@ class ParentNotFoundError(LocusStoreError):
     """The parent checkpoint named in a versioned ``put`` does not exist in the thread."""
 
 
+class CheckpointNotFoundError(LocusStoreError, LookupError):
+    """Pending writes named a checkpoint that does not exist (never saved, or erased).
+
+    Writes without their checkpoint would be a partial thread: they are refused whole,
+    and nothing is written. A checkpoint saved again afterwards is accepted.
+    """
+
+
 class StoreUnavailableError(LocusStoreError):
     """The database could not be reached; the message names the URL without its password."""
 

@@ -46,10 +46,11 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 
-from locus_store.errors import InvalidInputError, InvalidTypeError
+from locus_store.errors import CheckpointNotFoundError, InvalidInputError, InvalidTypeError
 from locus_store.fast_path import all_rows, row_count
 from locus_store.oracle_sessions import COMMIT_WITH_THIS
 from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
@@ -416,14 +417,23 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         }
         sql = self._sql
         one = sql.put_in_one_statement(row, blob_rows)
-        if one is not None:
-            await store.execute(*one, row_count)
-        else:
 
-            async def work(conn: AsyncConnection) -> None:
-                await sql.put_checkpoint(conn, row, blob_rows)
+        async def work(conn: AsyncConnection) -> None:
+            await sql.put_checkpoint(conn, row, blob_rows)
 
-            await store.run(work)
+        try:
+            if one is not None:
+                await store.execute(*one, row_count)
+            else:
+                await store.run(work)
+        except IntegrityError as exc:
+            # Only a child checkpoint of a thread with none left breaks a constraint here
+            # (see LangGraphStatements): the thread was erased while the graph ran.
+            if blob_rows and one is None:
+                await store.execute(
+                    sql.delete_values_of_erased_thread, {"thread_id": thread_id}, row_count
+                )
+            raise _thread_gone(thread_id, ns, f"checkpoint {checkpoint_id!r}") from exc
         return _config(thread_id, ns, checkpoint_id)
 
     async def _put_writes(
@@ -467,9 +477,22 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
 
         # Ordinary writes are kept from the first call (one statement); special ones
         # (errors, interrupts, ...) replace earlier ones, in one transaction.
-        if not special:
-            await store.execute(sql.insert_writes, rows, row_count)
-            return
+        try:
+            if special:
+                await self._replace_special_writes(store, rows, special)
+            else:
+                await store.execute(sql.insert_writes, rows, row_count)
+        except IntegrityError as exc:
+            # The only constraint these inserts can break: the thread has no checkpoint.
+            raise _thread_gone(thread_id, ns, f"the writes of task {task_id!r}") from exc
+
+    async def _replace_special_writes(
+        self, store: Store, rows: Sequence[dict[str, Any]], special: Sequence[int]
+    ) -> None:
+        sql = self._sql
+        first = rows[0]
+        thread_id, ns = first["thread_id"], first["checkpoint_ns"]
+        checkpoint_id, task_id = first["checkpoint_id"], first["task_id"]
 
         async def work(conn: AsyncConnection) -> None:
             await conn.execute(
@@ -482,7 +505,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
                     "idxs": special,
                 },
             )
-            await conn.execute(sql.insert_writes, rows, execution_options=COMMIT_WITH_THIS)
+            await conn.execute(sql.insert_writes, list(rows), execution_options=COMMIT_WITH_THIS)
 
         await store.run(work, atomic=True)
 
@@ -793,3 +816,11 @@ def _list_query(
     if filter is not None and not isinstance(filter, dict):
         raise InvalidTypeError(f"filter must be a dict or None, not {type(filter).__name__}")
     return _ListQuery(thread_id, ns, checkpoint_id, before_id, filter or None)
+
+
+def _thread_gone(thread_id: str, ns: str, what: str) -> CheckpointNotFoundError:
+    return CheckpointNotFoundError(
+        f"refused {what} of thread {thread_id!r} (namespace {ns!r}): the thread has no "
+        "checkpoint (erased, or never saved), and it would leave a partial thread; "
+        "a new run starts the thread again from a root checkpoint"
+    )

@@ -35,6 +35,7 @@ def oracle_dialect() -> oracledb.OracleDialect_oracledb:
 
 
 def _sources() -> list[tuple[str, str, Callable[[Schema, str], Mapping[str, ClauseElement]]]]:
+    from locus_store import erasure
     from locus_store.repositories import latest, versioned
     from locus_store.sql import langgraph
 
@@ -46,6 +47,7 @@ def _sources() -> list[tuple[str, str, Callable[[Schema, str], Mapping[str, Clau
             versioned.review_statements,
         ),
         ("langgraph", "LangGraph saver (store.langgraph_saver())", langgraph.review_statements),
+        ("erasure", "Erasing a thread (store.erase_thread())", erasure.review_statements),
     ]
 
 

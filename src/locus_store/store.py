@@ -78,6 +78,7 @@ if TYPE_CHECKING:
 
     from langgraph.checkpoint.serde.base import SerializerProtocol
 
+    from locus_store.erasure import ErasureReport
     from locus_store.langgraph import SQLAlchemySaver
     from locus_store.repositories.latest import LatestCheckpointer
     from locus_store.repositories.versioned import VersionedSaver
@@ -412,6 +413,18 @@ class Store:
         from locus_store.langgraph import SQLAlchemySaver
 
         return SQLAlchemySaver(self, serde=serde)
+
+    async def erase_thread(self, thread_id: str, *, dry_run: bool = False) -> ErasureReport:
+        """Delete ``thread_id`` from every table (single-row, versioned with its writes,
+        LangGraph checkpoints, writes and values) in one transaction.
+
+        Returns an `ErasureReport` of the rows removed per table (false when the thread
+        had none); ``dry_run=True`` counts them and deletes nothing. Export the thread
+        first (`locus_store.transfer`, ``locus-store export``) to keep a copy.
+        """
+        from locus_store.erasure import erase_thread
+
+        return await erase_thread(self, thread_id, dry_run=dry_run)
 
     def bind(self, target: AsyncConnection | AsyncSession) -> Store:
         """A view of this store whose repositories run inside ``target``'s transaction.

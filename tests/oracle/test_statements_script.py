@@ -36,9 +36,11 @@ def test_statements_sql_matches_what_the_code_generates() -> None:
 
 def test_script_lists_every_statement_of_every_repository_once() -> None:
     script = SCRIPT.read_text(encoding="utf-8")
-    names = re.findall(r"^-- ((?:latest|versioned|langgraph)\.\w+)$", script, re.MULTILINE)
+    names = re.findall(
+        r"^-- ((?:latest|versioned|langgraph|erasure)\.\w+)$", script, re.MULTILINE
+    )
     assert names == list(STATEMENTS)
-    assert {name.split(".")[0] for name in names} == {"latest", "versioned", "langgraph"}
+    assert {name.split(".")[0] for name in names} == {"latest", "versioned", "langgraph", "erasure"}
     assert _blocks(script) == [sql for sql, _ in STATEMENTS.values()]
 
 

@@ -48,6 +48,7 @@ async def refused_before_sql(
 async def seed(repos: Repos) -> None:
     await repos.latest.save(state("kept"), "seed", metadata={"tier": "gold"})
     await repos.view.save(state("kept"), "seed", metadata={"tier": "gold"})
+    await repos.saver.put(thread_id="seed", checkpoint_id="c", checkpoint_data={})
     await repos.saver.put_writes(thread_id="seed", checkpoint_id="c", task_id="k", writes=[])
 
 
@@ -191,6 +192,8 @@ async def test_text_showing_an_escaped_nul_is_ordinary_text_and_round_trips(
     assert record is not None and record["metadata"] == {text: text}
     cid = await repos.view.save(saved, "v")
     assert await repos.view.load("v", cid) == saved
+    if await repos.saver.get(thread_id="t", checkpoint_id="c") is None:
+        await repos.saver.put(thread_id="t", checkpoint_id="c", checkpoint_data={})
     await repos.saver.put_writes(
         thread_id="t", checkpoint_id="c", task_id="k", writes=[("c", text)]
     )

@@ -32,7 +32,7 @@ async def check_all_or_nothing(store: Store) -> dict[str, Any]:
     saver, latest = store.versioned(), store.latest()
     tags: dict[str, Any] = {}
     for n in range(TASKS):
-        rows = await saver.get_writes(thread_id="k", checkpoint_id="c", task_id=f"task-{n}")
+        rows = await saver.get_writes(thread_id="k-writes", checkpoint_id="c", task_id=f"task-{n}")
         if rows:
             assert [r["idx"] for r in rows] == list(range(WIDTH))
             assert len({r["value"]["tag"] for r in rows}) == 1
@@ -95,9 +95,17 @@ def test_a_process_killed_mid_write_leaves_all_or_nothing(
                 # The next call succeeds.
                 saver = store.versioned()
                 await saver.put_writes(
-                    thread_id="k", checkpoint_id="next", task_id="t", writes=tagged_writes("n", 2)
+                    thread_id="k-writes",
+                    checkpoint_id="c",
+                    task_id="t",
+                    writes=tagged_writes("n", 2),
                 )
-                assert len(await saver.get_writes(thread_id="k", checkpoint_id="next")) == 2
+                assert (
+                    len(
+                        await saver.get_writes(thread_id="k-writes", checkpoint_id="c", task_id="t")
+                    )
+                    == 2
+                )
                 await store.latest().save(tagged_state("next"), "next")
 
         run_blocking(check)
@@ -114,8 +122,10 @@ def test_the_all_or_nothing_check_sees_a_partial_write_set(
         async with Store.from_settings(target.settings, table_prefix=prefix) as store:
             await empty_tables(store)
             writes = tagged_writes("p", WIDTH, SIZE)[:-1]
-            await store.versioned().put_writes(
-                thread_id="k", checkpoint_id="c", task_id="task-0", writes=writes
+            saver = store.versioned()
+            await saver.put(thread_id="k-writes", checkpoint_id="c", checkpoint_data={})
+            await saver.put_writes(
+                thread_id="k-writes", checkpoint_id="c", task_id="task-0", writes=writes
             )
             with pytest.raises(AssertionError):
                 await check_all_or_nothing(store)

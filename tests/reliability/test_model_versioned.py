@@ -14,7 +14,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
-from locus_store import CheckpointExistsError, InvalidInputError, ParentNotFoundError
+from locus_store import (
+    CheckpointExistsError,
+    CheckpointNotFoundError,
+    InvalidInputError,
+    ParentNotFoundError,
+)
 from locus_store.repositories.versioned import VersionedSaver
 from tests.backends import Target
 from tests.reliability.conftest import MODEL_BACKENDS
@@ -147,12 +152,16 @@ class SaverMachine(StoreMachine):
     def put_writes(
         self, thread: str, ns: str, checkpoint: str, task: str, rows: list[tuple[str, Any]]
     ) -> None:
-        self.run(
-            self.saver.put_writes(
-                thread_id=thread, checkpoint_id=checkpoint, task_id=task, writes=rows,
-                checkpoint_ns=ns,
-            )
+        call = self.saver.put_writes(
+            thread_id=thread, checkpoint_id=checkpoint, task_id=task, writes=rows,
+            checkpoint_ns=ns,
         )  # fmt: skip
+        if rows and self.model.find(thread, ns, checkpoint) is None:
+            # Writes without their checkpoint (never saved, or erased) are refused whole.
+            with pytest.raises(CheckpointNotFoundError):
+                self.run(call)
+            return
+        self.run(call)
         self.model.put_writes((thread, ns, checkpoint), task, rows)
 
     @rule(

@@ -213,3 +213,49 @@ def test_the_worker_state_carries_its_tag_everywhere() -> None:
     assert state.agent_id == "w1x2"
     assert all(str(m.content).startswith("w1x2") for m in state.messages)
     assert len(str(state.messages[0].content)) >= 100
+
+
+async def _rows(store: Store, table: sa.Table, thread: str) -> list[Any]:
+    async def work(conn: AsyncConnection) -> list[Any]:
+        return list(await conn.execute(sa.select(table).where(table.c.thread_id == thread)))
+
+    return await store.run(work)
+
+
+@pytest.mark.parametrize("backend", MODEL_BACKENDS)
+def test_erasing_a_thread_while_an_agent_writes_to_it_leaves_it_absent_or_whole(
+    backend: str, migrated: dict[str, tuple[Target, str]], long_run: bool
+) -> None:
+    """One process runs an agent on a thread while another erases it again and again:
+    late writes and child checkpoints are refused, never left without their checkpoint."""
+    target, prefix = migrated[backend]
+    empty(target, prefix)
+    steps = 200 if long_run else 60
+    run, erase = run_together(
+        target,
+        prefix,
+        [{"job": "agent_runs", "count": steps}, {"job": "erasures", "count": steps // 6}],
+    )
+    assert run["errors"] == [] and erase["errors"] == []
+    assert erase["hits"] == steps // 6  # the erasures met the thread, mid-run
+    assert run["refused"] > 0  # and the run met the erasures
+
+    async def check() -> None:
+        async with on(target, prefix) as store:
+            s = store.schema
+            checkpoints = await _rows(store, s.checkpoints, "erased")
+            ids = {r.checkpoint_id for r in checkpoints}
+            assert all(r.parent_checkpoint_id in ids | {None} for r in checkpoints)
+            assert {r.checkpoint_id for r in await _rows(store, s.writes, "erased")} <= ids
+            graph = await _rows(store, s.lg_checkpoints, "erased")
+            graph_ids = {r.checkpoint_id for r in graph}
+            assert all(r.parent_checkpoint_id in graph_ids | {None} for r in graph)
+            blobs = {(r.channel, r.version) for r in await _rows(store, s.lg_blobs, "erased")}
+            for row in graph:
+                assert {(c, v) for c, v in row.channel_versions} <= blobs
+            graph_writes = await _rows(store, s.lg_writes, "erased")
+            assert {r.checkpoint_id for r in graph_writes} <= graph_ids
+            if not graph:
+                assert blobs == set()
+
+    run_blocking(check)

@@ -10,6 +10,7 @@ stdin, never on the command line, so no password shows in a process listing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 from locus.core.messages import Message
 from locus.core.state import AgentState
 
-from locus_store import Store
+from locus_store import CheckpointExistsError, CheckpointNotFoundError, ParentNotFoundError, Store
 
 
 def emit(**event: Any) -> None:
@@ -62,10 +63,17 @@ async def saves(store: Store, writer: int, job: dict[str, Any]) -> None:
     emit(done=True, errors=errors)
 
 
+async def with_checkpoint(saver: Any, thread_id: str, checkpoint_id: str) -> None:
+    """Put the root checkpoint pending writes belong to, unless another process did."""
+    with contextlib.suppress(CheckpointExistsError):
+        await saver.put(thread_id=thread_id, checkpoint_id=checkpoint_id, checkpoint_data={})
+
+
 async def writes(store: Store, writer: int, job: dict[str, Any]) -> None:
     """Replace one task's writes again and again; read them back between replacements."""
     saver = store.versioned()
     key = {"thread_id": "w", "checkpoint_id": "c", "task_id": "task"}
+    await with_checkpoint(saver, "w", "c")
     errors: list[str] = []
     mixed: list[Any] = []
     for j in range(job["count"]):
@@ -93,6 +101,7 @@ async def kill_me(store: Store, writer: int, job: dict[str, Any]) -> None:
     """Write big write sets and big saves forever, announcing each: the parent kills us."""
     saver, latest = store.versioned(), store.latest()
     view = saver.as_checkpointer()
+    await with_checkpoint(saver, "k-writes", "c")  # apart from the lineage of "k"
     for j in itertools.count():
         tag = f"p{writer}x{j}"
         state = tagged_state(tag, job["size"] * job["width"])
@@ -102,7 +111,7 @@ async def kill_me(store: Store, writer: int, job: dict[str, Any]) -> None:
             (
                 "put_writes",
                 saver.put_writes(
-                    thread_id="k",
+                    thread_id="k-writes",
                     checkpoint_id="c",
                     task_id=f"task-{j % job['tasks']}",
                     writes=writes,
@@ -117,7 +126,81 @@ async def kill_me(store: Store, writer: int, job: dict[str, Any]) -> None:
             emit(end=j, op=name)
 
 
-JOBS = {"saves": saves, "writes": writes, "vacuums": vacuums, "kill_me": kill_me}
+async def agent_runs(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Run a graph-like loop on thread ``erased`` in every contract, as long as it is erased.
+
+    Each step puts a checkpoint (a child of the previous one) and its pending writes
+    in the versioned and LangGraph tables, and saves the single-row thread. A step
+    refused because the thread was erased meanwhile starts a new run from a root.
+    """
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    thread = "erased"
+    versioned, latest, graph = store.versioned(), store.latest(), store.langgraph_saver()
+    errors: list[str] = []
+    refused = 0
+    parent: str | None = None
+    config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+    versions: dict[str, str] = {}
+    for i in range(job["count"]):
+        tag = f"w{writer}x{i}"
+        try:
+            await versioned.put(
+                thread_id=thread,
+                checkpoint_id=tag,
+                checkpoint_data={"step": i},
+                parent_checkpoint_id=parent,
+            )
+            parent = tag
+            await versioned.put_writes(
+                thread_id=thread, checkpoint_id=tag, task_id="task", writes=[("a", i), ("b", i)]
+            )
+        except (ParentNotFoundError, CheckpointNotFoundError):
+            refused += 1
+            parent = None
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            changed = {"a": i} if versions else {"a": i, "b": "first"}
+            new = {c: graph.get_next_version(versions.get(c), None) for c in changed}
+            checkpoint = empty_checkpoint()
+            checkpoint["channel_values"] = {"a": i, "b": "first"}
+            checkpoint["channel_versions"] = {**versions, **new}
+            config = await graph.aput(config, checkpoint, {"source": "loop", "step": i}, new)
+            versions.update(new)
+            await graph.aput_writes(config, [("a", i), ("b", i)], f"task-{i}")
+        except CheckpointNotFoundError:
+            refused += 1
+            config = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+            versions = {}
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:500])
+        await guarded(errors, latest.save(tagged_state(tag), thread, checkpoint_id=tag))
+    emit(done=True, errors=errors, refused=refused)
+
+
+async def erasures(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Erase thread ``erased`` until ``count`` erasures removed something (30 s at most)."""
+    errors: list[str] = []
+    removed = hits = 0
+    deadline = asyncio.get_running_loop().time() + 30
+    while hits < job["count"] and asyncio.get_running_loop().time() < deadline:
+        report = await guarded(errors, store.erase_thread("erased"))
+        if report:
+            hits += 1
+            removed += report.total
+        await asyncio.sleep(job.get("pause", 0.01))
+    emit(done=True, errors=errors, removed=removed, hits=hits)
+
+
+JOBS = {
+    "saves": saves,
+    "writes": writes,
+    "vacuums": vacuums,
+    "kill_me": kill_me,
+    "agent_runs": agent_runs,
+    "erasures": erasures,
+}
 
 
 async def main() -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.sql import ClauseElement
 
 from locus_store.errors import (
     CheckpointExistsError,
+    CheckpointNotFoundError,
     InvalidInputError,
     InvalidTypeError,
     LineageConflictError,
@@ -157,7 +158,9 @@ class VersionedSaver:
         Two statements whatever the number of writes, in one transaction: one bulk
         upsert by position and a delete of the positions past the new set's end. A
         retry never duplicates, a failure leaves the earlier set in place, and
-        concurrent replacements of the same task queue instead of failing.
+        concurrent replacements of the same task queue instead of failing. Writes for a
+        checkpoint that does not exist (erased, or never saved) are refused whole:
+        ``CheckpointNotFoundError``.
         """
         key = {
             **_lineage(thread_id, checkpoint_ns),
@@ -188,7 +191,15 @@ class VersionedSaver:
             try:
                 await self._store.run(work, atomic=True)
                 return
-            except IntegrityError:
+            except IntegrityError as exc:
+                # Writes without their checkpoint are refused by the statement itself
+                # (see lineage_statements): say so, no retry.
+                if await self._first(self._sql.named, key) is None:
+                    raise CheckpointNotFoundError(
+                        f"checkpoint {key[Bind.CHECKPOINT]!r} does not exist in thread "
+                        f"{key[Bind.THREAD]!r} (namespace {key[Bind.NS]!r}; erased, or never "
+                        "saved): its writes were refused"
+                    ) from exc
                 # Oracle's MERGE can lose a race with a concurrent first insert of the
                 # same position (ORA-00001); the transaction was rolled back: again.
                 await asyncio.sleep(_backoff(attempt))

@@ -39,6 +39,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
     update,
 )
@@ -151,6 +152,8 @@ def _oracle_version_pairs(element: OracleVersionPairs, compiler: Any, **kw: Any)
 #: Metadata key LangGraph.js puts on threads its delta-channel graphs write.
 DELTA_MARKER = "delta_writes_versioned"
 CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
+#: Binds of a child checkpoint's put: its thread and type again, read through the thread.
+CHILD_THREAD, CHILD_TYPE = "child_of_thread", "child_type"
 BLOB_KEY = ("thread_id", "checkpoint_ns", "channel", "version")
 GROUP_KEY = ("thread_id", "checkpoint_ns")
 #: Columns a repeated ``put`` of the same checkpoint replaces. Not its parent: a
@@ -175,9 +178,11 @@ class LangGraphStatements:
         self.checkpoints, self.blobs, self.writes = cp, blobs, writes
 
         self.insert_blobs = insert_ignore(blobs, dialect_name)
-        self.insert_writes = insert_ignore(writes, dialect_name)
-        self.insert_checkpoint, self.update_checkpoint = self._checkpoint_upsert()
-        self._with_values: dict[int, Insert] = {}
+        self.insert_writes = self._insert_writes_of_thread()
+        self.insert_checkpoint, self.update_checkpoint = self._checkpoint_upsert(child=False)
+        #: A checkpoint with a parent: only into a thread that still has a checkpoint.
+        self.insert_child_checkpoint, _ = self._checkpoint_upsert(child=True)
+        self._with_values: dict[tuple[int, bool], Insert] = {}
 
         #: Special writes (errors, interrupts, ...) of a task replace earlier ones.
         self.delete_task_writes = delete(writes).where(
@@ -212,6 +217,12 @@ class LangGraphStatements:
         )
         self._keyed: dict[tuple[str, int, int], Executable] = {}
 
+        #: What a refused child put (the thread erased meanwhile) sent ahead of its row.
+        self.delete_values_of_erased_thread = delete(blobs).where(
+            blobs.c.thread_id == bindparam("thread_id"),
+            ~exists().where(cp.c.thread_id == bindparam("thread_id")),
+        )
+
         # delete_thread and prune(strategy="delete")
         self.delete_threads = [
             delete(t).where(t.c.thread_id.in_(bindparam("thread_ids", expanding=True)))
@@ -238,10 +249,56 @@ class LangGraphStatements:
         self.copy_thread = [self._copy(t) for t in (cp, blobs, writes)]
 
     # -- builders -------------------------------------------------------------------
-    def _checkpoint_upsert(self) -> tuple[Executable, Update | None]:
+    def _through_thread(self, value: BindParameter[Any], thread: str = "thread_id") -> Any:
+        """``value``, read through one checkpoint row of the thread: NULL when it has none.
+
+        Put in a NOT NULL column, it makes a statement fail whole (``IntegrityError``)
+        for a thread with no checkpoint, i.e. one erased while a graph still ran: its
+        late writes and child checkpoints are refused instead of leaving a partial
+        thread. On PostgreSQL the row is read ``FOR SHARE``: an erasure deleting it
+        waits for this statement's transaction, then deletes what it wrote; a
+        statement waiting on an erasure finds the thread gone.
+        """
+        cp = self.checkpoints
+        of_thread = cp.c.thread_id == bindparam(thread, type_=cp.c.thread_id.type)
+        if self.dialect_name == "oracle":
+            # (FETCH FIRST renders its count inline, which an executemany cannot take.)
+            return select(value).where(exists().where(of_thread)).scalar_subquery()
+        one = select(value).where(of_thread).limit(1)
+        if self.dialect_name == "postgresql":
+            one = one.with_for_update(read=True)
+        return one.scalar_subquery()
+
+    def _insert_writes_of_thread(self) -> Executable:
+        """Pending writes (ids already there skipped), only into a thread with a checkpoint.
+
+        Not only into their own checkpoint: LangGraph sends a step's writes while the
+        put of that step's checkpoint may still be under way.
+        """
+        writes = self.writes
+        columns = [c.name for c in writes.c]
+        values: dict[str, Any] = {c: bindparam(c, type_=writes.c[c].type) for c in columns}
+        values["value_type"] = self._through_thread(values["value_type"])
+        if self.dialect_name == "postgresql":
+            # An untyped parameter in a select list is text, which bytea does not take.
+            values["value"] = cast(values["value"], writes.c.value.type)
+        row = select(*(values[c].label(c) for c in columns))
+        if self.dialect_name == "sqlite":
+            row = row.where(true())  # INSERT ... SELECT ... ON CONFLICT needs a WHERE
+        statement: Any = insert_ignore(writes, self.dialect_name)
+        return statement.from_select(columns, row)  # type: ignore[no-any-return]
+
+    def _checkpoint_upsert(self, *, child: bool) -> tuple[Executable, Update | None]:
         cp, dialect = self.checkpoints, self.dialect_name
+        guarded: dict[str, Any] = {}
+        if child:
+            # (An INSERT ... VALUES keeps its columns' names for itself: other binds.)
+            checkpoint_type = bindparam(CHILD_TYPE, type_=cp.c.checkpoint_type.type)
+            guarded["checkpoint_type"] = self._through_thread(checkpoint_type, CHILD_THREAD)
         if dialect in ("postgresql", "sqlite"):
             ins = (postgresql if dialect == "postgresql" else sqlite).insert(cp)
+            if guarded:
+                ins = ins.values(guarded)
             return (
                 ins.on_conflict_do_update(
                     index_elements=_pk_columns(cp),
@@ -254,7 +311,8 @@ class LangGraphStatements:
             .where(*(cp.c[c] == bindparam(f"key_{c}") for c in CHECKPOINT_KEY))
             .values({c: bindparam(f"new_{c}") for c in _REPLACED})
         )
-        return insert_ignore(cp, dialect), replace
+        ignore: Any = insert_ignore(cp, dialect)
+        return (ignore.values(guarded) if guarded else ignore), replace
 
     # -- lookups by many keys ------------------------------------------------------------
     def _by_keys(
@@ -510,13 +568,13 @@ class LangGraphStatements:
         return self._read(page, ordered=True)  # type: ignore[no-any-return]
 
     # -- dialect-dependent operations ------------------------------------------------------
-    def insert_checkpoint_with_values(self, count: int) -> Insert:
+    def insert_checkpoint_with_values(self, count: int, *, child: bool = False) -> Insert:
         """PostgreSQL: ``count`` channel values and the checkpoint row in one statement.
 
         The values are bound as ``<column>_<i>``; one statement per ``count`` is built
         and cached (a multi-row ``VALUES`` insert would be compiled on every call).
         """
-        found = self._with_values.get(count)
+        found = self._with_values.get((count, child))
         if found is None:
             b, columns = self.blobs, [c.name for c in self.blobs.c]
             rows = [
@@ -532,9 +590,9 @@ class LangGraphStatements:
             ]
             source = union_all(*rows) if count > 1 else rows[0]
             values = postgresql.insert(b).from_select(columns, source).on_conflict_do_nothing()
-            checkpoint: Any = self.insert_checkpoint
+            checkpoint: Any = self.insert_child_checkpoint if child else self.insert_checkpoint
             found = checkpoint.add_cte(values.cte("new_values"))
-            self._with_values[count] = found
+            self._with_values[count, child] = found
         return found
 
     def put_in_one_statement(
@@ -546,7 +604,10 @@ class LangGraphStatements:
         params = dict(row)
         for i, blob in enumerate(blob_rows):
             params.update({f"{c}_{i}": v for c, v in blob.items()})
-        return self.insert_checkpoint_with_values(len(blob_rows)), params
+        child = row["parent_checkpoint_id"] is not None
+        if child:
+            params.update(child_params(row))
+        return self.insert_checkpoint_with_values(len(blob_rows), child=child), params
 
     async def put_checkpoint(
         self,
@@ -566,11 +627,19 @@ class LangGraphStatements:
             return
         if blob_rows:
             await conn.execute(self.insert_blobs, list(blob_rows))
-        result = await conn.execute(self.insert_checkpoint, row)
+        if row["parent_checkpoint_id"] is None:
+            result = await conn.execute(self.insert_checkpoint, row)
+        else:
+            result = await conn.execute(self.insert_child_checkpoint, {**row, **child_params(row)})
         if self.update_checkpoint is not None and result.rowcount == 0:
             params = {f"key_{c}": row[c] for c in CHECKPOINT_KEY}
             params.update({f"new_{c}": row[c] for c in _REPLACED})
             await conn.execute(self.update_checkpoint, params)
+
+
+def child_params(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The extra binds of a child checkpoint's put (see ``LangGraphStatements``)."""
+    return {CHILD_THREAD: row["thread_id"], CHILD_TYPE: row["checkpoint_type"]}
 
 
 @cache
@@ -613,7 +682,14 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
     found: dict[str, ClauseElement] = {
         "put_blobs": _with_values(s.insert_blobs, blob_row),
         "put_checkpoint": _with_values(s.insert_checkpoint, checkpoint_row),
-        "put_writes": _with_values(s.insert_writes, write_row),
+        "put_child_checkpoint": _bound(
+            _with_values(
+                s.insert_child_checkpoint,
+                {c: v for c, v in checkpoint_row.items() if c != "checkpoint_type"},
+            ),
+            child_params(checkpoint_row),
+        ),
+        "put_writes": _bound(s.insert_writes, write_row),
         "replace_special_writes": _bound(
             s.delete_task_writes,
             thread_id=thread,
@@ -621,6 +697,9 @@ def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str,
             checkpoint_id=cid,
             task_id="task-1",
             idxs=[-1, -3],
+        ),
+        "delete_values_of_erased_thread": _bound(
+            s.delete_values_of_erased_thread, thread_id=thread
         ),
         "get_checkpoint": _bound(
             s.read_checkpoint, thread_id=thread, checkpoint_ns=ns, checkpoint_id=cid

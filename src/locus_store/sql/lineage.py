@@ -255,10 +255,22 @@ def _build(cp: Table, wr: Table, dialect_name: str) -> LineageStatements:
     # two writers replacing the same task at once queue on the same rows (a delete then
     # an insert let the second fail on the primary key, the first's rows being invisible
     # to its delete).
+    write_values: dict[str, Any] = {c.key: bindparam(c.key, type_=c.type) for c in wr.columns}
+    # Each write's channel is read through its checkpoint row: with the checkpoint gone
+    # (erased while an agent still ran) it is NULL, which the column refuses, so the
+    # whole set fails and no write is left without its checkpoint. PostgreSQL reads the
+    # row FOR SHARE: an erasure deleting it waits for this transaction, then deletes its
+    # writes too; a write waiting on an erasure finds the row gone.
+    channel_of_checkpoint = select(write_values["channel"]).where(
+        *(cp.c[c] == write_values[c] for c in ("thread_id", "checkpoint_ns", "checkpoint_id"))
+    )
+    if dialect_name == "postgresql":
+        channel_of_checkpoint = channel_of_checkpoint.with_for_update(read=True)
+    write_values["channel"] = channel_of_checkpoint.scalar_subquery()
     upsert_writes = upsert(
         wr,
         dialect_name,
-        values={c.key: bindparam(c.key, type_=c.type) for c in wr.columns},
+        values=write_values,
         keys=[c.key for c in wr.primary_key.columns],
         update=["channel", "value"],
     )
