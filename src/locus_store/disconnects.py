@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -66,16 +67,19 @@ _CLOSED_MESSAGES = ("connection is closed", "connection was closed", "not connec
 _IDLE_SINCE = "locus_store.idle_since"
 
 
-def is_dead_connection_error(error: BaseException) -> bool:
-    """True when ``error`` (a SQLAlchemy, DBAPI or socket error) means the connection is dead."""
+def errors_under(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then the driver error it wraps (``orig``) or was raised from, each once."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if _is_dead(current):
-            return True
+        yield current
         current = getattr(current, "orig", None) or current.__cause__
-    return False
+
+
+def is_dead_connection_error(error: BaseException) -> bool:
+    """True when ``error`` (a SQLAlchemy, DBAPI or socket error) means the connection is dead."""
+    return any(_is_dead(e) for e in errors_under(error))
 
 
 def _is_dead(error: BaseException) -> bool:
@@ -145,16 +149,12 @@ ORACLE_NO_PRIVILEGE_CODES = frozenset({1031})
 
 def is_privilege_error(error: BaseException) -> bool:
     """True when ``error`` (or the driver error under it) says the role lacks a privilege."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in errors_under(error):
         if getattr(current, "sqlstate", None) == POSTGRES_NO_PRIVILEGE_SQLSTATE:
             return True
         detail = current.args[0] if current.args else None
         if getattr(detail, "code", None) in ORACLE_NO_PRIVILEGE_CODES:
             return True
-        current = getattr(current, "orig", None) or current.__cause__
     return False
 
 
@@ -174,10 +174,7 @@ _MISSING_TABLE_NAMES = (
 
 def missing_table(error: BaseException) -> str | None:
     """The table ``error`` says does not exist: its name, ``""`` when unnamed, else None."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in errors_under(error):
         detail = current.args[0] if current.args else None
         text = getattr(detail, "message", None) or str(current)
         found = (
@@ -191,5 +188,4 @@ def missing_table(error: BaseException) -> str | None:
                 if match:
                     return match[1]
             return ""
-        current = getattr(current, "orig", None) or current.__cause__
     return None
