@@ -21,7 +21,7 @@ import asyncpg
 import orjson
 from locus.core.state import AgentState
 
-from locus_store.repositories._state import search_text
+from locus_store.agent_state import search_text
 
 NS = "default"
 

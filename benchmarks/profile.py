@@ -23,8 +23,7 @@ from typing import Any
 from benchmarks.backends import Bench
 from benchmarks.floor import PostgresFloor, _sqlite_time, dumps
 from benchmarks.payloads import KB, agent_state
-from locus_store.fast_path import row_count
-from locus_store.repositories._state import encode_state, search_text
+from locus_store.agent_state import encode_state, search_text
 from locus_store.validation import require_json
 
 REPEAT = 300
@@ -70,12 +69,12 @@ async def profile_save(bench: Bench, repeat: int = REPEAT) -> str:
 
     async def statement() -> None:
         values = {**params, "thread_id": thread()}
-        await bench.store.execute(sql, values, row_count)
+        await bench.store.row_count(sql, values)
 
     async def core_statement() -> None:
-        # Any result consumer but the store's own: Connection.execute runs it.
+        # Work on a connection (Store.run): Connection.execute runs it.
         values = {**params, "thread_id": thread()}
-        await bench.store.execute(sql, values, lambda result: result.rowcount)
+        await bench.store.run(lambda conn: conn.execute(sql, values))
 
     floor_now: Any = now if isinstance(bench.floor, PostgresFloor) else _sqlite_time(now)
 

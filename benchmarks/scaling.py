@@ -33,10 +33,6 @@ CONCURRENCY_TURN = "agent turn (load + save, 4 KB)"
 CONCURRENCY_FLOOR_TURN = f"{CONCURRENCY_TURN}, floor (asyncpg pool)"
 
 
-def _consume(result: Any) -> None:
-    result.all()
-
-
 async def history(bench: Bench, sizes: Sizes, log: Callable[[str], None]) -> list[Scaling]:
     """Newest-first reads on a thread of ``history_large`` checkpoints vs ``history_small``."""
     small, large = f"history-{sizes.history_small}", f"history-{sizes.history_large}"
@@ -120,7 +116,7 @@ async def concurrency(
         wait = select(func.pg_sleep(SERVER_WAIT))
 
         async def server_wait(task: int) -> None:
-            await store.execute(wait, None, _consume)
+            await store.fetch_all(wait)
 
         workloads: dict[str, Callable[[int], Awaitable[None]]] = {
             CONCURRENCY_TURN: turn,

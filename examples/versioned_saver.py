@@ -23,7 +23,7 @@ from locus.core.state import AgentState
 from locus.testing import ScriptedModel, text, tool_call
 
 from locus_store import Store
-from locus_store.repositories.versioned import VersionedSaver
+from locus_store.versioned.saver import VersionedSaver
 
 THREAD_ID = "agent-incident-001"
 TURNS = (

@@ -21,7 +21,7 @@ def main() -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
     (DOCS / "schema.sql").write_text(offline_sql(), encoding="utf-8")
     try:
-        from locus_store.oracle_statements import statements_script
+        from locus_store.ops.oracle_review import statements_script
     except ImportError:
         pass
     else:

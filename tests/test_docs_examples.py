@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from locus_store import Store
-from locus_store.cli import main
+from locus_store.cli.app import main
 from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
 from tests.conftest import run_blocking
 

@@ -72,7 +72,7 @@ WHERE (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CA
 --   :limit = 100
 SELECT locus_threads.thread_id
 FROM locus_threads
-WHERE locus_threads.thread_id LIKE :pattern ESCAPE '/' AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
+WHERE locus_threads.thread_id LIKE :pattern ESCAPE '!' AND (locus_threads.expires_at IS NULL OR locus_threads.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_threads.updated_at DESC, locus_threads.thread_id
  FETCH FIRST :limit ROWS ONLY
 /
 

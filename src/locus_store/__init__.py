@@ -1,7 +1,6 @@
 """locus_store: durable checkpoints for Locus agents on SQLAlchemy and Alembic."""
 
 from locus_store._version import __version__ as __version__
-from locus_store.erasure import ErasureReport
 from locus_store.errors import (
     AutobeginWarning,
     CheckpointExistsError,
@@ -19,6 +18,7 @@ from locus_store.errors import (
     StoreUnavailableError,
     TablespaceQuotaError,
 )
+from locus_store.ops.erase import ErasureReport
 from locus_store.store import Store
 
 __all__ = [

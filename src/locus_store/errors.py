@@ -28,6 +28,12 @@ class CheckpointExistsError(LocusStoreError):
     """A versioned checkpoint with this (thread, namespace, id) already exists."""
 
 
+class ConstraintError(LocusStoreError):
+    """A statement broke a constraint of the store's tables (a concurrent writer got there
+    first, or a row it needs is gone); the repositories turn it into the error of their
+    contract. Raised from SQLAlchemy's ``IntegrityError``, without its bound values."""
+
+
 class ParentNotFoundError(LocusStoreError):
     """The parent checkpoint named in a versioned ``put`` does not exist in the thread."""
 

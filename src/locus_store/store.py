@@ -1,265 +1,95 @@
 """Store: the one owner of connections, and the factory of repositories.
 
-Every repository call goes through `Store.run` (or `Store.execute`,
-the same thing for one statement, in one step), so binding to an application's
-transaction, autocommit for single statements, the retry-once-on-dead-connection
-policy and event-loop changes are written once.
+Every repository call goes through one of `Store`'s call methods, named for what
+the call wants back: `Store.fetch_all`, `Store.fetch_one`, `Store.row_count` and
+`Store.execute_many` for one statement, `Store.run` for work on a connection
+(``atomic=True``: one transaction). So binding to an application's transaction
+(`Store.bind`, a `BoundStore`), autocommit for single statements, the retry policy
+(`locus_store._engine.retry.classify`, one attempt loop) and event-loop changes are
+written once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import os
 import re
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import orjson
-from sqlalchemy import Executable, event
-from sqlalchemy.engine import URL, CursorResult, Engine
-from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Executable
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
-from locus_store.disconnects import (
-    PING_AFTER_IDLE,
-    install_disconnect_detection,
-    install_idle_ping,
+from locus_store._engine.create import (
+    autocommit_view,
+    create_engine_for,
+    engine_for_another_loop,
+    prepare_engine,
+    without_parameters,
+)
+from locus_store._engine.fast_path import (
+    ConnectFailure,
+    FastPath,
+    Kind,
+    Record,
+    StatementFailure,
+)
+from locus_store._engine.oracle import COMMIT_SENT, COMMIT_WITH_THIS, OWNED_TRANSACTION
+from locus_store._engine.retry import (
+    Phase,
+    classify,
+    describe,
+    errors_under,
     is_dead_connection_error,
     is_privilege_error,
     missing_table,
 )
 from locus_store.errors import (
     AutobeginWarning,
-    ConnectionLostError,
+    ConstraintError,
     InvalidTypeError,
     LocusStoreError,
     SchemaNotCurrentError,
     SchemaPermissionError,
-    StoreUnavailableError,
-)
-from locus_store.fast_path import (
-    KINDS,
-    ConnectFailure,
-    FastPath,
-    Kind,
-    StatementFailure,
-    row_count,
-)
-from locus_store.oracle_errors import install_error_translation
-from locus_store.oracle_sessions import (
-    COMMIT_SENT,
-    COMMIT_WITH_THIS,
-    COMMITS_EACH_STATEMENT,
-    OWNED_TRANSACTION,
-    install_oracle_sessions,
 )
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
-from locus_store.schema.types import install_oracle_binds
-from locus_store.settings import (
-    ConnectionSettings,
-    async_url,
-    redact,
-    require_supported,
-    settings_from_env,
-)
-from locus_store.sqlite_connections import (
-    install_explicit_begin,
-    one_trip_connector,
-    single_statement_view,
-)
+from locus_store.settings import PREFIX_ENV, ConnectionSettings, redact, settings_from_env
+from locus_store.sql.statements import Dialect, dialect_of
 
 if TYPE_CHECKING:
     from datetime import timedelta
 
     from langgraph.checkpoint.serde.base import SerializerProtocol
 
-    from locus_store.erasure import ErasureReport
-    from locus_store.langgraph import SQLAlchemySaver
-    from locus_store.repositories.latest import LatestCheckpointer
-    from locus_store.repositories.versioned import VersionedSaver
+    from locus_store.langgraph.saver import SQLAlchemySaver
+    from locus_store.latest.checkpointer import LatestCheckpointer
+    from locus_store.ops.erase import ErasureReport
+    from locus_store.versioned.saver import VersionedSaver
+
+__all__ = ["BoundStore", "Record", "Store", "create_engine_for"]
 
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
-#: Bind parameters of one statement: one mapping, or several for an executemany.
-Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
-_Phase = Literal["connect", "work", "commit"]
-
-#: Seconds a SQLite writer waits for the database lock before "database is locked".
-SQLITE_BUSY_TIMEOUT = 30.0
+#: Bind parameters of one statement.
+Parameters = Mapping[str, Any] | None
 
 
-#: orjson leaves datetimes, dataclasses and subclasses of built-in types to the
-#: standard library, which has the final word on what is JSON.
-_ORJSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
+class _Attempt:
+    """How far one attempt got (the phase its failure is judged by)."""
 
+    __slots__ = ("first", "phase")
 
-def _compact_json(value: Any) -> str:
-    """Compact JSON text: orjson (tens of times faster), else the standard library.
-
-    Values reach here validated (``require_json``); what orjson refuses (integers
-    beyond 64 bits, non-str keys, ...) is encoded by ``json`` as before.
-    """
-    try:
-        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-#: Each byte of JSON text as ``0`` if it is a digit, else a space.
-_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
-#: 19 digits in a row: the shortest text that may be an integer beyond 64 bits.
-_LONG_NUMBER = b"0" * 19
-#: Longest JSON text parsed with orjson. Its parser's working memory grows to many
-#: times the text (about 13x at 10 MB), and past a few hundred kilobytes it is no
-#: faster than ``json`` once the digit scan below is paid for.
-ORJSON_MAX_BYTES = 64 * 1024
-
-
-def _json_loads(text: str | bytes) -> Any:
-    """Parse JSON text: orjson for short text (several times faster), else ``json``.
-
-    orjson reads an integer beyond 64 bits as a float; text with a run of 19
-    digits anywhere (such an integer, or only a long number inside a string) is
-    left to ``json``, which keeps every integer exact, as is text orjson refuses.
-    """
-    if isinstance(text, str) and len(text) <= ORJSON_MAX_BYTES:
-        raw = text.encode(errors="surrogatepass")
-    elif isinstance(text, bytes):
-        raw = text
-    else:  # long text; or SQLite handing back a JSON number as a number (json raises)
-        return json.loads(text)
-    if len(raw) <= ORJSON_MAX_BYTES and _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZEROS):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
-    cursor.close()
-
-
-def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Switching the journal to WAL is a write, which a read-only connection refuses.
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
-    cursor.close()
-
-
-def _read_only_sqlite_url(url: URL) -> URL:
-    """``url``'s SQLite file opened ``mode=ro``: nothing written, no file created."""
-    from pathlib import Path
-
-    path = Path(url.database or "").resolve()
-    return url.set(database=path.as_uri(), query={**url.query, "mode": "ro", "uri": "true"})
-
-
-def create_engine_for(
-    settings: ConnectionSettings | str | URL,
-    *,
-    ping_after: float = PING_AFTER_IDLE,
-    read_only: bool = False,
-    **options: Any,
-) -> AsyncEngine:
-    """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
-
-    ``read_only=True`` opens a SQLite file read-only (``mode=ro``): it is neither
-    created nor changed, and its journal mode is left as it is. Other backends
-    ignore it (grant a read-only role instead).
-
-    Server connections are pinged before use after ``ping_after`` seconds idle in the
-    pool (0 pings every checkout); pass ``pool_pre_ping=True`` for SQLAlchemy's own
-    ping on every checkout instead.
-
-    Errors and SQL logging show no bound values (``hide_parameters=True``) unless
-    the caller passes ``hide_parameters=False``. A URL whose backend or driver the
-    store does not run on is a `ConfigurationError`.
-    """
-    if not isinstance(settings, ConnectionSettings):
-        settings = ConnectionSettings(async_url(settings))
-    url = require_supported(settings.url)
-    connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
-    options.setdefault("hide_parameters", True)
-    options.setdefault("json_serializer", _compact_json)
-    options.setdefault("json_deserializer", _json_loads)
-    if url.get_backend_name() == "sqlite":
-        memory = url.database in (None, "", ":memory:")
-        read_only = read_only and not memory
-        if read_only:
-            url = _read_only_sqlite_url(url)
-        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
-        if memory:
-            options.setdefault("poolclass", StaticPool)
-            connect_args.setdefault("check_same_thread", False)
-        one_trip = url.get_driver_name() == "aiosqlite" and not (
-            {"creator", "async_creator", "isolation_level"} & options.keys()
-        )
-        if one_trip:
-            # Autocommit, one trip to the driver thread per statement, explicit BEGIN
-            # for transactions: see locus_store.sqlite_connections.
-            options["async_creator"] = one_trip_connector(url, connect_args)
-            options["isolation_level"] = "AUTOCOMMIT"
-            engine = create_async_engine(url, **options)
-            install_explicit_begin(engine.sync_engine)
-        else:
-            engine = create_async_engine(url, connect_args=connect_args, **options)
-        if not memory:
-            pragmas = _sqlite_read_only_pragmas if read_only else _sqlite_pragmas
-            event.listen(engine.sync_engine, "connect", pragmas)
-        return engine
-    engine = create_async_engine(url, connect_args=connect_args, **options)
-    if not options.get("pool_pre_ping"):
-        install_idle_ping(engine.sync_engine, ping_after)
-    return engine
-
-
-def prepare_engine(engine: AsyncEngine) -> None:
-    """What every engine a store runs on needs: disconnect detection and Oracle's hooks.
-
-    Idempotent, and done once per engine (not per call).
-    """
-    install_disconnect_detection(engine.sync_engine)
-    install_error_translation(engine.sync_engine)
-    install_oracle_binds(engine.sync_engine)
-    install_oracle_sessions(engine.sync_engine)
-
-
-def _autocommit_view(engine: AsyncEngine) -> AsyncEngine:
-    """The view of ``engine`` a store runs single statements on, each committing with itself."""
-    sqlite = single_statement_view(engine)
-    if sqlite is not None:
-        return _without_parameters(sqlite)
-    if engine.dialect.name == "oracle":
-        # Not the AUTOCOMMIT isolation level: resetting it on check-in costs a rollback
-        # and an ALTER SESSION (see locus_store.oracle_sessions).
-        return _without_parameters(engine.execution_options(**{COMMITS_EACH_STATEMENT: True}))
-    return _without_parameters(engine.execution_options(isolation_level="AUTOCOMMIT"))
-
-
-def _without_parameters(view: AsyncEngine) -> AsyncEngine:
-    """``view`` (an option view of an engine) with bound values kept out of errors and logs.
-
-    Set on the view only: an application's own engine keeps its setting for its own
-    statements, while everything the store sends shows no stored data.
-    """
-    view.sync_engine.hide_parameters = True
-    return view
+    def __init__(self, first: bool) -> None:
+        self.first = first
+        self.phase: Phase = "connect"
 
 
 def _not_an_engine(engine: object) -> str:
@@ -281,9 +111,10 @@ def _not_an_engine(engine: object) -> str:
 class Store:
     """A checkpoint store over one ``AsyncEngine`` and one table prefix.
 
-    Build it with `from_url`, `from_env`, or ``Store(engine)`` for an
-    application's existing engine. Repositories come from `latest`,
-    `versioned`; `bind` runs them inside the caller's transaction.
+    Build it with `from_url`, `from_env`, or ``Store(engine)`` for an application's
+    existing engine (``dispose_engine=True`` hands the engine over: `close`
+    disposes it). Repositories come from `latest`, `versioned` and
+    `langgraph_saver`; `bind` runs them inside the caller's transaction.
     """
 
     def __init__(
@@ -291,19 +122,18 @@ class Store:
         engine: AsyncEngine,
         *,
         table_prefix: str = DEFAULT_PREFIX,
-        _bound: AsyncConnection | AsyncSession | None = None,
-        _owns_engine: bool = False,
+        dispose_engine: bool = False,
     ) -> None:
         if not isinstance(engine, AsyncEngine):
             raise InvalidTypeError(_not_an_engine(engine))
+        self.schema: Schema = schema_for(table_prefix)
+        self.dialect: Dialect = dialect_of(engine.dialect.name)
         prepare_engine(engine)
         self._engine = engine
-        self._autocommit = _autocommit_view(engine)
-        self._transactional = _without_parameters(engine.execution_options())
+        self._autocommit = autocommit_view(engine)
+        self._transactional = without_parameters(engine.execution_options())
         self._fast = FastPath.for_engine(engine)
-        self.schema: Schema = schema_for(table_prefix)
-        self._bound = _bound
-        self._owns_engine = _owns_engine
+        self._dispose_engine = dispose_engine
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- construction -------------------------------------------------------------
@@ -313,9 +143,8 @@ class Store:
     ) -> Store:
         """A store on ``url`` (``postgresql://`` and ``sqlite:///`` get their async drivers)."""
         schema_for(table_prefix)  # refuse a bad prefix before building anything
-        return cls(
-            create_engine_for(url, **engine_options), table_prefix=table_prefix, _owns_engine=True
-        )
+        engine = create_engine_for(url, **engine_options)
+        return cls(engine, table_prefix=table_prefix, dispose_engine=True)
 
     @classmethod
     def from_settings(
@@ -325,22 +154,25 @@ class Store:
         table_prefix: str = DEFAULT_PREFIX,
         **engine_options: Any,
     ) -> Store:
+        """A store on resolved `ConnectionSettings` (an Oracle wallet, say)."""
         schema_for(table_prefix)
-        return cls(
-            create_engine_for(settings, **engine_options),
-            table_prefix=table_prefix,
-            _owns_engine=True,
-        )
+        engine = create_engine_for(settings, **engine_options)
+        return cls(engine, table_prefix=table_prefix, dispose_engine=True)
 
     @classmethod
     def from_env(cls, *, table_prefix: str | None = None, **engine_options: Any) -> Store:
         """Oracle from ``ORACLE_*`` (wallet included), else ``LOCUS_STORE_URL``, else SQLite."""
-        import os
-
-        from locus_store.settings import PREFIX_ENV
-
         prefix = table_prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
         return cls.from_settings(settings_from_env(), table_prefix=prefix, **engine_options)
+
+    def on_own_pool(self) -> Store:
+        """A store on the same database with a connection pool of its own (for another
+        event loop); it disposes that pool on `close`. An in-memory SQLite database
+        lives in its one connection: its engine is shared, and left open."""
+        engine = engine_for_another_loop(self._engine)
+        return Store(
+            engine, table_prefix=self.table_prefix, dispose_engine=engine is not self._engine
+        )
 
     @property
     def engine(self) -> AsyncEngine:
@@ -351,12 +183,17 @@ class Store:
         return self.schema.prefix
 
     @property
-    def dialect_name(self) -> str:
-        return self._engine.dialect.name
+    def dialect_name(self) -> Dialect:
+        """The dialect's name (the same as `dialect`)."""
+        return self.dialect
+
+    @property
+    def is_bound(self) -> bool:
+        """Whether this store runs inside a caller's transaction (a `BoundStore`)."""
+        return False
 
     def __repr__(self) -> str:
-        bound = ", bound" if self._bound is not None else ""
-        return f"Store({redact(self._engine.url)!r}, table_prefix={self.table_prefix!r}{bound})"
+        return f"Store({redact(self._engine.url)!r}, table_prefix={self.table_prefix!r})"
 
     # -- schema ---------------------------------------------------------------------
     async def upgrade(self, revision: str = "head") -> None:
@@ -380,7 +217,6 @@ class Store:
                 lambda conn: run_migrations(conn, self.table_prefix, direction, revision),
                 atomic=True,
                 retry=False,
-                autocommit=False,
             )
         except DBAPIError as exc:
             if not is_privilege_error(exc):
@@ -388,7 +224,7 @@ class Store:
             raise SchemaPermissionError(
                 f"the role of {redact(self._engine.url)} may not change the schema; "
                 f"run the migrations as the schema's owner (locus-store {direction} "
-                f"--url <owner's URL>): {_reason(exc)}"
+                f"--url <owner's URL>): {describe(exc)}"
             ) from exc
 
     # -- repositories -----------------------------------------------------------------
@@ -398,19 +234,19 @@ class Store:
         ``ttl``: how long a save stays visible, a ``timedelta`` or a positive number of
         seconds.
         """
-        from locus_store.repositories.latest import LatestCheckpointer
+        from locus_store.latest.checkpointer import LatestCheckpointer
 
         return LatestCheckpointer(self, ttl=ttl)
 
     def versioned(self) -> VersionedSaver:
         """The versioned saver (lineage of checkpoints plus pending writes)."""
-        from locus_store.repositories.versioned import VersionedSaver
+        from locus_store.versioned.saver import VersionedSaver
 
         return VersionedSaver(self)
 
     def langgraph_saver(self, *, serde: SerializerProtocol | None = None) -> SQLAlchemySaver:
         """The LangGraph checkpoint saver on this store (needs the ``langgraph`` extra)."""
-        from locus_store.langgraph import SQLAlchemySaver
+        from locus_store.langgraph.saver import SQLAlchemySaver
 
         return SQLAlchemySaver(self, serde=serde)
 
@@ -420,13 +256,13 @@ class Store:
 
         Returns an `ErasureReport` of the rows removed per table (false when the thread
         had none); ``dry_run=True`` counts them and deletes nothing. Export the thread
-        first (`locus_store.transfer`, ``locus-store export``) to keep a copy.
+        first (`locus_store.ops.transfer`, ``locus-store export``) to keep a copy.
         """
-        from locus_store.erasure import erase_thread
+        from locus_store.ops.erase import erase_thread
 
         return await erase_thread(self, thread_id, dry_run=dry_run)
 
-    def bind(self, target: AsyncConnection | AsyncSession) -> Store:
+    def bind(self, target: AsyncConnection | AsyncSession) -> BoundStore:
         """A view of this store whose repositories run inside ``target``'s transaction.
 
         The view never commits or rolls back: the caller's transaction decides. Begin
@@ -437,28 +273,49 @@ class Store:
         """
         if not isinstance(target, AsyncConnection | AsyncSession):
             raise TypeError("bind() takes an AsyncConnection or an AsyncSession")
-        return Store(self._engine, table_prefix=self.table_prefix, _bound=target)
+        return BoundStore(self, target)
 
-    @property
-    def is_bound(self) -> bool:
-        return self._bound is not None
+    # -- the call methods ------------------------------------------------------------
+    async def fetch_all(self, statement: Executable, parameters: Parameters = None) -> list[Record]:
+        """Every row of one statement, run on its own (autocommit)."""
+        rows: list[Record] = await self._reporting(self._single(statement, parameters, Kind.ALL))
+        return rows
 
-    # -- the one connection owner ----------------------------------------------------------
-    async def run(
-        self,
-        work: Work[T],
-        *,
-        atomic: bool = False,
-        retry: bool = True,
-        autocommit: bool = True,
-    ) -> T:
+    async def fetch_one(
+        self, statement: Executable, parameters: Parameters = None
+    ) -> Record | None:
+        """The first row of one statement (or ``None``), run on its own (autocommit)."""
+        row: Record | None = await self._reporting(self._single(statement, parameters, Kind.FIRST))
+        return row
+
+    async def row_count(
+        self, statement: Executable, parameters: Parameters = None, *, savepoint: bool = False
+    ) -> int:
+        """The rows one DML statement matched, run on its own (autocommit).
+
+        ``savepoint`` matters only when bound: the statement then runs in a savepoint,
+        so its failure leaves the caller's transaction usable.
+        """
+        count: int = await self._reporting(
+            self._single(statement, parameters, Kind.ROWCOUNT, savepoint=savepoint)
+        )
+        return count
+
+    async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
+        """One statement for each of ``rows`` (an executemany), all or nothing; the row count."""
+        if isinstance(rows, Mapping) or not rows:
+            raise InvalidTypeError("execute_many takes a non-empty sequence of parameter sets")
+        return await self._reporting(self._execute_many(statement, rows))
+
+    async def run(self, work: Work[T], *, atomic: bool = False, retry: bool = True) -> T:
         """Run ``work(connection)`` and return its result.
 
         ``atomic=False`` is for a single statement: it runs in autocommit mode, with
-        no separate BEGIN/COMMIT. ``atomic=True`` (or ``autocommit=False``) wraps the
-        work in one transaction (a savepoint when bound).
+        no separate BEGIN/COMMIT. ``atomic=True`` wraps the work in one transaction
+        (a savepoint when bound).
 
-        When the connection turns out to be dead:
+        When the connection turns out to be dead (see
+        `locus_store._engine.retry.classify`):
 
         - before COMMIT, the server has rolled the transaction back, so the work is run
           again once on a fresh connection if ``retry``; a single statement is run again
@@ -468,215 +325,133 @@ class Store:
           may have been applied), `StoreUnavailableError` for a transaction
           (it was rolled back).
 
-        A missing table of this store's prefix is a `SchemaNotCurrentError`; no error
-        raised from here carries bound values.
+        A missing table of this store's prefix is a `SchemaNotCurrentError`, a broken
+        constraint a `ConstraintError`; no error raised from here carries bound values.
         """
+        return await self._reporting(self._run(work, atomic, retry))
+
+    async def _reporting(self, call: Awaitable[T]) -> T:
+        """``call``'s result, or the error `_reported` makes of its failure."""
         try:
-            if self._bound is not None:
-                self._warn_if_autobegin()
-                return await self._run_bound(work, atomic)
-            return await self._run_pooled(work, atomic, retry, autocommit)
+            return await call
         except Exception as exc:
             error = self._reported(exc)
             if error is exc:
                 raise
             raise error from exc
 
-    async def _run_bound(self, work: Work[T], atomic: bool) -> T:
-        assert self._bound is not None
-        conn = (
-            await self._bound.connection() if isinstance(self._bound, AsyncSession) else self._bound
-        )
-        if atomic:
-            async with conn.begin_nested():
-                return await work(conn)
-        return await work(conn)
+    # -- pooled calls: one attempt loop ------------------------------------------------
 
-    async def _run_pooled(self, work: Work[T], atomic: bool, retry: bool, autocommit: bool) -> T:
+    async def _attempts(
+        self, attempt: Callable[[_Attempt], Awaitable[T]], *, single: bool, retry: bool = True
+    ) -> T:
+        """The one attempt loop: ``attempt`` again after a failure `classify` says may be
+        retried, while a retry is left."""
         if self._loop is not asyncio.get_running_loop():
             await self._follow_event_loop()
-        single = autocommit and not atomic
-        engine = self._autocommit if single else self._transactional
         attempts = 2 if retry else 1
-        for attempt in range(1, attempts + 1):
-            retry_left = attempt < attempts
+        for number in range(1, attempts + 1):
+            state = _Attempt(first=number == 1)
             try:
-                conn = await engine.connect()
+                return await attempt(state)
             except Exception as exc:
-                self._failed(exc, phase="connect", retry_left=retry_left, single=single)
-                continue
-            phase: _Phase = "work"
+                verdict = classify(exc, state.phase, single=single, url=redact(self._engine.url))
+                if verdict.retry and number < attempts:
+                    self._log_retry(state.phase, exc)
+                    continue
+                if verdict.error is exc:
+                    raise
+                raise verdict.error from (None if verdict.hide_cause else exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _single(
+        self, statement: Executable, parameters: Parameters, kind: Kind, *, savepoint: bool = False
+    ) -> Any:
+        """One statement on its own: the fast path where it applies, else one greenlet
+        that checks out, executes and checks in (one await instead of three).
+
+        (A failed statement on its own changed nothing: ``savepoint`` is moot here.)
+        """
+        fast, engine = self._fast, self._autocommit.sync_engine
+        plan = None if fast is None else fast.plan(engine, statement, parameters)
+        if plan is not None and kind is not Kind.ROWCOUNT and plan.row is None:
+            plan = None  # rows only from statements whose columns are known (not a bare text())
+
+        async def attempt(state: _Attempt) -> Any:
+            state.phase = "work"  # a failure to connect comes back as a ConnectFailure
+            if plan is not None and state.first:
+                assert fast is not None
+                outcome = await greenlet_spawn(
+                    fast.run, self._engine.sync_engine, plan, parameters, kind
+                )
+                if isinstance(outcome, ConnectFailure):
+                    state.phase = "connect"
+                    raise outcome.error
+                if not isinstance(outcome, StatementFailure):
+                    return outcome
+                if outcome.dead:
+                    raise outcome.error
+                # It changed nothing: it runs again below, where its error is raised as
+                # SQLAlchemy raises it.
+            outcome = await greenlet_spawn(_execute_once, engine, statement, parameters, kind)
+            if isinstance(outcome, ConnectFailure):
+                state.phase = "connect"
+                raise outcome.error
+            return outcome
+
+        return await self._attempts(attempt, single=True)
+
+    async def _execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
+        """An executemany, all or nothing: one batch on the fast path, else one transaction."""
+        fast = self._fast
+        plan = None if fast is None else fast.plan(self._autocommit.sync_engine, statement, rows)
+        if plan is not None:
+            assert fast is not None
+            if self._loop is not asyncio.get_running_loop():
+                await self._follow_event_loop()
+            outcome = await greenlet_spawn(
+                fast.run, self._engine.sync_engine, plan, rows, Kind.MANY
+            )
+            if not isinstance(outcome, ConnectFailure | StatementFailure):
+                return int(outcome)
+            # Nothing was applied: again in a transaction, for SQLAlchemy's error.
+
+        async def work(conn: AsyncConnection) -> int:
+            result = await conn.execute(statement, rows, execution_options=COMMIT_WITH_THIS)
+            return int(result.rowcount)
+
+        return await self._run(work, True, True)
+
+    async def _run(self, work: Work[T], atomic: bool, retry: bool) -> T:
+        engine = self._transactional if atomic else self._autocommit
+
+        async def attempt(state: _Attempt) -> T:
+            conn = await engine.connect()
+            state.phase = "work"
             info = conn.info  # the pooled connection's: still readable once it is dead
             try:
-                if single:
+                if not atomic:
                     return await work(conn)
                 info[OWNED_TRANSACTION] = True
                 transaction = await conn.begin()
                 result = await work(conn)
-                phase = "commit"
+                state.phase = "commit"
                 await transaction.commit()
                 return result
-            except Exception as exc:
+            except Exception:
                 if info.get(COMMIT_SENT):
                     # The statement carrying the commit was sent: lost with it, the
                     # outcome is unknown, as for a COMMIT.
-                    phase = "commit"
-                self._failed(exc, phase=phase, retry_left=retry_left, single=single)
+                    state.phase = "commit"
+                raise
             finally:
                 info.pop(OWNED_TRANSACTION, None)
                 info.pop(COMMIT_SENT, None)
                 await _close_quietly(conn)
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def execute(
-        self,
-        statement: Executable,
-        parameters: Parameters,
-        result: Callable[[CursorResult[Any]], T],
-        *,
-        savepoint: bool = False,
-    ) -> T:
-        """Run one statement on its own and return ``result(cursor_result)``.
+        return await self._attempts(attempt, single=not atomic, retry=retry)
 
-        What `run` does for a single statement (autocommit, no BEGIN/COMMIT,
-        the same retry on a dead connection), in one step: connecting, executing and
-        returning the connection happen together instead of one await each, which
-        is most of the cost of a small read. ``result`` must consume what it needs
-        (``CursorResult.all``, ``.first``, ``.rowcount``): the connection goes back
-        to the pool as soon as it returns. ``savepoint`` matters only when bound:
-        the statement then runs in a savepoint, so its failure leaves the caller's
-        transaction usable.
-
-        With `first_row`,
-        `all_rows` or
-        `row_count` as ``result``, a statement the store
-        runs again and again goes straight to the driver on PostgreSQL (asyncpg) and
-        SQLite, compiled once (see `locus_store.fast_path`); rows then are named
-        tuples. A list of parameter sets (an executemany, with ``row_count``) is
-        applied all or nothing.
-        """
-        try:
-            if self._bound is not None:
-
-                async def work(conn: AsyncConnection) -> T:
-                    return result(await conn.execute(statement, parameters))
-
-                if not getattr(statement, "is_select", False):
-                    self._warn_if_autobegin()
-                return await self._run_bound(work, savepoint)
-            return await self._execute_pooled(statement, parameters, result)
-        except Exception as exc:
-            error = self._reported(exc)
-            if error is exc:
-                raise
-            raise error from exc
-
-    async def _execute_pooled(
-        self,
-        statement: Executable,
-        parameters: Parameters,
-        result: Callable[[CursorResult[Any]], T],
-    ) -> T:
-        if self._loop is not asyncio.get_running_loop():
-            await self._follow_event_loop()
-        if parameters is not None and not isinstance(parameters, Mapping):
-            return await self._execute_many(statement, parameters, result)
-        engine = self._autocommit.sync_engine
-        attempts: tuple[bool, ...] = (True, False)
-        fast, kind = self._fast, KINDS.get(result)
-        plan = None if fast is None or kind is None else fast.plan(engine, statement, parameters)
-        if plan is not None and (kind is Kind.ROWCOUNT or plan.row is not None):
-            # (rows only from statements whose columns are known: not a bare text())
-            assert fast is not None and kind is not None
-            outcome = await greenlet_spawn(
-                fast.run, self._engine.sync_engine, plan, parameters, kind
-            )
-            if isinstance(outcome, ConnectFailure):
-                self._failed(outcome.error, phase="connect", retry_left=True, single=True)
-                attempts = (False,)  # that was the first attempt
-            elif isinstance(outcome, StatementFailure):
-                # It changed nothing: it runs again below, where its error is raised as
-                # SQLAlchemy raises it; after a lost connection that is the one retry.
-                if outcome.dead:
-                    self._log_retry("work", outcome.error)
-                    attempts = (False,)
-            else:
-                return outcome  # type: ignore[no-any-return]
-        for retry_left in attempts:
-            try:
-                outcome = await greenlet_spawn(_execute_once, engine, statement, parameters, result)
-            except Exception as exc:
-                self._failed(exc, phase="work", retry_left=retry_left, single=True)
-                continue
-            if isinstance(outcome, ConnectFailure):
-                self._failed(outcome.error, phase="connect", retry_left=retry_left, single=True)
-                continue
-            return outcome  # type: ignore[no-any-return]
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _execute_many(
-        self,
-        statement: Executable,
-        parameters: Sequence[Mapping[str, Any]],
-        result: Callable[[CursorResult[Any]], T],
-    ) -> T:
-        """An executemany, all or nothing: one batch on the fast path, else one transaction."""
-        fast = self._fast
-        if fast is not None and result is row_count:
-            plan = fast.plan(self._autocommit.sync_engine, statement, parameters)
-            if plan is not None:
-                outcome = await greenlet_spawn(
-                    fast.run, self._engine.sync_engine, plan, parameters, Kind.MANY
-                )
-                if not isinstance(outcome, ConnectFailure | StatementFailure):
-                    return outcome  # type: ignore[no-any-return]
-                # Nothing was applied: again in a transaction, for SQLAlchemy's error.
-
-        async def work(conn: AsyncConnection) -> T:
-            return result(
-                await conn.execute(statement, parameters, execution_options=COMMIT_WITH_THIS)
-            )
-
-        return await self._run_pooled(work, True, True, True)
-
-    def _failed(self, exc: Exception, *, phase: _Phase, retry_left: bool, single: bool) -> None:
-        """What a failed attempt means: return to try again, or raise the error to report.
-
-        A dead connection before COMMIT is retried while a retry is left; then it is a
-        `ConnectionLostError` for a single statement (it may have been applied)
-        and a `StoreUnavailableError` for a transaction (it was rolled back).
-        During COMMIT the outcome is unknown: `ConnectionLostError`, no retry.
-        Any other error is raised as it is.
-        """
-        url = redact(self._engine.url)
-        if phase == "connect":
-            if not _is_connect_failure(exc):
-                raise exc
-            if retry_left and is_dead_connection_error(exc):
-                self._log_retry(phase, exc)
-                return
-            raise StoreUnavailableError(f"cannot connect to {url}: {_reason(exc)}") from None
-        if not is_dead_connection_error(exc):
-            raise exc
-        if phase == "commit":
-            raise ConnectionLostError(
-                f"lost the connection to {url} during COMMIT; "
-                f"the transaction may or may not have been applied: {_reason(exc)}"
-            ) from exc
-        if retry_left:
-            self._log_retry(phase, exc)
-            return
-        if single:
-            raise ConnectionLostError(
-                f"lost the connection to {url}; the statement "
-                f"may or may not have been applied: {_reason(exc)}"
-            ) from exc
-        raise StoreUnavailableError(
-            f"lost the connection to {url} before COMMIT; "
-            f"the transaction was rolled back: {_reason(exc)}"
-        ) from exc
-
-    def _log_retry(self, phase: _Phase, exc: BaseException) -> None:
+    def _log_retry(self, phase: Phase, exc: BaseException) -> None:
         what = "connecting" if phase == "connect" else "the call"
         _log.info(
             "the connection to %s died (%s, during %s); retrying on a fresh connection "
@@ -686,29 +461,22 @@ class Store:
             what,
         )
 
-    def _warn_if_autobegin(self) -> None:
-        assert self._bound is not None
-        if self._bound.in_transaction():
-            return
-        kind = "session" if isinstance(self._bound, AsyncSession) else "connection"
-        warnings.warn(
-            f"this store is bound to a {kind} with no transaction begun: SQLAlchemy begins "
-            f"one for this write (autobegin), and it lasts only if you commit it "
-            f"(await {kind}.commit()); begin the transaction first "
-            f"(async with {kind}.begin(): ...)",
-            AutobeginWarning,
-            stacklevel=_stacklevel_outside_package(),
-        )
-
+    # -- errors --------------------------------------------------------------------
     def _reported(self, exc: Exception) -> Exception:
-        """The error a failed call raises: ``exc`` without its bound values, or, for a
-        missing table of this prefix, a `SchemaNotCurrentError` saying how to create it.
+        """The error a failed call raises: ``exc`` without its bound values; a missing
+        table of this prefix as `SchemaNotCurrentError` saying how to create it; a
+        broken constraint as `ConstraintError`.
 
         Only failures come here: a call that succeeds pays for no check.
         """
         _hide_parameters(exc)
         if isinstance(exc, LocusStoreError):
             return exc
+        if isinstance(exc, IntegrityError):
+            return ConstraintError(
+                "the statement broke a constraint of the store's tables "
+                f"({type(exc.orig).__name__})"
+            )
         table = missing_table(exc)
         if table is None or not self._owns_table(table, exc):
             return exc
@@ -726,10 +494,11 @@ class Store:
         if table:
             return table.lower().startswith(own)
         # Oracle before 23ai does not name the table: the statement must name one of ours.
-        statements = [e.statement for e in _chain(exc) if isinstance(e, StatementError)]
+        statements = [e.statement for e in errors_under(exc) if isinstance(e, StatementError)]
         named = re.compile(rf"\b{re.escape(own)}\w", re.I)
         return any(s and named.search(s) for s in statements)
 
+    # -- lifecycle -------------------------------------------------------------------
     async def _follow_event_loop(self) -> None:
         """Release pooled connections that belong to another event loop than the running one."""
         loop = asyncio.get_running_loop()
@@ -738,10 +507,8 @@ class Store:
             await _release_other_loops_connections(self._engine)
 
     async def close(self) -> None:
-        """Release pooled connections (the engine is disposed only if this store created it)."""
-        if self._bound is not None:
-            return
-        if self._owns_engine:
+        """Release pooled connections (the engine is disposed only if this store owns it)."""
+        if self._dispose_engine:
             if self._loop is not None and self._loop is not asyncio.get_running_loop():
                 await _release_other_loops_connections(self._engine)
             else:
@@ -755,19 +522,90 @@ class Store:
         await self.close()
 
 
-def _execute_once(
-    engine: Engine,
-    statement: Executable,
-    parameters: Parameters,
-    result: Callable[[CursorResult[Any]], T],
-) -> T | ConnectFailure:
+class BoundStore(Store):
+    """A `Store` whose calls run inside a caller's transaction (from `Store.bind`).
+
+    It never commits or rolls back, retries nothing (the caller's transaction decides)
+    and never disposes the engine; ``atomic=True`` work runs in a savepoint.
+    """
+
+    def __init__(self, store: Store, target: AsyncConnection | AsyncSession) -> None:
+        super().__init__(store.engine, table_prefix=store.table_prefix)
+        self.target = target
+
+    @property
+    def is_bound(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"Store({redact(self.engine.url)!r}, table_prefix={self.table_prefix!r}, bound)"
+
+    async def close(self) -> None:
+        """Nothing to release: the caller owns the connection."""
+
+    async def _single(
+        self, statement: Executable, parameters: Parameters, kind: Kind, *, savepoint: bool = False
+    ) -> Any:
+        if not getattr(statement, "is_select", False):
+            self._warn_if_autobegin()
+
+        async def work(conn: AsyncConnection) -> Any:
+            return _consumed(await conn.execute(statement, parameters), kind)
+
+        return await self._on_target(work, savepoint)
+
+    async def _execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
+        self._warn_if_autobegin()
+
+        async def work(conn: AsyncConnection) -> int:
+            return int((await conn.execute(statement, rows)).rowcount)
+
+        return await self._on_target(work, False)
+
+    async def _run(self, work: Work[T], atomic: bool, retry: bool) -> T:
+        del retry  # the caller's transaction decides what happens after a failure
+        self._warn_if_autobegin()
+        return await self._on_target(work, atomic)
+
+    async def _on_target(self, work: Work[T], savepoint: bool) -> T:
+        target = self.target
+        conn = await target.connection() if isinstance(target, AsyncSession) else target
+        if savepoint:
+            async with conn.begin_nested():
+                return await work(conn)
+        return await work(conn)
+
+    def _warn_if_autobegin(self) -> None:
+        if self.target.in_transaction():
+            return
+        kind = "session" if isinstance(self.target, AsyncSession) else "connection"
+        warnings.warn(
+            f"this store is bound to a {kind} with no transaction begun: SQLAlchemy begins "
+            f"one for this write (autobegin), and it lasts only if you commit it "
+            f"(await {kind}.commit()); begin the transaction first "
+            f"(async with {kind}.begin(): ...)",
+            AutobeginWarning,
+            stacklevel=_stacklevel_outside_package(),
+        )
+
+
+def _consumed(result: Any, kind: Kind) -> Any:
+    """What a call of ``kind`` wants from a ``CursorResult``."""
+    if kind is Kind.FIRST:
+        return result.first()
+    if kind is Kind.ALL:
+        return list(result.all())
+    return int(result.rowcount)
+
+
+def _execute_once(engine: Engine, statement: Executable, parameters: Parameters, kind: Kind) -> Any:
     """Check out a connection, run ``statement`` and check it back in: one greenlet, no awaits."""
     try:
         conn = engine.connect()
     except Exception as exc:
         return ConnectFailure(exc)
     try:
-        return result(conn.execute(statement, parameters))
+        return _consumed(conn.execute(statement, parameters), kind)
     finally:
         try:
             conn.close()
@@ -789,22 +627,9 @@ async def _release_other_loops_connections(engine: AsyncEngine) -> None:
         engine.sync_engine.dispose(close=False)
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the errors it was raised from or while handling."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or any(current is s for s in seen):
-            continue
-        seen.append(current)
-        pending += [current.__cause__, current.__context__]
-    return seen
-
-
 def _hide_parameters(exc: BaseException) -> None:
     """Keep bound values out of ``exc`` and its chain (a caller's engine may show them)."""
-    for error in _chain(exc):
+    for error in errors_under(exc):
         if isinstance(error, StatementError):
             error.hide_parameters = True
 
@@ -819,10 +644,6 @@ def _stacklevel_outside_package() -> int:
     return level
 
 
-def _is_connect_failure(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError | OSError)
-
-
 async def _close_quietly(conn: AsyncConnection) -> None:
     """Return ``conn`` to the pool; a dead one is discarded without hiding the outcome."""
     try:
@@ -830,8 +651,3 @@ async def _close_quietly(conn: AsyncConnection) -> None:
     except Exception as exc:
         if not is_dead_connection_error(exc):
             raise
-
-
-def _reason(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"

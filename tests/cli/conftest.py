@@ -13,7 +13,7 @@ from locus.core.messages import Message
 from locus.core.state import AgentState
 
 from locus_store import Store
-from locus_store.cli import main
+from locus_store.cli.app import main
 
 
 @dataclass

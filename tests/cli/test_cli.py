@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from locus_store import Store
-from locus_store._console import Progress, print_table
-from locus_store.cli import Exit
+from locus_store.cli.app import Exit
+from locus_store.cli.console import Progress, print_table
 from tests.cli.conftest import Cli, conversation, on, require_ddl
 
 
@@ -308,7 +308,7 @@ def test_the_console_script_is_installed() -> None:
 def test_the_cli_reference_names_every_command_and_option() -> None:
     import argparse
 
-    from locus_store.cli import build_parser
+    from locus_store.cli.app import build_parser
 
     reference = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
     parser = build_parser()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from locus_store.cli import Exit
+from locus_store.cli.app import Exit
 
 SCRIPT = Path(sys.executable).with_name("locus-store")
 

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from locus_store import Store
-from locus_store.cli import Exit
+from locus_store.cli.app import Exit
 from tests.cli.conftest import Cli, on
 from tests.cli.test_entry_point import locus_store
 from tests.contract.test_erasure import EVERY_TABLE, fill, rows_of

@@ -23,8 +23,8 @@ from locus.memory.backends.oracle_versioned import OracleCheckpointSaver
 from locus.testing import ScriptedModel, text
 
 from locus_store import Store
-from locus_store.cli import Exit
-from locus_store.from_locus import group_keys
+from locus_store.cli.app import Exit
+from locus_store.ops.from_locus import group_keys
 from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
 from tests.cli.conftest import Cli, conversation, on, require_ddl
 

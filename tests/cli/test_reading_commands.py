@@ -8,7 +8,7 @@ import pytest
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import Store
-from locus_store.cli import Exit
+from locus_store.cli.app import Exit
 from tests.cli.conftest import Cli, conversation, on
 
 #: What ``search`` says its scores are, per backend of the ``store`` fixture.
@@ -111,7 +111,7 @@ async def test_timestamps_are_labelled_utc(store: Store, cli: Cli) -> None:
 
 @pytest.mark.parametrize("stamp", ["2026-01-02T03:04:05+02:00", "2026-01-02T01:04:05+00:00"])
 def test_a_shown_timestamp_is_converted_to_utc(stamp: str) -> None:
-    from locus_store.cli import _when
+    from locus_store.cli.app import _when
 
     assert _when(stamp) == "2026-01-02 01:04:05"
 

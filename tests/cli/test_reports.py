@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from locus_store import Store
-from locus_store.cli import Exit
+from locus_store.cli.app import Exit
 from tests.cli.conftest import Cli, conversation, on
 
 

@@ -12,8 +12,8 @@ import pytest
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import Store
-from locus_store.cli import Exit
-from locus_store.transfer import FORMAT, _tables
+from locus_store.cli.app import Exit
+from locus_store.ops.transfer import FORMAT, _tables
 from tests.backends import Target
 from tests.cli.conftest import Cli, conversation, on
 from tests.conftest import empty_tables

@@ -17,8 +17,8 @@ from locus_store import (
     ParentNotFoundError,
     Store,
 )
-from locus_store import erasure as erasure_module
-from locus_store.erasure import ErasureStatements, erasure_statements
+from locus_store.ops import erase as erasure_module
+from locus_store.ops.erase import ErasureStatements, erasure_statements
 from tests.cli.conftest import conversation
 
 EVERY_TABLE = ErasureReport(

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.util import await_
 
 from locus_store import Store
-from locus_store.fast_path import FastPath, all_rows, first_row, row_count
+from locus_store._engine.fast_path import FastPath
+from locus_store.errors import ConstraintError
 from tests.contract.test_round_trips import ONE_ROUND_TRIP, _prepared, conversation
 
 
@@ -197,15 +198,16 @@ async def test_a_failing_statement_raises_what_sqlalchemy_raises(store: Store) -
 
     sa.event.listen(store.engine.sync_engine, "handle_error", on_error)
     try:
-        assert await store.execute(insert, params, row_count) == 1
+        assert await store.row_count(insert, params) == 1
         for _ in range(2):  # the second time it is planned, and fails on the fast path
-            with pytest.raises(sa.exc.IntegrityError):
-                await store.execute(insert, {**params, "state": {"n": 2}}, row_count)
+            with pytest.raises(ConstraintError) as broke:
+                await store.row_count(insert, {**params, "state": {"n": 2}})
+            assert isinstance(broke.value.__cause__, sa.exc.IntegrityError)
     finally:
         sa.event.remove(store.engine.sync_engine, "handle_error", on_error)
     assert len(handled) == 2
-    stored = await store.execute(
-        sa.select(threads.c.state).where(threads.c.thread_id == "dup"), None, all_rows
+    stored = await store.fetch_all(
+        sa.select(threads.c.state).where(threads.c.thread_id == "dup")
     )
     assert [r.state for r in stored] == [{"n": 1}]
 
@@ -226,11 +228,11 @@ async def test_a_batch_on_the_fast_path_is_all_or_nothing(store: Store) -> None:
         }
 
     rows = [write("first", 0), write("first", 1)]
-    await store.execute(insert, rows, row_count)  # first sighting: Connection.execute
-    with pytest.raises(sa.exc.IntegrityError):
-        await store.execute(insert, [write("second", 0), write("first", 1)], row_count)
-    stored = await store.execute(
-        sa.select(writes.c.task_id, writes.c.idx).where(writes.c.thread_id == "b"), None, all_rows
+    await store.execute_many(insert, rows)  # first sighting: Connection.execute
+    with pytest.raises(ConstraintError):
+        await store.execute_many(insert, [write("second", 0), write("first", 1)])
+    stored = await store.fetch_all(
+        sa.select(writes.c.task_id, writes.c.idx).where(writes.c.thread_id == "b")
     )
     assert sorted((r.task_id, r.idx) for r in stored) == [("first", 0), ("first", 1)]
 
@@ -244,7 +246,7 @@ async def test_a_statement_built_for_one_call_is_not_compiled_for_the_fast_path(
     before = len(path._plans)
     for _ in range(20):
         statement = sa.select(threads.c.thread_id).where(threads.c.thread_id == "t1")
-        assert [r.thread_id for r in await store.execute(statement, None, all_rows)] == ["t1"]
+        assert [r.thread_id for r in await store.fetch_all(statement)] == ["t1"]
     assert len(path._plans) == before
 
 
@@ -259,8 +261,8 @@ async def test_a_cancelled_statement_does_not_return_its_connection_to_the_pool(
         .bindparams(sa.bindparam("s", type_=sa.Float()))
         .columns(slept=sa.String())
     )
-    await store.execute(sleep, {"s": 0}, first_row)
-    await store.execute(sleep, {"s": 0}, first_row)  # planned: the next one is on the fast path
+    await store.fetch_one(sleep, {"s": 0})
+    await store.fetch_one(sleep, {"s": 0})  # planned: the next one is on the fast path
     calls: list[object] = []
     run = store._fast.run  # type: ignore[union-attr]
 
@@ -269,7 +271,7 @@ async def test_a_cancelled_statement_does_not_return_its_connection_to_the_pool(
         return run(*args)
 
     monkeypatch.setattr(store._fast, "run", counted)
-    task = asyncio.ensure_future(store.execute(sleep, {"s": 5}, first_row))
+    task = asyncio.ensure_future(store.fetch_one(sleep, {"s": 5}))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -282,5 +284,5 @@ async def test_a_cancelled_statement_does_not_return_its_connection_to_the_pool(
 async def test_a_text_statement_without_columns_returns_its_rows(store: Store) -> None:
     one = sa.text("SELECT 1 AS one")
     for _ in range(3):  # its columns are unknown: Connection.execute reads them
-        row = await store.execute(one, None, first_row)
+        row = await store.fetch_one(one)
         assert row is not None and row.one == 1

@@ -30,7 +30,7 @@ from locus_store import (
     SchemaNotCurrentError,
     Store,
 )
-from locus_store.admin import SchemaNotCurrentError as AdminSchemaNotCurrentError
+from locus_store.ops.admin import SchemaNotCurrentError as AdminSchemaNotCurrentError
 from tests.backends import Target, unique_prefix
 from tests.oracle.fake_driver import FakeDriver
 
@@ -128,7 +128,7 @@ async def test_a_failing_statement_shows_no_bound_value(
     with pytest.raises(sa.exc.DBAPIError) as ran:
         await target.run(lambda c: c.execute(insert, {"v": SECRET}))
     with pytest.raises(sa.exc.DBAPIError) as executed:
-        await target.execute(insert, {"v": SECRET}, lambda r: r.rowcount)
+        await target.row_count(insert, {"v": SECRET})
     for error in (ran.value, executed.value):
         assert "app_no_such_table" in str(error)  # the SQL is shown, its values are not
         assert SECRET not in _shown(error)

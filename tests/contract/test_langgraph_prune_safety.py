@@ -10,7 +10,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import Store
-from locus_store.langgraph import SQLAlchemySaver
+from locus_store.langgraph.saver import SQLAlchemySaver
 
 
 def _config(thread: str, checkpoint_id: str | None = None) -> RunnableConfig:

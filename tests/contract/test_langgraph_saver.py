@@ -11,8 +11,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import InvalidInputError, Store
-from locus_store.langgraph import SQLAlchemySaver
-from locus_store.sql.langgraph import langgraph_statements
+from locus_store.langgraph.saver import SQLAlchemySaver
+from locus_store.langgraph.statements import langgraph_statements
 
 
 def _config(thread: str, checkpoint_id: str | None = None, ns: str = "") -> RunnableConfig:

@@ -19,7 +19,8 @@ from locus.core.state import AgentState
 from locus.memory import BaseCheckpointer
 
 from locus_store import InvalidInputError, InvalidTypeError, Store
-from locus_store.repositories.latest import LatestCheckpointer, glob_to_like
+from locus_store.latest.checkpointer import LatestCheckpointer
+from locus_store.sql.like import glob_to_like
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
 
 
@@ -269,7 +270,7 @@ async def test_list_threads_without_a_match_is_empty(store: Store) -> None:
 
 
 def test_glob_to_like_escapes_like_wildcards_and_its_escape_character() -> None:
-    assert glob_to_like("*a_b%c/d?") == "%a/_b/%c//d_"
+    assert glob_to_like("*a_b%c!d?") == "%a!_b!%c!!d_"
 
 
 # -- one statement per save --------------------------------------------------------------------

@@ -18,7 +18,7 @@ from locus.testing import ScriptedModel, text, tool_call
 from locus.tools import tool
 
 from locus_store import Store
-from locus_store.repositories.latest import LatestCheckpointer
+from locus_store.latest.checkpointer import LatestCheckpointer
 from tests.backends import Target
 
 

@@ -11,7 +11,7 @@ from locus.core.state import AgentState
 from sqlalchemy.dialects import postgresql
 
 from locus_store import InvalidInputError, InvalidTypeError, Store
-from locus_store.repositories.latest import review_statements
+from locus_store.latest.statements import LatestStatements
 from locus_store.sql.search import MAX_QUERY_LENGTH
 
 
@@ -203,7 +203,7 @@ async def test_postgresql_search_uses_the_gin_index(store: Store, backend: str) 
         }
         for i in range(500)
     ]
-    statement = review_statements(store.schema, "postgresql")["search"]
+    statement = LatestStatements.of(store.table_prefix, "postgresql").review()["search"]
     sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
 
     async def plan(conn: sa.ext.asyncio.AsyncConnection) -> str:

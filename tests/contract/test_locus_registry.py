@@ -11,11 +11,18 @@ import pytest
 from locus.memory import get_checkpointer, list_checkpointers
 
 from locus_store import InvalidInputError, Store
-from locus_store.repositories.latest import LatestCheckpointer
-from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
+from locus_store.latest.checkpointer import LatestCheckpointer
+from locus_store.versioned.checkpointer import VersionedCheckpointer
 from tests.cli.conftest import conversation
 
-HEAVY = ("locus", "langgraph", "langchain_core", "asyncpg", "oracledb", "locus_store.langgraph")
+HEAVY = (
+    "locus",
+    "langgraph",
+    "langchain_core",
+    "asyncpg",
+    "oracledb",
+    "locus_store.langgraph.saver",
+)
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:

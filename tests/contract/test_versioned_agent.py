@@ -20,7 +20,7 @@ from locus.memory.checkpointer import BaseCheckpointer
 from locus.testing import ScriptedModel, text, tool_call
 
 from locus_store import Store
-from locus_store.repositories.versioned import VersionedSaver
+from locus_store.versioned.saver import VersionedSaver
 
 T = TypeVar("T")
 THREAD = "agent-incident-001"

@@ -15,8 +15,8 @@ from locus.core.state import AgentState
 from locus.memory.checkpointer import BaseCheckpointer
 
 from locus_store import CheckpointExistsError, InvalidInputError, Store
-from locus_store.repositories.versioned import VersionedSaver
-from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
+from locus_store.versioned.checkpointer import VersionedCheckpointer
+from locus_store.versioned.saver import VersionedSaver
 
 T = TypeVar("T")
 

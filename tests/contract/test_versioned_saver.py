@@ -17,7 +17,7 @@ from locus_store import (
     ParentNotFoundError,
     Store,
 )
-from locus_store.repositories.versioned import VersionedSaver
+from locus_store.versioned.saver import VersionedSaver
 
 Work = Callable[[AsyncConnection], Awaitable[Any]]
 

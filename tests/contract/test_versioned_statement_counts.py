@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from locus.core.state import AgentState
 
 from locus_store import Store
-from locus_store.repositories.versioned import VersionedSaver
+from locus_store.versioned.saver import VersionedSaver
 
 
 @contextmanager

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from locus_store.erasure import TABLES, review_statements
-from locus_store.oracle_statements import compiled_statements
+from locus_store.ops.erase import TABLES, review_statements
+from locus_store.ops.oracle_review import compiled_statements
 from locus_store.schema.tables import schema_for
 from tests.oracle.sqlcheck import assert_parses_as_oracle
 

@@ -16,10 +16,10 @@ from langgraph.checkpoint.base import empty_checkpoint
 from sqlalchemy.sql.expression import Executable
 
 from locus_store import Store
-from locus_store.langgraph import review_statements
+from locus_store.langgraph.saver import review_statements
+from locus_store.langgraph.statements import LangGraphStatements
 from locus_store.schema.tables import schema_for
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
-from locus_store.sql.langgraph import LangGraphStatements
 from tests.oracle.fake_driver import FakeDriver
 from tests.oracle.sqlcheck import assert_parses_as_oracle
 

@@ -7,7 +7,6 @@ and the Oracle Text query strings built from user text.
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, CompileError
 from sqlglot import exp
 
-from locus_store.repositories.latest import _statements, review_statements
+from locus_store.latest.statements import LatestStatements
 from locus_store.schema.tables import schema_for
 from locus_store.sql.merge import Merge, upsert
 from locus_store.sql.search import (
@@ -32,7 +31,7 @@ from locus_store.sql.search import (
 from tests.oracle.sqlcheck import assert_parses_as_oracle, compile_for_oracle
 
 SCHEMA = schema_for("locus")
-STATEMENTS = review_statements(SCHEMA, "oracle")
+STATEMENTS = LatestStatements.of(SCHEMA.prefix, "oracle").review()
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
@@ -41,13 +40,13 @@ def test_statement_compiles_for_oracle_and_parses(name: str) -> None:
 
 
 def test_review_covers_every_statement_the_repository_builds() -> None:
-    built = {field.name for field in fields(_statements(SCHEMA.prefix, "oracle"))}
+    built = set(LatestStatements.of(SCHEMA.prefix, "oracle").statements())
     assert built | {"query_by_metadata"} == set(STATEMENTS)
 
 
 def test_statements_are_built_once_per_prefix_and_dialect() -> None:
-    assert _statements("locus", "oracle") is _statements("locus", "oracle")
-    assert _statements("locus", "oracle") is not _statements("locus", "sqlite")
+    assert LatestStatements.of("locus", "oracle") is LatestStatements.of("locus", "oracle")
+    assert LatestStatements.of("locus", "oracle") is not LatestStatements.of("locus", "sqlite")
 
 
 def test_save_is_one_merge_that_never_updates_its_on_column() -> None:
@@ -72,7 +71,8 @@ def test_save_is_one_merge_that_never_updates_its_on_column() -> None:
 
 def test_save_is_an_insert_on_conflict_update_on_postgresql_and_sqlite() -> None:
     for dialect in (postgresql.dialect(), sqlite.dialect()):
-        sql = str(review_statements(SCHEMA, dialect.name)["save"].compile(dialect=dialect))
+        save = LatestStatements.of(SCHEMA.prefix, dialect.name).review()["save"]
+        sql = str(save.compile(dialect=dialect))
         assert sql.startswith(f"INSERT INTO {SCHEMA.threads.name} ")
         assert "ON CONFLICT (thread_id) DO UPDATE SET checkpoint_id = excluded.checkpoint_id" in sql
         assert "created_at = " not in sql
@@ -101,7 +101,7 @@ def test_an_upsert_refuses_to_update_a_column_of_its_on_clause() -> None:
 
 def test_merge_compiles_for_oracle_only() -> None:
     with pytest.raises(CompileError, match="Oracle only"):
-        _statements(SCHEMA.prefix, "oracle").save.compile(dialect=postgresql.dialect())
+        LatestStatements.of(SCHEMA.prefix, "oracle").save.compile(dialect=postgresql.dialect())
 
 
 def test_search_uses_oracle_text_contains_ranked_by_score() -> None:
@@ -112,7 +112,7 @@ def test_search_uses_oracle_text_contains_ranked_by_score() -> None:
 
 
 def test_list_threads_escapes_like_wildcards() -> None:
-    assert "ESCAPE '/'" in compile_for_oracle(STATEMENTS["list_threads"])
+    assert "ESCAPE '!'" in compile_for_oracle(STATEMENTS["list_threads"])
 
 
 # -- Oracle Text query strings ---------------------------------------------------------------------

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.sql import ClauseElement
 
-from locus_store import admin, transfer
-from locus_store.from_locus import kv_table, saver_tables
-from locus_store.from_locus.common import utc
+from locus_store.ops import admin, transfer
+from locus_store.ops.from_locus import kv_table, saver_tables
+from locus_store.ops.from_locus.common import utc
 from locus_store.schema.tables import schema_for
-from locus_store.sql.lineage import Bind, with_values
+from locus_store.versioned.statements import Bind, with_values
 from tests.oracle.sqlcheck import assert_parses_as_oracle
 
 PREFIX = "locus"

@@ -27,8 +27,8 @@ from oracledb.errors import _Error
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import LocusStoreError, Store, TablespaceQuotaError
-from locus_store.disconnects import is_dead_connection_error
-from locus_store.oracle_errors import install_error_translation, tablespace_quota_error
+from locus_store._engine.oracle_errors import install_error_translation, tablespace_quota_error
+from locus_store._engine.retry import is_dead_connection_error
 from tests.oracle.fake_driver import FakeDriver
 
 SECRET = "s3cret-value-in-a-bind"

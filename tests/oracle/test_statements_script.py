@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from locus_store.oracle_statements import compiled_statements, statements_script
+from locus_store.ops.oracle_review import compiled_statements, statements_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "oracle" / "statements.sql"
 STATEMENTS = compiled_statements()

@@ -1,6 +1,6 @@
 """Checks over every statement the library sends to Oracle, where Oracle differs in meaning.
 
-Every statement of the review listing (:func:`locus_store.oracle_statements.compiled_statements`,
+Every statement of the review listing (:func:`locus_store.ops.oracle_review.compiled_statements`,
 the same list as ``docs/oracle/statements.sql``) is compiled for Oracle and checked for:
 
 - time zone region names: a ``TIMESTAMP WITH TIME ZONE`` holding one cannot be fetched
@@ -27,9 +27,9 @@ import sqlglot
 from sqlalchemy.sql import ClauseElement
 from sqlglot import exp
 
-from locus_store import oracle_statements
-from locus_store.oracle_statements import compiled_statements, oracle_dialect
-from locus_store.repositories.latest import _metadata_query
+from locus_store.latest.statements import LatestStatements
+from locus_store.ops import oracle_review as oracle_statements
+from locus_store.ops.oracle_review import compiled_statements, oracle_dialect
 from locus_store.schema.tables import schema_for
 from locus_store.schema.types import KeyString
 from locus_store.sql.json_match import json_matches
@@ -69,9 +69,9 @@ def _metadata_filter_statements() -> dict[str, ClauseElement]:
     }
     found: dict[str, ClauseElement] = {}
     for i, metadata_filter in enumerate(EMPTY_STRING_FILTERS):
-        found[f"latest.query_by_metadata[{i}]"] = _metadata_query(
-            SCHEMA.threads, *next(iter(metadata_filter.items()))
-        )
+        found[f"latest.query_by_metadata[{i}]"] = LatestStatements.of(
+            SCHEMA.prefix, "oracle"
+        ).metadata_query(*next(iter(metadata_filter.items())))
         for name, column in columns.items():
             found[f"{name}.filter[{i}]"] = sa.select(sa.literal(1)).where(
                 json_matches(column, metadata_filter)

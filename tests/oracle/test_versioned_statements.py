@@ -16,10 +16,10 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import iterate
 
 from locus_store import Store
-from locus_store.repositories.versioned import review_statements
 from locus_store.schema.tables import schema_for
 from locus_store.schema.types import EMPTY_STRING_SENTINEL, KeyString
-from locus_store.sql.lineage import Bind, LineageStatements
+from locus_store.versioned.saver import review_statements
+from locus_store.versioned.statements import Bind, LineageStatements
 from tests.oracle.fake_driver import FakeDriver, FakeLob
 from tests.oracle.sqlcheck import assert_parses_as_oracle
 

@@ -17,10 +17,10 @@ from locus.core.messages import Message
 from locus.core.state import AgentState
 
 from locus_store import InvalidInputError, InvalidTypeError, Store
-from locus_store.repositories.latest import LatestCheckpointer
-from locus_store.repositories.versioned import VersionedSaver
-from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
+from locus_store.latest.checkpointer import LatestCheckpointer
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
+from locus_store.versioned.checkpointer import VersionedCheckpointer
+from locus_store.versioned.saver import VersionedSaver
 
 #: Thread, checkpoint and task ids that every method refuses, with the error it raises.
 BAD_IDS: dict[str, tuple[object, type[Exception]]] = {

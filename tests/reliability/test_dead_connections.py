@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import await_
 
 from locus_store import ConnectionLostError, Store, StoreUnavailableError
-from locus_store.fast_path import StatementFailure, first_row
+from locus_store._engine.fast_path import StatementFailure
 from tests.backends import Target
 from tests.conftest import empty_tables
 
@@ -251,11 +251,11 @@ async def test_fast_path_read_on_a_killed_connection_is_retried_once_on_a_fresh_
 ) -> None:
     pid_of = sa.text("SELECT pg_backend_pid() AS pid").columns(pid=sa.Integer())
     for _ in range(2):  # the second call is planned: from now on the fast path runs it
-        pid = (await store.execute(pid_of, None, first_row)).pid
+        pid = (await store.fetch_one(pid_of)).pid
     assert store._fast is not None
     attempts = _fast_path_outcomes(store, monkeypatch)
     await _terminate(target, pid)
-    new_pid = (await store.execute(pid_of, None, first_row)).pid
+    new_pid = (await store.fetch_one(pid_of)).pid
     assert new_pid != pid
     assert len(attempts) == 1 and isinstance(attempts[0], StatementFailure)
     assert attempts[0].dead
@@ -267,7 +267,7 @@ async def test_fast_path_then_a_dead_retry_is_connection_lost(
 ) -> None:
     pid_of = sa.text("SELECT pg_backend_pid() AS pid").columns(pid=sa.Integer())
     for _ in range(2):
-        await store.execute(pid_of, None, first_row)
+        await store.fetch_one(pid_of)
 
     def killed_on_checkout(dbapi_connection: Any, *_: Any) -> None:
         driver = dbapi_connection.driver_connection
@@ -277,10 +277,10 @@ async def test_fast_path_then_a_dead_retry_is_connection_lost(
     event.listen(pool, "checkout", killed_on_checkout)
     try:
         with pytest.raises(ConnectionLostError, match="may or may not have been applied"):
-            await store.execute(pid_of, None, first_row)
+            await store.fetch_one(pid_of)
     finally:
         event.remove(pool, "checkout", killed_on_checkout)
-    assert (await store.execute(pid_of, None, first_row)).pid > 0
+    assert (await store.fetch_one(pid_of)).pid > 0
 
 
 async def test_fast_path_session_killed_right_after_a_save_loses_nothing(

@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from locus_store import InvalidPrefixError, LocusStoreError, Store
-from locus_store.repositories.latest import LatestCheckpointer
-from locus_store.repositories.versioned import VersionedSaver
-from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
+from locus_store.latest.checkpointer import LatestCheckpointer
 from locus_store.schema.tables import schema_for
+from locus_store.versioned.checkpointer import VersionedCheckpointer
+from locus_store.versioned.saver import VersionedSaver
 from tests.reliability.conftest import snapshot, statements_sent
 from tests.reliability.hostile import (
     BAD_IDS,

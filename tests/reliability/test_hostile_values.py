@@ -23,7 +23,7 @@ from locus.core.messages import Message
 from locus.core.state import AgentState
 
 from locus_store import InvalidInputError, InvalidTypeError, LocusStoreError, Store
-from locus_store.repositories._state import MAX_SEARCH_TEXT
+from locus_store.agent_state import MAX_SEARCH_TEXT
 from tests.backends import Target
 from tests.conftest import empty_tables
 from tests.reliability.conftest import MODEL_BACKENDS, snapshot, statements_sent

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from locus_store import SchemaPermissionError, Store
-from locus_store.cli import Exit
-from locus_store.cli import main as cli_main
+from locus_store.cli.app import Exit
+from locus_store.cli.app import main as cli_main
 from locus_store.schema.tables import schema_for
 from tests.backends import Target
 from tests.reliability.hostile import Repos, state

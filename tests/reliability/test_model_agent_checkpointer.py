@@ -20,7 +20,7 @@ from locus.core.state import AgentState
 from locus.testing import ScriptedModel, text
 
 from locus_store import CheckpointExistsError, InvalidInputError
-from locus_store.repositories.versioned_checkpointer import VersionedCheckpointer
+from locus_store.versioned.checkpointer import VersionedCheckpointer
 from tests.backends import Target
 from tests.reliability.conftest import MODEL_BACKENDS
 from tests.reliability.lineage_model import CopyRefused, LineageModel, Version, typed

@@ -18,7 +18,7 @@ from hypothesis.stateful import rule
 from locus.core.state import AgentState
 
 from locus_store import InvalidInputError
-from locus_store.repositories.latest import LatestCheckpointer
+from locus_store.latest.checkpointer import LatestCheckpointer
 from tests.backends import Target
 from tests.reliability.conftest import MODEL_BACKENDS
 from tests.reliability.machine import StoreMachine, run_machine

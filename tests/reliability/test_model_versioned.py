@@ -20,7 +20,7 @@ from locus_store import (
     InvalidInputError,
     ParentNotFoundError,
 )
-from locus_store.repositories.versioned import VersionedSaver
+from locus_store.versioned.saver import VersionedSaver
 from tests.backends import Target
 from tests.reliability.conftest import MODEL_BACKENDS
 from tests.reliability.lineage_model import CopyRefused, LineageModel, Version, typed

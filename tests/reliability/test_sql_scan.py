@@ -73,7 +73,7 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "sets": "joined above from constant column names",
         "where": "joined above from constant column names",
     },
-    ("src/locus_store/oracle_errors.py", "_message"): {
+    ("src/locus_store/_engine/oracle_errors.py", "_message"): {
         "*": "an error message for the DBA, never sent to the database",
     },
     ("src/locus_store/schema/search.py", "_create_oracle"): {
@@ -149,7 +149,7 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("src/locus_store/sql/json_match.py", "_dollar_path"): {
         "step": CHECKED + ": metadata keys, require_metadata_key",
     },
-    ("src/locus_store/sql/langgraph.py", "_oracle_version_pairs"): {
+    ("src/locus_store/langgraph/statements.py", "_oracle_version_pairs"): {
         "LG_KEY_LENGTH": CONSTANT,
         "compiler.process(element.document, **kw)": COMPILED,
         "length": "built above from a constant",
@@ -181,10 +181,10 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "PG_TS_CONFIG": CONSTANT,
         "threads.name": PREFIX,
     },
-    ("src/locus_store/store.py", "_sqlite_pragmas"): {
+    ("src/locus_store/_engine/create.py", "_sqlite_pragmas"): {
         "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,
     },
-    ("src/locus_store/store.py", "_sqlite_read_only_pragmas"): {
+    ("src/locus_store/_engine/create.py", "_sqlite_read_only_pragmas"): {
         "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,
     },
 }

@@ -14,7 +14,7 @@ from locus.core.messages import Message
 from locus.core.state import AgentState
 
 from locus_store import Store
-from locus_store.repositories.latest import glob_to_like
+from locus_store.sql.like import LIKE_ESCAPE, glob_to_like
 from locus_store.sql.like import like_to_glob
 from tests.reliability.strategies import glob_matches
 
@@ -52,5 +52,5 @@ async def test_versioned_thread_listing_is_case_sensitive_and_literal(
 def test_a_like_pattern_becomes_the_glob_that_matches_the_same_names(
     name: str, pattern: str
 ) -> None:
-    glob = like_to_glob(glob_to_like(pattern), "/")
+    glob = like_to_glob(glob_to_like(pattern), LIKE_ESCAPE)
     assert fnmatch.fnmatchcase(name, glob) == glob_matches(pattern, name)

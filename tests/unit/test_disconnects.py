@@ -11,7 +11,7 @@ from oracledb.errors import _Error
 from sqlalchemy import exc
 from sqlalchemy.dialects.oracle.oracledb import OracleDialect_oracledb
 
-from locus_store.disconnects import _mark_disconnect, is_dead_connection_error
+from locus_store._engine.retry import _mark_disconnect, is_dead_connection_error
 
 
 def _oracle_error(message: str, code: int = 0) -> oracledb.DatabaseError:
@@ -128,7 +128,7 @@ def test_handle_error_hook_marks_missed_codes_as_disconnects() -> None:
 
 
 def test_privilege_errors_are_recognised_on_oracle_and_postgresql() -> None:
-    from locus_store.disconnects import is_privilege_error
+    from locus_store._engine.retry import is_privilege_error
 
     oracle = _wrapped(_oracle_error("ORA-01031: insufficient privileges", 1031))
     assert is_privilege_error(oracle)

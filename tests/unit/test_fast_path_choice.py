@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from locus_store.fast_path import FastPath
+from locus_store._engine.fast_path import FastPath
 from locus_store.store import create_engine_for
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from locus_store.repositories._state import MAX_SEARCH_TEXT, SEARCH_WINDOW, search_text
+from locus_store.agent_state import MAX_SEARCH_TEXT, SEARCH_WINDOW, search_text
 
 
 def document(*contents: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from locus_store import ConfigurationError, Store
-from locus_store.cli import main
+from locus_store.cli.app import main
 from locus_store.settings import DEFAULT_SQLITE_PATH, ORACLE_ENV, settings_from_env
 
 DB_PASSWORD = "Db-s3cret#pw"

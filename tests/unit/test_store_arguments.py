@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from locus_store import ConfigurationError, InvalidInputError, InvalidTypeError, Store
-from locus_store.cli import main
-from locus_store.disconnects import _mark_disconnect
+from locus_store._engine.retry import _mark_disconnect
+from locus_store.cli.app import main
 from locus_store.registry import checkpointer_factory
 from locus_store.settings import ConnectionSettings, async_url
 from locus_store.store import create_engine_for

@@ -1,1 +1,5 @@
-"""Repositories: one per contract, speaking the contract's language."""
+"""Old import paths of the repositories, kept as aliases for one release.
+
+Use ``locus_store.latest`` and ``locus_store.versioned`` (or ``store.latest()``,
+``store.versioned()``).
+"""

@@ -21,6 +21,28 @@ from sqlalchemy.types import TypeDecorator
 
 _GLOB_LITERALS = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
+#: Escape character of the ``LIKE`` patterns `glob_to_like` makes.
+LIKE_ESCAPE = "!"
+
+
+def glob_to_like(pattern: str) -> str:
+    """A ``*``/``?`` glob as a ``LIKE`` pattern escaped with `LIKE_ESCAPE`.
+
+    ``*`` is any run of characters, ``?`` one character; every other character is
+    literal, ``%`` and ``_`` included.
+    """
+    out = []
+    for char in pattern:
+        if char in (LIKE_ESCAPE, "%", "_"):
+            out.append(LIKE_ESCAPE + char)
+        elif char == "*":
+            out.append("%")
+        elif char == "?":
+            out.append("_")
+        else:
+            out.append(char)
+    return "".join(out)
+
 
 def like_to_glob(pattern: str, escape: str) -> str:
     """The SQLite ``GLOB`` pattern matching exactly what ``LIKE pattern ESCAPE escape`` does
@@ -69,7 +91,9 @@ class CaseSensitiveLike(ColumnElement[bool]):
         ("escape", InternalTraversal.dp_string),
     ]
 
-    def __init__(self, column: ColumnElement[Any], name: str, escape: str) -> None:
+    def __init__(
+        self, column: ColumnElement[Any], name: str, escape: str = LIKE_ESCAPE
+    ) -> None:
         if len(escape) != 1 or escape in "'%_":
             raise ValueError(f"bad LIKE escape character {escape!r}")
         self.column = column

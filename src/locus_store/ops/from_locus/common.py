@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select
 from sqlalchemy.types import TypeDecorator
 
-from locus_store.admin import in_threads
 from locus_store.errors import CheckpointExistsError, InvalidInputError
+from locus_store.ops.admin import in_threads
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect

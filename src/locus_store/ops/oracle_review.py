@@ -35,12 +35,16 @@ def oracle_dialect() -> oracledb.OracleDialect_oracledb:
 
 
 def _sources() -> list[tuple[str, str, Callable[[Schema, str], Mapping[str, ClauseElement]]]]:
-    from locus_store import erasure
-    from locus_store.repositories import latest, versioned
-    from locus_store.sql import langgraph
+    from locus_store.langgraph import statements as langgraph
+    from locus_store.latest.statements import LatestStatements
+    from locus_store.ops import erase as erasure
+    from locus_store.versioned import saver as versioned
+
+    def latest(schema: Schema, dialect: str) -> Mapping[str, ClauseElement]:
+        return LatestStatements.of(schema.prefix, "oracle").review()
 
     return [
-        ("latest", "Single-row checkpointer (store.latest())", latest.review_statements),
+        ("latest", "Single-row checkpointer (store.latest())", latest),
         (
             "versioned",
             "Versioned saver and its Agent checkpointer (store.versioned())",

@@ -1,7 +1,7 @@
 """Single statements straight to the driver: the store's fast path on PostgreSQL and SQLite.
 
-Every repository read and single-statement write goes through
-[`Store.execute`][locus_store.Store.execute]. Through SQLAlchemy's ``Connection`` a small
+Every repository read and single-statement write goes through the store's call
+methods (`Store.fetch_all` and its siblings). Through SQLAlchemy's ``Connection`` a small
 statement costs two to four times what the driver itself spends on it: an execution
 context, the driver adapter's cursor, result metadata, events. Here, for the
 statements a store sends over and over, that work is done once:
@@ -49,12 +49,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from weakref import WeakSet
 
 from sqlalchemy import Executable, Float, Numeric
-from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import await_
 
-from locus_store.disconnects import is_dead_connection_error
-from locus_store.sqlite_connections import OneTripConnection, single_statement_view
+from locus_store._engine.retry import is_dead_connection_error
+from locus_store._engine.sqlite import OneTripConnection, single_statement_view
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -74,21 +74,6 @@ _MAX_STATEMENTS = 512
 _NUMBERS = (Numeric, Float)
 
 
-def first_row(result: CursorResult[Any]) -> Record | None:
-    """The first row of a result, or ``None`` (a result consumer for ``Store.execute``)."""
-    return result.first()
-
-
-def all_rows(result: CursorResult[Any]) -> list[Record]:
-    """Every row of a result (a result consumer for ``Store.execute``)."""
-    return list(result.all())
-
-
-def row_count(result: CursorResult[Any]) -> int:
-    """The number of rows a DML statement matched (a result consumer for ``Store.execute``)."""
-    return int(result.rowcount)
-
-
 class Kind(enum.Enum):
     """What a call reads back: the first row, every row, or a row count."""
 
@@ -97,14 +82,6 @@ class Kind(enum.Enum):
     ROWCOUNT = "rowcount"
     #: ``row_count`` of an executemany (a list of parameter sets).
     MANY = "many"
-
-
-#: The result consumers the fast path knows how to stand in for.
-KINDS: dict[Callable[..., Any], Kind] = {
-    first_row: Kind.FIRST,
-    all_rows: Kind.ALL,
-    row_count: Kind.ROWCOUNT,
-}
 
 
 class Plan:

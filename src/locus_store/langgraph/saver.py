@@ -20,7 +20,6 @@ that belong to another event loop.
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import random
 import threading
@@ -46,20 +45,22 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from locus_store.errors import CheckpointNotFoundError, InvalidInputError, InvalidTypeError
-from locus_store.fast_path import all_rows, row_count
-from locus_store.oracle_sessions import COMMIT_WITH_THIS
-from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
-from locus_store.sql.langgraph import (
+from locus_store._engine.oracle import COMMIT_WITH_THIS
+from locus_store.errors import (
+    CheckpointNotFoundError,
+    ConstraintError,
+    InvalidInputError,
+    InvalidTypeError,
+)
+from locus_store.langgraph.statements import (
     LangGraphStatements,
     chunks,
     langgraph_statements,
     review_statements,
 )
+from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
 from locus_store.validation import require_key, require_metadata, require_text
 
 if TYPE_CHECKING:
@@ -300,7 +301,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             params["checkpoint_id"] = checkpoint_id
         statement = self._sql.read_checkpoint if checkpoint_id else self._sql.read_latest_checkpoint
 
-        tuples = self._tuples(await store.execute(statement, params, all_rows))
+        tuples = self._tuples(await store.fetch_all(statement, params))
         return tuples[0] if tuples else None
 
     async def _list_page(
@@ -324,7 +325,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         if cursor is not None:
             params.update(c_thread=cursor[0], c_ns=cursor[1], c_id=cursor[2])
 
-        return self._tuples(await store.execute(statement, params, all_rows))
+        return self._tuples(await store.fetch_all(statement, params))
 
     def _tuples(self, rows: Rows) -> Tuples:
         """Checkpoint tuples from a read: checkpoint rows (in order), writes, values."""
@@ -423,16 +424,14 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
 
         try:
             if one is not None:
-                await store.execute(*one, row_count)
+                await store.row_count(*one)
             else:
                 await store.run(work)
-        except IntegrityError as exc:
+        except ConstraintError as exc:
             # Only a child checkpoint of a thread with none left breaks a constraint here
             # (see LangGraphStatements): the thread was erased while the graph ran.
             if blob_rows and one is None:
-                await store.execute(
-                    sql.delete_values_of_erased_thread, {"thread_id": thread_id}, row_count
-                )
+                await store.row_count(sql.delete_values_of_erased_thread, {"thread_id": thread_id})
             raise _thread_gone(thread_id, ns, f"checkpoint {checkpoint_id!r}") from exc
         return _config(thread_id, ns, checkpoint_id)
 
@@ -481,8 +480,8 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             if special:
                 await self._replace_special_writes(store, rows, special)
             else:
-                await store.execute(sql.insert_writes, rows, row_count)
-        except IntegrityError as exc:
+                await store.execute_many(sql.insert_writes, rows)
+        except ConstraintError as exc:
             # The only constraint these inserts can break: the thread has no checkpoint.
             raise _thread_gone(thread_id, ns, f"the writes of task {task_id!r}") from exc
 
@@ -708,13 +707,7 @@ class _BackgroundLoop:
     """An event loop on a daemon thread, with a store whose pool belongs to that loop."""
 
     def __init__(self, store: Store) -> None:
-        from locus_store.store import Store
-
-        self.store = Store(
-            _engine_for_another_loop(store.engine),
-            table_prefix=store.table_prefix,
-            _owns_engine=not _is_single_connection(store.engine),
-        )
+        self.store = store.on_own_pool()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="locus-store-langgraph", daemon=True
@@ -745,22 +738,6 @@ def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, store:
         thread.join(timeout=30)
         if not thread.is_alive():
             loop.close()
-
-
-def _is_single_connection(engine: AsyncEngine) -> bool:
-    return isinstance(engine.sync_engine.pool, StaticPool)
-
-
-def _engine_for_another_loop(engine: AsyncEngine) -> AsyncEngine:
-    """The same engine (dialect, options, listeners) with a connection pool of its own.
-
-    An in-memory SQLite database lives in its one connection: that engine is shared.
-    """
-    if _is_single_connection(engine):
-        return engine
-    sync_engine = copy.copy(engine.sync_engine)
-    sync_engine.pool = engine.sync_engine.pool.recreate()
-    return AsyncEngine(sync_engine)
 
 
 # -- configs --------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select
 
+from locus_store.agent_state import decode_state, search_text
 from locus_store.errors import InvalidInputError
-from locus_store.from_locus.common import (
+from locus_store.ops.from_locus.common import (
     KEYS_PER_STATEMENT,
     LocusImportReport,
     Progress,
@@ -29,7 +30,6 @@ from locus_store.from_locus.common import (
     utc,
     write_rows,
 )
-from locus_store.repositories._state import decode_state, search_text
 from locus_store.validation import require_json, require_key, require_metadata
 
 if TYPE_CHECKING:

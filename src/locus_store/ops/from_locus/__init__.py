@@ -24,9 +24,9 @@ The package: ``common`` (source tables, report, batched write), ``key_value`` an
 ``saver`` (one importer each).
 """
 
-from locus_store.from_locus.common import LocusImportReport, kv_table, saver_tables
-from locus_store.from_locus.key_value import group_keys, import_key_value, thread_of_key
-from locus_store.from_locus.saver import import_saver, lineage_order
+from locus_store.ops.from_locus.common import LocusImportReport, kv_table, saver_tables
+from locus_store.ops.from_locus.key_value import group_keys, import_key_value, thread_of_key
+from locus_store.ops.from_locus.saver import import_saver, lineage_order
 
 __all__ = [
     "LocusImportReport",

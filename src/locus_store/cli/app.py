@@ -26,10 +26,19 @@ from typing import IO, Any
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
-from locus_store import _console as console
-from locus_store._console import count
 from locus_store._version import __version__
-from locus_store.admin import (
+from locus_store.cli import console
+from locus_store.cli.console import count
+from locus_store.errors import (
+    CheckpointExistsError,
+    ConfigurationError,
+    ConnectionLostError,
+    InvalidInputError,
+    InvalidTypeError,
+    LocusStoreError,
+    StoreUnavailableError,
+)
+from locus_store.ops.admin import (
     SchemaNotCurrentError,
     ThreadNotFoundError,
     copy_thread,
@@ -39,15 +48,6 @@ from locus_store.admin import (
     schema_status,
     thread_history,
     vacuum,
-)
-from locus_store.errors import (
-    CheckpointExistsError,
-    ConfigurationError,
-    ConnectionLostError,
-    InvalidInputError,
-    InvalidTypeError,
-    LocusStoreError,
-    StoreUnavailableError,
 )
 from locus_store.settings import (
     DEFAULT_SQLITE_PATH,
@@ -398,7 +398,7 @@ async def cmd_erase(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_export(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.transfer import export_threads
+    from locus_store.ops.transfer import export_threads
 
     to_stdout = args.output == "-"
     if to_stdout and args.json:
@@ -415,7 +415,7 @@ async def cmd_export(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_import(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.transfer import import_file
+    from locus_store.ops.transfer import import_file
 
     if not Path(args.file).is_file():
         raise CliError(f"{args.file}: no such file", Exit.USAGE)
@@ -434,7 +434,7 @@ async def cmd_import(args: argparse.Namespace, store: Store) -> int:
 
 
 async def cmd_import_locus(args: argparse.Namespace, store: Store) -> int:
-    from locus_store.from_locus import import_key_value, import_saver
+    from locus_store.ops.from_locus import import_key_value, import_saver
 
     if not args.kv_table and not args.saver_table:
         raise CliError(

@@ -23,11 +23,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+from locus_store.errors import ConnectionLostError, StoreUnavailableError
 
 #: Default idle time (seconds) after which a pooled connection is pinged before use.
 PING_AFTER_IDLE = 30.0
@@ -189,3 +192,69 @@ def missing_table(error: BaseException) -> str | None:
                     return match[1]
             return ""
     return None
+
+
+# -- what a failed attempt means ---------------------------------------------------------
+#: Where in a call an attempt failed: getting a connection, running the work, or during
+#: the COMMIT (or the statement that carries it).
+Phase = Literal["connect", "work", "commit"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a failed attempt means: whether another attempt may follow, and what to raise."""
+
+    #: Another attempt on a fresh connection is safe (the failed one changed nothing).
+    retry: bool
+    #: What the call raises when it stops here (the error itself, or a typed one).
+    error: BaseException
+    #: The typed error replaces the driver's entirely (a failed connect: no SQL ran).
+    hide_cause: bool = False
+
+
+def classify(error: BaseException, phase: Phase, *, single: bool, url: str) -> Verdict:
+    """The store's one retry policy (``url`` is redacted, for the messages).
+
+    - connecting: a dead-connection error may be retried; any failure to connect ends
+      as `StoreUnavailableError`; an error that is not about connecting is raised as is;
+    - running the work: a dead connection may be retried (the server rolled the
+      transaction back; a single statement must be safe to apply twice); with no retry
+      left it is `ConnectionLostError` for a single statement (it may have been applied)
+      and `StoreUnavailableError` for a transaction (it was rolled back);
+    - during COMMIT the outcome is unknown: `ConnectionLostError`, no retry.
+
+    Any other error is raised as it is.
+    """
+    reason = describe(error)
+    if phase == "connect":
+        if not isinstance(error, exc.DBAPIError | OSError):
+            return Verdict(False, error)
+        unavailable = StoreUnavailableError(f"cannot connect to {url}: {reason}")
+        return Verdict(is_dead_connection_error(error), unavailable, hide_cause=True)
+    if not is_dead_connection_error(error):
+        return Verdict(False, error)
+    if phase == "commit":
+        return Verdict(
+            False,
+            ConnectionLostError(
+                f"lost the connection to {url} during COMMIT; "
+                f"the transaction may or may not have been applied: {reason}"
+            ),
+        )
+    if single:
+        lost: BaseException = ConnectionLostError(
+            f"lost the connection to {url}; the statement "
+            f"may or may not have been applied: {reason}"
+        )
+    else:
+        lost = StoreUnavailableError(
+            f"lost the connection to {url} before COMMIT; the transaction was rolled back: {reason}"
+        )
+    return Verdict(True, lost)
+
+
+def describe(error: BaseException) -> str:
+    """The driver's error class and first line, for messages (no SQL, no values)."""
+    orig = getattr(error, "orig", None) or error
+    text = str(orig)
+    return f"{type(orig).__name__}: {text.splitlines()[0] if text else ''}"

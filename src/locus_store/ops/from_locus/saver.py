@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select
 
-from locus_store.admin import in_threads
-from locus_store.from_locus.common import (
+from locus_store.ops.admin import in_threads
+from locus_store.ops.from_locus.common import (
     LocusImportReport,
     Progress,
     batches,

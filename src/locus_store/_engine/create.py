@@ -1,0 +1,158 @@
+"""Creating and preparing the engines a store runs on."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from locus_store._engine import json as json_codec
+from locus_store._engine.oracle import COMMITS_EACH_STATEMENT, install_oracle_sessions
+from locus_store._engine.oracle_errors import install_error_translation
+from locus_store._engine.retry import (
+    PING_AFTER_IDLE,
+    install_disconnect_detection,
+    install_idle_ping,
+)
+from locus_store._engine.sqlite import (
+    install_explicit_begin,
+    one_trip_connector,
+    single_statement_view,
+)
+from locus_store.schema.types import install_oracle_binds
+from locus_store.settings import ConnectionSettings, async_url, require_supported
+
+#: Seconds a SQLite writer waits for the database lock before "database is locked".
+SQLITE_BUSY_TIMEOUT = 30.0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    cursor.close()
+
+
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Switching the journal to WAL is a write, which a read-only connection refuses.
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+    cursor.close()
+
+
+def _read_only_sqlite_url(url: URL) -> URL:
+    """``url``'s SQLite file opened ``mode=ro``: nothing written, no file created."""
+    from pathlib import Path
+
+    path = Path(url.database or "").resolve()
+    return url.set(database=path.as_uri(), query={**url.query, "mode": "ro", "uri": "true"})
+
+
+def create_engine_for(
+    settings: ConnectionSettings | str | URL,
+    *,
+    ping_after: float = PING_AFTER_IDLE,
+    read_only: bool = False,
+    **options: Any,
+) -> AsyncEngine:
+    """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
+
+    ``read_only=True`` opens a SQLite file read-only (``mode=ro``): it is neither
+    created nor changed, and its journal mode is left as it is. Other backends
+    ignore it (grant a read-only role instead).
+
+    Server connections are pinged before use after ``ping_after`` seconds idle in the
+    pool (0 pings every checkout); pass ``pool_pre_ping=True`` for SQLAlchemy's own
+    ping on every checkout instead.
+
+    Errors and SQL logging show no bound values (``hide_parameters=True``) unless
+    the caller passes ``hide_parameters=False``. A URL whose backend or driver the
+    store does not run on is a `ConfigurationError`.
+    """
+    if not isinstance(settings, ConnectionSettings):
+        settings = ConnectionSettings(async_url(settings))
+    url = require_supported(settings.url)
+    connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
+    options.setdefault("hide_parameters", True)
+    options.setdefault("json_serializer", json_codec.dumps)
+    options.setdefault("json_deserializer", json_codec.loads)
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        read_only = read_only and not memory
+        if read_only:
+            url = _read_only_sqlite_url(url)
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
+        if memory:
+            options.setdefault("poolclass", StaticPool)
+            connect_args.setdefault("check_same_thread", False)
+        one_trip = url.get_driver_name() == "aiosqlite" and not (
+            {"creator", "async_creator", "isolation_level"} & options.keys()
+        )
+        if one_trip:
+            # Autocommit, one trip to the driver thread per statement, explicit BEGIN
+            # for transactions: see locus_store._engine.sqlite.
+            options["async_creator"] = one_trip_connector(url, connect_args)
+            options["isolation_level"] = "AUTOCOMMIT"
+            engine = create_async_engine(url, **options)
+            install_explicit_begin(engine.sync_engine)
+        else:
+            engine = create_async_engine(url, connect_args=connect_args, **options)
+        if not memory:
+            pragmas = _sqlite_read_only_pragmas if read_only else _sqlite_pragmas
+            event.listen(engine.sync_engine, "connect", pragmas)
+        return engine
+    engine = create_async_engine(url, connect_args=connect_args, **options)
+    if not options.get("pool_pre_ping"):
+        install_idle_ping(engine.sync_engine, ping_after)
+    return engine
+
+
+def prepare_engine(engine: AsyncEngine) -> None:
+    """What every engine a store runs on needs: disconnect detection and Oracle's hooks.
+
+    Idempotent, and done once per engine (not per call).
+    """
+    install_disconnect_detection(engine.sync_engine)
+    install_error_translation(engine.sync_engine)
+    install_oracle_binds(engine.sync_engine)
+    install_oracle_sessions(engine.sync_engine)
+
+
+def autocommit_view(engine: AsyncEngine) -> AsyncEngine:
+    """The view of ``engine`` a store runs single statements on, each committing with itself."""
+    sqlite = single_statement_view(engine)
+    if sqlite is not None:
+        return without_parameters(sqlite)
+    if engine.dialect.name == "oracle":
+        # Not the AUTOCOMMIT isolation level: resetting it on check-in costs a rollback
+        # and an ALTER SESSION (see locus_store._engine.oracle).
+        return without_parameters(engine.execution_options(**{COMMITS_EACH_STATEMENT: True}))
+    return without_parameters(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+def without_parameters(view: AsyncEngine) -> AsyncEngine:
+    """``view`` (an option view of an engine) with bound values kept out of errors and logs.
+
+    Set on the view only: an application's own engine keeps its setting for its own
+    statements, while everything the store sends shows no stored data.
+    """
+    view.sync_engine.hide_parameters = True
+    return view
+
+
+def engine_for_another_loop(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (dialect, options, listeners) with a connection pool of its own.
+
+    An in-memory SQLite database lives in its one connection: that engine is returned
+    itself.
+    """
+    if isinstance(engine.sync_engine.pool, StaticPool):
+        return engine
+    sync_engine = copy.copy(engine.sync_engine)
+    sync_engine.pool = engine.sync_engine.pool.recreate()
+    return AsyncEngine(sync_engine)
