@@ -20,8 +20,8 @@ from locus.memory import BaseCheckpointer
 
 from locus_store import InvalidInputError, InvalidTypeError, Store
 from locus_store.latest.checkpointer import LatestCheckpointer
-from locus_store.sql.like import glob_to_like
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
+from locus_store.sql.like import glob_to_like
 
 
 def conversation(*texts: str, agent_id: str = "agent") -> AgentState:

@@ -14,8 +14,7 @@ from locus.core.messages import Message
 from locus.core.state import AgentState
 
 from locus_store import Store
-from locus_store.sql.like import LIKE_ESCAPE, glob_to_like
-from locus_store.sql.like import like_to_glob
+from locus_store.sql.like import LIKE_ESCAPE, glob_to_like, like_to_glob
 from tests.reliability.strategies import glob_matches
 
 NAMES = ("Team-1", "team-1", "TEAM-1", "t[1]", "t*1", "t?1", "t%1", "t_1", "t/1", "t!1")

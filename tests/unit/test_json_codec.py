@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from locus_store import validation
-from locus_store.errors import InvalidInputError, InvalidTypeError
 from locus_store._engine.json import ORJSON_MAX_BYTES
 from locus_store._engine.json import dumps as _compact_json
 from locus_store._engine.json import loads as _json_loads
+from locus_store.errors import InvalidInputError, InvalidTypeError
 from locus_store.validation import require_json
 
 
