@@ -12,10 +12,10 @@ written once.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import re
-import sys
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,7 +24,6 @@ from sqlalchemy import Executable
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
 
 from locus_store._engine.create import (
     autocommit_view,
@@ -40,6 +39,7 @@ from locus_store._engine.fast_path import (
     Record,
     StatementFailure,
 )
+from locus_store._engine.greenlets import run_in_greenlet
 from locus_store._engine.oracle import COMMIT_SENT, COMMIT_WITH_THIS, OWNED_TRANSACTION
 from locus_store._engine.retry import (
     Phase,
@@ -85,11 +85,13 @@ Parameters = Mapping[str, Any] | None
 class _Attempt:
     """How far one attempt got (the phase its failure is judged by)."""
 
-    __slots__ = ("first", "phase")
+    __slots__ = ("dead", "first", "phase")
 
     def __init__(self, first: bool) -> None:
         self.first = first
         self.phase: Phase = "connect"
+        #: The attempt saw its connection die (the driver closed it under the error).
+        self.dead = False
 
 
 def _not_an_engine(engine: object) -> str:
@@ -355,7 +357,8 @@ class Store:
             try:
                 return await attempt(state)
             except Exception as exc:
-                verdict = classify(exc, state.phase, single=single, url=redact(self._engine.url))
+                url = redact(self._engine.url)
+                verdict = classify(exc, state.phase, single=single, url=url, dead=state.dead)
                 if verdict.retry and number < attempts:
                     self._log_retry(state.phase, exc)
                     continue
@@ -381,7 +384,7 @@ class Store:
             state.phase = "work"  # a failure to connect comes back as a ConnectFailure
             if plan is not None and state.first:
                 assert fast is not None
-                outcome = await greenlet_spawn(
+                outcome = await run_in_greenlet(
                     fast.run, self._engine.sync_engine, plan, parameters, kind
                 )
                 if isinstance(outcome, ConnectFailure):
@@ -390,10 +393,11 @@ class Store:
                 if not isinstance(outcome, StatementFailure):
                     return outcome
                 if outcome.dead:
+                    state.dead = True
                     raise outcome.error
                 # It changed nothing: it runs again below, where its error is raised as
                 # SQLAlchemy raises it.
-            outcome = await greenlet_spawn(_execute_once, engine, statement, parameters, kind)
+            outcome = await run_in_greenlet(_execute_once, engine, statement, parameters, kind)
             if isinstance(outcome, ConnectFailure):
                 state.phase = "connect"
                 raise outcome.error
@@ -409,7 +413,7 @@ class Store:
             assert fast is not None
             if self._loop is not asyncio.get_running_loop():
                 await self._follow_event_loop()
-            outcome = await greenlet_spawn(
+            outcome = await run_in_greenlet(
                 fast.run, self._engine.sync_engine, plan, rows, Kind.MANY
             )
             if not isinstance(outcome, ConnectFailure | StatementFailure):
@@ -636,10 +640,8 @@ def _hide_parameters(exc: BaseException) -> None:
 
 def _stacklevel_outside_package() -> int:
     """The ``stacklevel`` of the first frame outside locus_store (a warning points there)."""
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(
-        "locus_store."
-    ):
+    frame, level = inspect.currentframe(), 0
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("locus_store."):
         frame, level = frame.f_back, level + 1
     return level
 

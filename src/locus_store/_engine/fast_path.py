@@ -50,6 +50,7 @@ from weakref import WeakSet
 
 from sqlalchemy import Executable, Float, Numeric
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import await_
 
@@ -320,10 +321,9 @@ class FastPath:
         except Exception as exc:  # a value its type refuses: raised as SQLAlchemy raises it
             return StatementFailure(exc, dead=False)
         try:
-            connection = engine.connect()  # connect errors wrapped as SQLAlchemy wraps them
+            connection, driver = _check_out(engine)
         except Exception as exc:
             return ConnectFailure(exc)
-        driver = connection.connection.driver_connection
         try:
             raw = await_(self._runner(driver, plan.sql, arguments, kind))
         except Exception as exc:
@@ -361,7 +361,28 @@ class StatementFailure:
         self.dead = dead
 
 
-def _check_in(connection: Connection) -> None:
+def _check_out(engine: Engine) -> tuple[Connection | PoolProxiedConnection, Any]:
+    """A connection from ``engine``'s pool and its driver connection.
+
+    The pool's connection itself (what a ``Connection`` wraps: pool events, the idle
+    ping, reset-on-return and invalidation all apply) unless the engine has
+    ``engine_connect`` listeners, which only a ``Connection`` runs. A failure to
+    connect is raised as ``Engine.connect`` raises it: wrapped, ``handle_error`` run.
+    """
+    if engine.dispatch.engine_connect:
+        connection = engine.connect()
+        return connection, connection.connection.driver_connection
+    try:
+        pooled = engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        # SQLAlchemy's own wrapping of a connect error (its private classmethod:
+        # the version bound in pyproject.toml covers it).
+        Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
+        raise  # pragma: no cover - the call above always raises
+    return pooled, pooled.driver_connection
+
+
+def _check_in(connection: Connection | PoolProxiedConnection) -> None:
     try:
         connection.close()
     except Exception as exc:  # a dead connection's reset: it is discarded

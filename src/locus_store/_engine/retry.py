@@ -212,7 +212,9 @@ class Verdict:
     hide_cause: bool = False
 
 
-def classify(error: BaseException, phase: Phase, *, single: bool, url: str) -> Verdict:
+def classify(
+    error: BaseException, phase: Phase, *, single: bool, url: str, dead: bool = False
+) -> Verdict:
     """The store's one retry policy (``url`` is redacted, for the messages).
 
     - connecting: a dead-connection error may be retried; any failure to connect ends
@@ -223,15 +225,16 @@ def classify(error: BaseException, phase: Phase, *, single: bool, url: str) -> V
       and `StoreUnavailableError` for a transaction (it was rolled back);
     - during COMMIT the outcome is unknown: `ConnectionLostError`, no retry.
 
-    Any other error is raised as it is.
+    Any other error is raised as it is. ``dead``: the caller saw the connection die
+    (closed under the error), whatever the error says.
     """
     reason = describe(error)
     if phase == "connect":
         if not isinstance(error, exc.DBAPIError | OSError):
             return Verdict(False, error)
         unavailable = StoreUnavailableError(f"cannot connect to {url}: {reason}")
-        return Verdict(is_dead_connection_error(error), unavailable, hide_cause=True)
-    if not is_dead_connection_error(error):
+        return Verdict(dead or is_dead_connection_error(error), unavailable, hide_cause=True)
+    if not (dead or is_dead_connection_error(error)):
         return Verdict(False, error)
     if phase == "commit":
         return Verdict(

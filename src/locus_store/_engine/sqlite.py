@@ -22,12 +22,14 @@ is when calling the driver directly.
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
 from typing import Any
 
 import aiosqlite
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -122,6 +124,35 @@ class OneTripConnection(aiosqlite.Connection):
     async def rollback(self) -> None:
         if self._in_transaction():
             await super().rollback()
+
+    def __del__(self) -> None:
+        """Garbage-collected unclosed: stop the driver's thread without an event loop.
+
+        aiosqlite's own ``__del__`` queues the close with a future made on whatever
+        loop ``asyncio.get_event_loop()`` returns; at garbage collection that is often
+        a closed one (a finished ``asyncio.run``, a test's loop), and the driver's
+        thread then dies on "Event loop is closed" when it reports back. The close is
+        queued with no future instead: the thread closes the sqlite3 connection and
+        ends, reporting to nobody.
+        """
+        if self._connection is None:
+            return
+        warnings.warn(
+            f"{self!r} was deleted before being closed (dispose the engine, or close the "
+            "store that created it)",
+            ResourceWarning,
+            stacklevel=1,
+        )
+        self._running = False
+        self._tx.put_nowait((None, partial(_close_and_stop, self)))
+
+
+def _close_and_stop(connection: OneTripConnection) -> object:
+    """On the driver's thread: close the sqlite3 connection and end the thread."""
+    if connection._connection is not None:
+        connection._connection.close()
+        connection._connection = None
+    return _STOP_RUNNING_SENTINEL
 
 
 def one_trip_connector(
