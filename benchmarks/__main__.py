@@ -53,7 +53,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="instead of the benchmark: where the time of one save goes, step by step",
+        help="instead of the benchmark: where the time of one save and one load goes, step by step",
     )
     return parser.parse_args(argv)
 
@@ -71,7 +71,7 @@ def _backends(args: argparse.Namespace) -> list[str]:
 
 
 async def profile(args: argparse.Namespace) -> str:
-    from benchmarks.profile import profile_save
+    from benchmarks.profile import profile_load, profile_save
 
     parts = []
     for backend in _backends(args):
@@ -79,6 +79,7 @@ async def profile(args: argparse.Namespace) -> str:
         await bench.setup()
         try:
             parts.append(await profile_save(bench))
+            parts.append(await profile_load(bench))
         finally:
             await bench.teardown()
     return "\n\n".join(parts)

@@ -68,6 +68,8 @@ class Bench:
     floor: PostgresFloor | SQLiteFloor
     peers: Peers
     driver: str
+    #: The same store with ``durability="normal"`` (commits not synced to disk).
+    relaxed: Store | None = None
     version: str = ""
     workdir: Path | None = None
 
@@ -88,6 +90,8 @@ class Bench:
             await self._drop_version_table()
         finally:
             await self.store.close()
+            if self.relaxed is not None:
+                await self.relaxed.close()
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -165,6 +169,7 @@ def postgres_bench(url: str, prefix: str) -> Bench:
     return Bench(
         name="postgresql",
         store=store,
+        relaxed=Store.from_url(url, table_prefix=prefix, durability="normal"),
         floor=PostgresFloor(url, prefix),
         peers=postgres_peers(url, prefix),
         driver="asyncpg",
@@ -178,6 +183,7 @@ def sqlite_bench(path: Path | None, prefix: str) -> Bench:
     return Bench(
         name="sqlite",
         store=store,
+        relaxed=Store.from_url(f"sqlite:///{db}", table_prefix=prefix, durability="normal"),
         floor=SQLiteFloor(str(db), prefix),
         peers=file_peers(workdir / "file-checkpointer"),
         driver="aiosqlite",

@@ -389,7 +389,8 @@ class SQLiteFloor(_Floor):
 
     async def open(self) -> None:
         self._conn = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+        # synchronous=FULL: as durable as the store's default (durability="full").
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
             await self._conn.execute(f"PRAGMA {pragma}")
 
     async def close(self) -> None:

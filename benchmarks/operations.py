@@ -14,7 +14,7 @@ from locus.memory.checkpointer import BaseCheckpointer
 
 from benchmarks.backends import Bench, search_corpus, vacuum_rows
 from benchmarks.payloads import KB, agent_state, checkpoint_document, pending_writes
-from benchmarks.results import FLOOR, OURS, Row
+from benchmarks.results import FLOOR, OURS, RELAXED, Row
 from benchmarks.timing import Contender, Stats, measure
 
 #: Saves rotate to a new thread every this many calls: an agent thread of ten
@@ -88,6 +88,14 @@ def _named(name: str, contender: Contender) -> Contender:
     return Contender(name, contender.call, contender.prepare)
 
 
+def _relaxed_saver(bench: Bench, state: AgentState, label: str, size: int) -> list[Contender]:
+    """Our save with ``durability="normal"``, for the 4 KB save only."""
+    if bench.relaxed is None or size != 4 * KB:
+        return []
+    threads = rotating_threads(f"save-{label}-relaxed")
+    return [_named(RELAXED, _save(bench.relaxed.latest(), state, threads))]
+
+
 def _rows(bench: Bench, operation: str, stats: dict[str, Stats], floor_name: str) -> list[Row]:
     ours = stats[OURS].median
     rows = []
@@ -141,6 +149,7 @@ async def run_operations(bench: Bench, sizes: Sizes, log: Callable[[str], None])
         savers = [
             _named(OURS, _save(latest, state, rotating_threads(f"save-{label}-ours"))),
             _named(FLOOR, _floor_save(floor.latest_save, state, f"save-{label}-floor")),
+            *_relaxed_saver(bench, state, label, size),
             *(
                 _named(name, _save(peer, state, rotating_threads(f"save-{label}-{i}")))
                 for i, (name, peer) in enumerate(peers.items())

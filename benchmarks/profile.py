@@ -1,13 +1,15 @@
-"""Where the time of one save goes: each step of ``store.latest().save`` timed on its own.
+"""Where the time of one save and one load goes: each step timed on its own.
 
-The steps are what the save does, in order, called directly: the state's JSON
-document (locus's ``to_checkpoint``), input validation, the derived search text,
-and the statement through ``Store.execute`` (pool checkout, the statement's plan,
-bind processing with the JSON encoding, the driver round trip, check-in), next to
-the same statement through SQLAlchemy's ``Connection.execute`` (what runs when
-statement listeners are attached) and the floor's statement with the same, already
-encoded, values.
-A cProfile of the whole save (by internal time) follows the table.
+The steps are what ``store.latest().save`` does, in order, called directly: the
+state's JSON document (locus's ``to_checkpoint``), input validation, the derived
+search text, and the statement through ``Store.row_count`` (pool checkout, the
+statement's plan, bind processing with the JSON encoding, the driver round trip,
+check-in), next to the same statement through SQLAlchemy's ``Connection.execute``
+(what runs when statement listeners are attached) and the floor's statement with the
+same, already encoded, values. ``load`` likewise: the read through
+``Store.fetch_one`` (with the JSON decoding of its result processor), through
+``Connection.execute``, the ``AgentState`` from its document, and the floor's load.
+A cProfile of the whole call (by internal time) follows each table.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from benchmarks.backends import Bench
 from benchmarks.floor import PostgresFloor, _sqlite_time, dumps
 from benchmarks.payloads import KB, agent_state
-from locus_store.agent_state import encode_state, search_text
+from locus_store.agent_state import decode_state, encode_state, search_text
 from locus_store.validation import require_json
 
 REPEAT = 300
@@ -94,11 +96,54 @@ async def profile_save(bench: Bench, repeat: int = REPEAT) -> str:
         ("  AgentState.to_checkpoint()", lambda: sync(state.to_checkpoint)),
         ("  require_json(document)", lambda: sync(lambda: require_json(document, "state"))),
         ("  search_text(document)", lambda: sync(lambda: search_text(document))),
-        ("  the upsert through Store.execute (fast path)", statement),
+        ("  the upsert through Store.row_count (fast path)", statement),
         ("    the same, through Connection.execute", core_statement),
         ("    the same upsert, raw driver + orjson", floor_statement),
     ]
-    lines = [f"{bench.name}: one save of a {len(dumps(document)) / 1024:.1f} KB state", ""]
+    title = f"{bench.name}: one save of a {len(dumps(document)) / 1024:.1f} KB state"
+    return await _report(title, steps, lambda: latest.save(state, thread()), "saves", repeat)
+
+
+async def profile_load(bench: Bench, repeat: int = REPEAT) -> str:
+    """The step table and the cProfile of ``repeat`` loads of a 4 KB state on ``bench``."""
+    latest = bench.store.latest()
+    state = agent_state(4 * KB)
+    await latest.save(state, "profile-load")
+    document = encode_state(state)
+    sql = latest._sql.load  # the very statement object the repository executes
+    params = {"thread_id": "profile-load", "now": dt.datetime.now(dt.UTC)}
+
+    async def sync(fn: Callable[[], Any]) -> None:
+        fn()
+
+    async def statement() -> None:
+        await bench.store.fetch_one(sql, params)
+
+    async def core_statement() -> None:
+        async def first(conn: Any) -> Any:
+            return (await conn.execute(sql, params)).first()
+
+        await bench.store.run(first)
+
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+        ("whole load: store.latest().load(thread)", lambda: latest.load("profile-load")),
+        ("  the read through Store.fetch_one (fast path)", statement),
+        ("    the same, through Connection.execute", core_statement),
+        ("  AgentState.from_checkpoint(document)", lambda: sync(lambda: decode_state(document))),
+        ("  the same load, raw driver + orjson", lambda: bench.floor.latest_load("profile-load")),
+    ]
+    title = f"{bench.name}: one load of a {len(dumps(document)) / 1024:.1f} KB state"
+    return await _report(title, steps, lambda: latest.load("profile-load"), "loads", repeat)
+
+
+async def _report(
+    title: str,
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]],
+    whole: Callable[[], Awaitable[Any]],
+    calls: str,
+    repeat: int,
+) -> str:
+    lines = [title, ""]
     lines.append(f"| {'step':48s} | wall µs | CPU µs |")
     lines.append(f"|{'-' * 50}|--------:|-------:|")
     for name, call in steps:
@@ -108,10 +153,10 @@ async def profile_save(bench: Bench, repeat: int = REPEAT) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(repeat):
-        await latest.save(state, thread())
+        await whole()
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.strip_dirs().sort_stats("tottime").print_stats(25)
-    lines += ["", f"cProfile of {repeat} saves, by internal time:", out.getvalue()]
+    lines += ["", f"cProfile of {repeat} {calls}, by internal time:", out.getvalue()]
     return "\n".join(lines)

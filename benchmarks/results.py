@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 
 OURS = "locus_store"
 FLOOR = "floor"
+#: Our store with durability="normal" (next to OURS, the default "full"), on "save 4 KB".
+RELAXED = "locus_store, normal"
 
 
 @dataclass

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, get_args
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL
@@ -23,19 +24,54 @@ from locus_store._engine.sqlite import (
     one_trip_connector,
     single_statement_view,
 )
+from locus_store.errors import ConfigurationError
 from locus_store.schema.types import install_oracle_binds
 from locus_store.settings import ConnectionSettings, async_url, require_supported
 
 #: Seconds a SQLite writer waits for the database lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 30.0
 
+#: How durable a commit is once it returns (see docs/operations.md, "Durability"):
+#:
+#: - ``"full"`` (the default): it survives a power loss. SQLite syncs its write-ahead
+#:   log on every commit (``synchronous=FULL``); PostgreSQL keeps the server's
+#:   ``synchronous_commit`` (``on`` unless the DBA chose otherwise);
+#: - ``"normal"``: it survives the application and the database process crashing, but
+#:   a power loss (or an operating-system crash) may lose the last commits, never
+#:   corrupting what is older. SQLite ``synchronous=NORMAL`` in WAL mode; PostgreSQL
+#:   ``synchronous_commit=off`` for the store's sessions. Oracle offers no such
+#:   choice here (its commits wait for the redo write): ``"normal"`` is refused.
+Durability = Literal["full", "normal"]
+DURABILITY_LEVELS: tuple[Durability, ...] = get_args(Durability)
+_SQLITE_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
-    cursor.close()
+
+def _require_durability(durability: object, backend: str) -> Durability:
+    for level in DURABILITY_LEVELS:
+        if durability == level:
+            if level == "normal" and backend == "oracle":
+                raise ConfigurationError(
+                    "durability='normal' is not offered on Oracle: its commits always wait "
+                    "for the redo write; use the default durability='full'"
+                )
+            return level
+    raise ConfigurationError(
+        f"durability must be one of {', '.join(map(repr, DURABILITY_LEVELS))}, "
+        f"not {durability!r}"
+    )
+
+
+def _sqlite_pragmas(durability: Durability) -> Callable[[Any, Any], None]:
+    synchronous = _SQLITE_SYNCHRONOUS[durability]
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.close()
+
+    return pragmas
 
 
 def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -58,6 +94,7 @@ def create_engine_for(
     *,
     ping_after: float = PING_AFTER_IDLE,
     read_only: bool = False,
+    durability: Durability = "full",
     **options: Any,
 ) -> AsyncEngine:
     """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
@@ -70,6 +107,10 @@ def create_engine_for(
     pool (0 pings every checkout); pass ``pool_pre_ping=True`` for SQLAlchemy's own
     ping on every checkout instead.
 
+    ``durability``: ``"full"`` (a returned commit survives a power loss) or
+    ``"normal"`` (it survives crashes of the application and the database, not a power
+    loss; faster commits on SQLite and PostgreSQL): see `Durability`.
+
     Errors and SQL logging show no bound values (``hide_parameters=True``) unless
     the caller passes ``hide_parameters=False``. A URL whose backend or driver the
     store does not run on is a `ConfigurationError`.
@@ -77,6 +118,7 @@ def create_engine_for(
     if not isinstance(settings, ConnectionSettings):
         settings = ConnectionSettings(async_url(settings))
     url = require_supported(settings.url)
+    durability = _require_durability(durability, url.get_backend_name())
     connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
     options.setdefault("hide_parameters", True)
     options.setdefault("json_serializer", json_codec.dumps)
@@ -103,9 +145,14 @@ def create_engine_for(
         else:
             engine = create_async_engine(url, connect_args=connect_args, **options)
         if not memory:
-            pragmas = _sqlite_read_only_pragmas if read_only else _sqlite_pragmas
+            pragmas = _sqlite_read_only_pragmas if read_only else _sqlite_pragmas(durability)
             event.listen(engine.sync_engine, "connect", pragmas)
         return engine
+    if durability == "normal" and url.get_backend_name() == "postgresql":
+        # A session setting sent with the connection's start-up packet: no round trip.
+        settings_sent = dict(connect_args.get("server_settings") or {})
+        settings_sent.setdefault("synchronous_commit", "off")
+        connect_args["server_settings"] = settings_sent
     engine = create_async_engine(url, connect_args=connect_args, **options)
     if not options.get("pool_pre_ping"):
         install_idle_ping(engine.sync_engine, ping_after)
