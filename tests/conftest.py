@@ -10,17 +10,14 @@ and the migrations are exercised on every run.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
-from typing import Any, TypeVar
 
 import pytest
-import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from locus_store import Store
-from tests.backends import (
+from tests.support.backends import (
     BACKENDS,
     Target,
     oracle_target,
@@ -28,7 +25,9 @@ from tests.backends import (
     sqlite_target,
     unique_prefix,
 )
-from tests.reliability.roles import (
+from tests.support.database import check_reachable, empty_tables, require, run_blocking
+from tests.support.oracle.fake_driver import FakeDriver
+from tests.support.roles import (
     APP_BACKEND,
     NO_DDL_REASON,
     app_target,
@@ -36,14 +35,7 @@ from tests.reliability.roles import (
     least_privilege,
 )
 
-T = TypeVar("T")
 _ORACLE_SKIP_REASON: list[str] = []
-
-
-def run_blocking(make_coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from sync code, even inside a running event loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, make_coro()).result()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,7 +67,7 @@ def _stack() -> Iterator[ExitStack]:
 @pytest.fixture(scope="session")
 def target_for(
     _stack: ExitStack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Target | str]]:
+) -> dict[str, Target | str]:
     """Lazily resolved targets by backend name (a string value is a skip reason)."""
     cache: dict[str, Target | str] = {}
 
@@ -94,21 +86,7 @@ def target_for(
             self[backend] = value
             return value
 
-    yield Lazy(cache)
-
-
-def require(target: Target | str) -> Target:
-    if isinstance(target, str):
-        pytest.skip(target)
-    return target
-
-
-async def _check_reachable(target: Target) -> None:
-    store = Store.from_settings(target.settings)
-    try:
-        await store.run(lambda conn: conn.execute(sa.select(sa.literal(1))))
-    finally:
-        await store.close()
+    return Lazy(cache)
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +106,7 @@ def migrated(
             prefix = unique_prefix()
 
             async def up() -> None:
-                await _check_reachable(target)
+                await check_reachable(target)
                 store = Store.from_settings(target.owner_settings, table_prefix=prefix)
                 try:
                     await store.upgrade()
@@ -155,14 +133,6 @@ def migrated(
         run_blocking(down)
 
 
-async def empty_tables(store: Store) -> None:
-    async def work(conn: sa.ext.asyncio.AsyncConnection) -> None:
-        for table in reversed(store.schema.metadata.sorted_tables):
-            await conn.execute(table.delete())
-
-    await store.run(work, atomic=True)
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -178,3 +148,12 @@ async def store(backend: str, migrated: dict[str, tuple[Target, str]]) -> AsyncI
         yield st
     finally:
         await st.close()
+
+
+@pytest.fixture
+async def oracle_store() -> AsyncIterator[tuple[Store, FakeDriver]]:
+    """A store on Oracle whose connections are fake drivers that record what they are sent."""
+    driver = FakeDriver()
+    engine = create_async_engine("oracle+oracledb://app:pw@", async_creator=driver.connect)
+    yield Store(engine, table_prefix="locus"), driver
+    await engine.dispose()

@@ -35,7 +35,7 @@ import shlex
 import sys
 import tomllib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from locus_store import Store
 from locus_store.cli.app import main
-from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
-from tests.conftest import run_blocking
+from tests.support.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
+from tests.support.database import run_blocking
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([*ROOT.joinpath("docs").glob("*.md"), ROOT / "README.md"])
@@ -275,11 +275,11 @@ async def _close_stores(namespace: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-async def page_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Path]:
+async def page_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in (*_ENV_CLEARED, "ORACLE_PASSWORD", "ORACLE_WALLET", "ORACLE_WALLET_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    yield tmp_path
+    return tmp_path
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])

@@ -1,4 +1,8 @@
-"""locus_store: durable checkpoints for Locus agents on SQLAlchemy and Alembic."""
+"""locus_store: durable checkpoints for Locus agents on SQLAlchemy and Alembic.
+
+The public face: `Store` (which opens every repository) and every error and warning
+the package raises, importable from here.
+"""
 
 from locus_store._version import __version__ as __version__
 from locus_store.errors import (
@@ -7,9 +11,12 @@ from locus_store.errors import (
     CheckpointNotFoundError,
     ConfigurationError,
     ConnectionLostError,
+    ConstraintError,
+    ExportFormatError,
     InvalidInputError,
     InvalidPrefixError,
     InvalidTypeError,
+    LineageConflictError,
     LocusStoreError,
     LocusStoreWarning,
     ParentNotFoundError,
@@ -17,6 +24,8 @@ from locus_store.errors import (
     SchemaPermissionError,
     StoreUnavailableError,
     TablespaceQuotaError,
+    ThreadNotFoundError,
+    UsageError,
 )
 from locus_store.ops.erase import ErasureReport
 from locus_store.store import Store
@@ -27,10 +36,13 @@ __all__ = [
     "CheckpointNotFoundError",
     "ConfigurationError",
     "ConnectionLostError",
+    "ConstraintError",
     "ErasureReport",
+    "ExportFormatError",
     "InvalidInputError",
     "InvalidPrefixError",
     "InvalidTypeError",
+    "LineageConflictError",
     "LocusStoreError",
     "LocusStoreWarning",
     "ParentNotFoundError",
@@ -39,6 +51,8 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "TablespaceQuotaError",
+    "ThreadNotFoundError",
+    "UsageError",
 ]
 
 # locus.memory.get_checkpointer("sqlalchemy", ...) builds our checkpointers; see registry.py.

@@ -34,6 +34,21 @@ class ConstraintError(LocusStoreError):
     contract. Raised from SQLAlchemy's ``IntegrityError``, without its bound values."""
 
 
+class ThreadNotFoundError(LocusStoreError, LookupError):
+    """A thread or checkpoint named by the caller has no rows."""
+
+
+class ExportFormatError(InvalidInputError):
+    """A file is not a locus-store export this version can read; the message names the line."""
+
+
+class UsageError(InvalidInputError):
+    """The ``locus-store`` command line was given arguments it cannot run with.
+
+    The message says what to give instead; the command exits with code 2.
+    """
+
+
 class ParentNotFoundError(LocusStoreError):
     """The parent checkpoint named in a versioned ``put`` does not exist in the thread."""
 

@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import Store
 from locus_store.cli.app import Exit
 from locus_store.cli.console import Progress, print_table
-from tests.cli.conftest import Cli, conversation, on, require_ddl
+from tests.support.cli import Cli, on, require_ddl
+from tests.support.states import conversation
 
 
 async def _backdate(store: Store, thread_id: str, days: float) -> None:
@@ -24,7 +25,7 @@ async def _backdate(store: Store, thread_id: str, days: float) -> None:
     when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     th, cp = store.schema.threads, store.schema.checkpoints
 
-    async def work(conn: sa.ext.asyncio.AsyncConnection) -> None:
+    async def work(conn: AsyncConnection) -> None:
         await conn.execute(
             th.update().where(th.c.thread_id == thread_id).values(updated_at=when, created_at=when)
         )
@@ -42,7 +43,8 @@ async def test_threads_lists_every_kind_of_thread_newest_first(store: Store, cli
     assert listed.code == Exit.OK
     rows = listed.json()
     assert [r["thread_id"] for r in rows] == ["bot/3", "user/2", "user/1"]
-    assert rows[1]["versions"] == 1 and rows[1]["checkpoint_id"] is None
+    assert rows[1]["versions"] == 1
+    assert rows[1]["checkpoint_id"] is None
 
     table = cli("threads", "--pattern", "user/*", "--limit", "1", *on(store))
     assert re.split(r"\s{2,}", table.out.splitlines()[0]) == [
@@ -58,7 +60,8 @@ async def test_threads_lists_every_kind_of_thread_newest_first(store: Store, cli
 
 async def test_threads_says_so_when_nothing_matches(store: Store, cli: Cli) -> None:
     result = cli("threads", "--pattern", "nobody*", *on(store))
-    assert result.code == Exit.OK and result.out == ""
+    assert result.code == Exit.OK
+    assert result.out == ""
     assert "no threads match 'nobody*'" in result.err
 
 
@@ -167,13 +170,17 @@ async def test_copy_copies_every_table_and_refuses_an_existing_destination(
     await versions.put_writes(thread_id="src", checkpoint_id="v1", task_id="t", writes=[("x", 1)])
 
     copied = cli("copy", "src", "dst", *on(store))
-    assert copied.code == Exit.OK and "(3 rows)" in copied.out
+    assert copied.code == Exit.OK
+    assert "(3 rows)" in copied.out
     assert await store.latest().load("dst") == state
-    assert (await versions.get(thread_id="dst"))["checkpoint_id"] == "v1"
+    copy = await versions.get(thread_id="dst")
+    assert copy is not None
+    assert copy["checkpoint_id"] == "v1"
     assert await versions.get_writes(thread_id="dst", checkpoint_id="v1")
 
     again = cli("copy", "src", "dst", *on(store))
-    assert again.code == Exit.CONFLICT and "'dst' already exists" in again.err
+    assert again.code == Exit.CONFLICT
+    assert "'dst' already exists" in again.err
     nothing = cli("copy", "ghost", "other", *on(store))
     assert nothing.code == Exit.NOT_FOUND
 
@@ -185,10 +192,12 @@ async def test_export_and_import_round_trip_with_conflict_choices(
     await store.latest().save(state, "t1")
     dump = tmp_path / "dump.jsonl"
     exported = cli("export", "-o", str(dump), *on(store))
-    assert exported.code == Exit.OK and "exported 1 thread (1 thread row)" in exported.err
+    assert exported.code == Exit.OK
+    assert "exported 1 thread (1 thread row)" in exported.err
 
     refused = cli("import", str(dump), *on(store))
-    assert refused.code == Exit.CONFLICT and "--on-conflict skip" in refused.err
+    assert refused.code == Exit.CONFLICT
+    assert "--on-conflict skip" in refused.err
     skipped = cli("import", str(dump), "--on-conflict", "skip", "--json", *on(store))
     assert skipped.json()["skipped"] == ["t1"]
 
@@ -206,7 +215,8 @@ async def test_export_of_a_missing_thread_writes_nothing(
     kept.write_text("yesterday's backup\n")
     for target in (dump, kept):
         result = cli("export", "t1", "ghost", "-o", str(target), *on(store))
-        assert result.code == Exit.NOT_FOUND and "ghost" in result.err
+        assert result.code == Exit.NOT_FOUND
+        assert "ghost" in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.jsonl"]
     assert kept.read_text() == "yesterday's backup\n"
 
@@ -219,7 +229,8 @@ async def test_commands_on_tables_that_do_not_exist_say_run_upgrade(store: Store
 
     current = cli("current", "--json", "--url", url, "--prefix", "never_migrated")
     assert current.code == Exit.SCHEMA
-    assert current.json()["current"] == [] and current.json()["is_current"] is False
+    assert current.json()["current"] == []
+    assert current.json()["is_current"] is False
 
 
 async def test_upgrade_then_current_on_a_new_prefix(store: Store, cli: Cli, backend: str) -> None:
@@ -229,7 +240,8 @@ async def test_upgrade_then_current_on_a_new_prefix(store: Store, cli: Cli, back
     try:
         assert cli("upgrade", "--url", url, "--prefix", prefix).code == Exit.OK
         current = cli("current", "--url", url, "--prefix", prefix)
-        assert current.code == Exit.OK and "(head)" in current.out
+        assert current.code == Exit.OK
+        assert "(head)" in current.out
     finally:
         other = Store.from_url(url, table_prefix=prefix)
         await other.downgrade("base")
@@ -239,7 +251,8 @@ async def test_upgrade_then_current_on_a_new_prefix(store: Store, cli: Cli, back
 def test_an_unreachable_database_exits_unavailable(cli: Cli) -> None:
     result = cli("threads", "--url", "postgresql://nobody@127.0.0.1:1/none")
     assert result.code == Exit.UNAVAILABLE
-    assert "cannot connect" in result.err and "--url" in result.err
+    assert "cannot connect" in result.err
+    assert "--url" in result.err
 
 
 def test_no_database_configured_says_how_to_give_one(
@@ -250,7 +263,8 @@ def test_no_database_configured_says_how_to_give_one(
         monkeypatch.delenv(name, raising=False)
     result = cli("threads")
     assert result.code == Exit.USAGE
-    assert "pass --url" in result.err and "LOCUS_STORE_URL" in result.err
+    assert "pass --url" in result.err
+    assert "LOCUS_STORE_URL" in result.err
     assert not (tmp_path / "locus_store.sqlite3").exists()
 
 
@@ -283,7 +297,8 @@ def test_progress_bar_is_quiet_unless_stderr_is_a_terminal() -> None:
     shown = Terminal()
     with Progress("export", 10, unit="threads", stream=shown) as bar:
         bar.update(10)
-    assert "export [" in shown.getvalue() and "10/10 threads" in shown.getvalue()
+    assert "export [" in shown.getvalue()
+    assert "10/10 threads" in shown.getvalue()
 
 
 def test_tables_are_cut_to_the_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,7 +317,8 @@ def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("locus-store")
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
-    assert "exit codes" in result.stdout and "import-locus" in result.stdout
+    assert "exit codes" in result.stdout
+    assert "import-locus" in result.stdout
 
 
 def test_the_cli_reference_names_every_command_and_option() -> None:
@@ -335,10 +351,12 @@ async def test_a_role_that_cannot_read_the_version_table_still_works_on_the_tabl
     monkeypatch.setattr(MigrationContext, "get_current_heads", refused)
     current = cli("current", *on(store))
     assert current.code == Exit.SCHEMA
-    assert "cannot read" in current.out and "as the schema's owner" in current.out
+    assert "cannot read" in current.out
+    assert "as the schema's owner" in current.out
     assert cli("threads", *on(store)).code == Exit.OK
     other = cli("threads", *on(store)[:2], "--prefix", "never_migrated")
-    assert other.code == Exit.SCHEMA and "run `locus-store upgrade`" in other.err
+    assert other.code == Exit.SCHEMA
+    assert "run `locus-store upgrade`" in other.err
 
 
 async def test_import_locus_refuses_to_read_the_stores_own_tables(store: Store, cli: Cli) -> None:

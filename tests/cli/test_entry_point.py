@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from locus_store.cli.app import Exit
-
-SCRIPT = Path(sys.executable).with_name("locus-store")
-
-
-def locus_store(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``locus-store *argv`` in ``cwd``, with no database configured by the environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORACLE_", "LOCUS_STORE_"))}
-    return subprocess.run(
-        [str(SCRIPT), *argv], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+from tests.support.cli import locus_store
 
 
 @pytest.fixture
@@ -67,7 +55,8 @@ def test_the_package_exposes_its_version() -> None:
 def test_a_bad_url_is_a_usage_error_with_one_line(argv: tuple[str, ...], tmp_path: Path) -> None:
     done = locus_store(*argv, cwd=tmp_path)
     assert done.returncode == Exit.USAGE
-    assert "--url" in done.stderr and "ArgumentError" not in done.stderr
+    assert "--url" in done.stderr
+    assert "ArgumentError" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
@@ -80,7 +69,8 @@ def test_export_of_an_unknown_thread_leaves_an_existing_file_as_it_was(
 
     done = locus_store("--url", "sqlite:///store.db", "export", "nope", "-o", "keep.jsonl",
                        cwd=migrated_file.parent)  # fmt: skip
-    assert done.returncode == Exit.NOT_FOUND and "nope" in done.stderr
+    assert done.returncode == Exit.NOT_FOUND
+    assert "nope" in done.stderr
     assert backup.read_text() == "the backup of yesterday\n"
     assert _files_beside(migrated_file) == before
 
@@ -116,7 +106,8 @@ def test_a_missing_sqlite_file_is_named_and_not_created(
 ) -> None:
     done = locus_store("--url", "sqlite:///missing.db", *command, cwd=tmp_path)
     assert done.returncode == Exit.USAGE
-    assert "missing.db" in done.stderr and "locus-store upgrade" in done.stderr
+    assert "missing.db" in done.stderr
+    assert "locus-store upgrade" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 

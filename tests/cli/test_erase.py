@@ -7,9 +7,8 @@ from pathlib import Path
 
 from locus_store import Store
 from locus_store.cli.app import Exit
-from tests.cli.conftest import Cli, on
-from tests.cli.test_entry_point import locus_store
-from tests.contract.test_erasure import EVERY_TABLE, fill, rows_of
+from tests.support.cli import Cli, locus_store, on
+from tests.support.erasure import EVERY_TABLE, fill, rows_of
 
 LEFT = {k: v for k, v in EVERY_TABLE.as_dict().items() if k != "total"}
 
@@ -20,7 +19,8 @@ async def test_erase_without_yes_or_dry_run_refuses_and_deletes_nothing(
     await fill(store, "user-1")
     done = cli(*on(store), "erase", "user-1")
     assert done.code == Exit.USAGE
-    assert "--yes" in done.err and "export" in done.err
+    assert "--yes" in done.err
+    assert "export" in done.err
     assert await rows_of(store, "user-1") == LEFT
 
 
@@ -68,6 +68,7 @@ def test_installed_script_erases_a_thread(tmp_path: Path) -> None:
         )
     done = locus_store("--url", url, "erase", "t", "--yes", "--json", cwd=tmp_path)
     assert done.returncode == Exit.OK, done.stderr
-    assert '"checkpoints": 1' in done.stdout and '"total": 1' in done.stdout
+    assert '"checkpoints": 1' in done.stdout
+    assert '"total": 1' in done.stdout
     again = locus_store("--url", url, "erase", "t", "--yes", cwd=tmp_path)
     assert again.returncode == Exit.NOT_FOUND

@@ -25,8 +25,9 @@ from locus.testing import ScriptedModel, text
 from locus_store import Store
 from locus_store.cli.app import Exit
 from locus_store.ops.from_locus import group_keys
-from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
-from tests.cli.conftest import Cli, conversation, on, require_ddl
+from tests.support.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
+from tests.support.cli import Cli, on, require_ddl
+from tests.support.states import conversation
 
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -94,18 +95,22 @@ async def test_conversations_of_locus_postgresql_checkpointer_are_imported(
     result = cli("import-locus", "--kv-table", table, "--json", *args, *on(store))
     assert result.code == Exit.OK, result.err
     [report] = result.json()
-    assert report["threads"] == 3 and report["problems"] == []
+    assert report["threads"] == 3
+    assert report["problems"] == []
     assert report["missing_checkpoints"] == 0
 
     for thread in ("parcel", "greeting:fr", "tagged"):
         await _assert_same_conversation(store, source, thread)
     record = await store.latest().get_metadata("tagged")
-    assert record is not None and record["metadata"] == {"tier": "gold"}
+    assert record is not None
+    assert record["metadata"] == {"tier": "gold"}
     newest = await store.versioned().get(thread_id="tagged")
-    assert newest is not None and newest["metadata"] == {"tier": "gold"}
+    assert newest is not None
+    assert newest["metadata"] == {"tier": "gold"}
 
     again = cli("import-locus", "--kv-table", table, *args, *on(store))
-    assert again.code == Exit.CONFLICT and "--on-conflict skip" in again.err
+    assert again.code == Exit.CONFLICT
+    assert "--on-conflict skip" in again.err
     skipped = cli(
         "import-locus", "--kv-table", table, "--on-conflict", "skip", "--json", *args, *on(store)
     )
@@ -281,7 +286,8 @@ async def oracle_saver(
 
     await store.run(create, atomic=True)
     saver = OracleCheckpointSaver(table_name=name, auto_create_table=False)
-    saver._pool = SqlAlchemyPool(store.engine)
+    # Duck-typed: the saver only acquires connections from its pool.
+    saver._pool = SqlAlchemyPool(store.engine)  # type: ignore[assignment]
     saver._pool_loop = asyncio.get_running_loop()
     try:
         yield saver, name
@@ -338,7 +344,9 @@ async def test_oracle_checkpoint_saver_tables_are_imported(
         assert theirs is not None
         assert ours["checkpoint"] == theirs["checkpoint"]
         assert ours["metadata"] == theirs["metadata"]
-    assert (await versions.get(thread_id="t1", checkpoint_ns="child"))["checkpoint"] == {"sub": 1}
+    child = await versions.get(thread_id="t1", checkpoint_ns="child")
+    assert child is not None
+    assert child["checkpoint"] == {"sub": 1}
     assert await versions.get_writes(thread_id="t1", checkpoint_id="a") == [
         {"task_id": "node", "idx": 0, "channel": "answer", "value": "forty-two"},
         {"task_id": "node", "idx": 1, "channel": "payload", "value": {"k": None}},

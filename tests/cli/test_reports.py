@@ -7,18 +7,19 @@ import logging
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import Store
 from locus_store.cli.app import Exit
-from tests.cli.conftest import Cli, conversation, on
+from tests.support.cli import Cli, on
+from tests.support.states import conversation
 
 
 async def _age(store: Store, thread_id: str, days: float) -> None:
     when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     th = store.schema.threads
 
-    async def work(conn: sa.ext.asyncio.AsyncConnection) -> None:
+    async def work(conn: AsyncConnection) -> None:
         await conn.execute(th.update().where(th.c.thread_id == thread_id).values(updated_at=when))
 
     await store.run(work)
@@ -62,4 +63,5 @@ def test_upgrade_says_whether_it_changed_anything(cli: Cli, tmp_path: Path) -> N
     assert first.code == Exit.OK
     assert f"upgraded an empty schema -> {head} (head)" in first.out
     again = cli("upgrade", "--url", url)
-    assert again.code == Exit.OK and f"already at head ({head})" in again.out
+    assert again.code == Exit.OK
+    assert f"already at head ({head})" in again.out

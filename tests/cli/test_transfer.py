@@ -13,10 +13,12 @@ from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import Store
 from locus_store.cli.app import Exit
-from locus_store.ops.transfer import FORMAT, _tables
-from tests.backends import Target
-from tests.cli.conftest import Cli, conversation, on
-from tests.conftest import empty_tables
+from locus_store.ops.statements import record_tables
+from locus_store.ops.transfer import FORMAT
+from tests.support.backends import Target
+from tests.support.cli import Cli, on
+from tests.support.database import empty_tables
+from tests.support.states import conversation
 
 UNUSUAL_THREAD = 'ticket 42 — «ünïcode» "quoted" \\ back/slash %_'
 
@@ -121,7 +123,8 @@ async def test_export_import_sqlite_to_postgresql_and_back_is_byte_for_byte(
         for thread, state in data["states"].items():
             assert await store.latest().load(thread) == state
         record = await store.latest().get_metadata("t1")
-        assert record is not None and record["expires_at"] is not None
+        assert record is not None
+        assert record["expires_at"] is not None
         assert record["metadata"]["user"]["id"] == 12345678901234567
         lineage = await store.versioned().list_checkpoints(thread_id="t1")
         assert [(c["checkpoint_id"], c["parent_checkpoint_id"]) for c in lineage] == [
@@ -201,11 +204,12 @@ async def test_a_file_of_another_format_version_is_refused(
     future = tmp_path / "future.jsonl"
     future.write_text(json.dumps({"format": FORMAT, "version": 99}) + "\n")
     result = cli("import", str(future), *on(sqlite))
-    assert result.code == Exit.USAGE and "reads version 1" in result.err
+    assert result.code == Exit.USAGE
+    assert "reads version 1" in result.err
 
 
 def test_every_table_of_a_prefix_has_a_record_kind() -> None:
     from locus_store.schema.tables import schema_for
 
     schema = schema_for("locus")
-    assert set(_tables(schema).values()) == set(schema.metadata.sorted_tables)
+    assert set(record_tables(schema).values()) == set(schema.metadata.sorted_tables)

@@ -12,64 +12,12 @@ from langgraph.checkpoint.base import empty_checkpoint
 
 from locus_store import (
     CheckpointNotFoundError,
-    ErasureReport,
     InvalidInputError,
     ParentNotFoundError,
     Store,
 )
-from locus_store.ops import erase as erasure_module
-from locus_store.ops.erase import ErasureStatements, erasure_statements
-from tests.cli.conftest import conversation
-
-EVERY_TABLE = ErasureReport(
-    threads=1,
-    checkpoints=2,
-    writes=3,
-    langgraph_checkpoints=2,
-    langgraph_writes=2,
-    langgraph_blobs=3,
-)
-
-
-async def fill(store: Store, thread: str) -> None:
-    """Rows of ``thread`` in all six tables, as many as `EVERY_TABLE` counts."""
-    state = conversation("hello", "hi")
-    await store.latest().save(state, thread_id=thread)
-    versioned = store.versioned()
-    await versioned.put(thread_id=thread, checkpoint_id="v1", checkpoint_data={"n": 1})
-    await versioned.put(
-        thread_id=thread, checkpoint_id="v2", checkpoint_data={"n": 2}, parent_checkpoint_id="v1"
-    )
-    await versioned.put_writes(
-        thread_id=thread, checkpoint_id="v2", task_id="t", writes=[("a", 1), ("b", 2), ("c", 3)]
-    )
-    saver = store.langgraph_saver()
-    config: RunnableConfig = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
-    versions: dict[str, Any] = {}
-    for step, updates in enumerate(({"a": 1, "b": 2}, {"a": 3})):
-        new = {c: saver.get_next_version(versions.get(c), None) for c in updates}
-        versions.update(new)
-        checkpoint = empty_checkpoint()
-        checkpoint["channel_values"] = dict(updates)
-        checkpoint["channel_versions"] = dict(versions)
-        config = await saver.aput(config, checkpoint, {"source": "loop", "step": step}, new)
-    await saver.aput_writes(config, [("a", "x"), ("b", "y")], "task")
-
-
-async def rows_of(store: Store, thread: str) -> dict[str, int]:
-    tables = {field: getattr(store.schema, name) for field, name in erasure_module.TABLES}
-
-    async def work(conn: Any) -> dict[str, int]:
-        return {
-            field: int(
-                await conn.scalar(
-                    sa.select(sa.func.count()).select_from(t).where(t.c.thread_id == thread)
-                )
-            )
-            for field, t in tables.items()
-        }
-
-    return await store.run(work)
+from locus_store.ops.erase import ErasureStatements
+from tests.support.erasure import EVERY_TABLE, fill, rows_of
 
 
 async def test_erase_thread_removes_every_table_of_that_thread_only(store: Store) -> None:
@@ -77,7 +25,8 @@ async def test_erase_thread_removes_every_table_of_that_thread_only(store: Store
     await fill(store, "kept")
     report = await store.erase_thread("gone")
     assert report == EVERY_TABLE
-    assert report.total == 13 and report
+    assert report.total == 13
+    assert report
     assert set((await rows_of(store, "gone")).values()) == {0}
     assert await rows_of(store, "kept") == {
         k: v for k, v in EVERY_TABLE.as_dict().items() if k != "total"
@@ -97,7 +46,8 @@ async def test_erase_thread_dry_run_counts_exactly_and_deletes_nothing(store: St
 async def test_erase_unknown_thread_reports_nothing(store: Store) -> None:
     await fill(store, "kept")
     report = await store.erase_thread("never-saved")
-    assert not report and report.total == 0
+    assert not report
+    assert report.total == 0
     assert (await rows_of(store, "kept"))["langgraph_blobs"] == 3
 
 
@@ -105,11 +55,11 @@ async def test_erase_thread_is_one_transaction(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await fill(store, "gone")
-    real = erasure_statements(store.schema, store.dialect_name)
+    real = ErasureStatements.of(store.schema.prefix, store.dialect)
     deletes = dict(real.deletes)
-    deletes["langgraph_blobs"] = sa.delete(sa.table("no_such_table_for_erasure"))  # type: ignore[assignment]
+    deletes["langgraph_blobs"] = sa.delete(sa.table("no_such_table_for_erasure"))
     broken = ErasureStatements(deletes, real.counts)
-    monkeypatch.setattr(erasure_module, "erasure_statements", lambda *_: broken)
+    monkeypatch.setattr(ErasureStatements, "of", classmethod(lambda *_: broken))
     with pytest.raises(sa.exc.DBAPIError):
         await store.erase_thread("gone")
     assert await rows_of(store, "gone") == {
@@ -198,6 +148,7 @@ async def test_langgraph_root_after_erasure_starts_the_thread_again_whole(store:
     )
     await saver.aput_writes(config, [("a", "pending")], "task")
     found = await saver.aget_tuple(_graph_config("gone"))
-    assert found is not None and found.parent_config is None
+    assert found is not None
+    assert found.parent_config is None
     assert found.checkpoint["channel_values"] == {"a": "new run"}
     assert [w[1:] for w in found.pending_writes or []] == [("a", "pending")]

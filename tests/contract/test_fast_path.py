@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import await_
 
 from locus_store import Store
 from locus_store._engine.fast_path import FastPath
 from locus_store.errors import ConstraintError
-from tests.contract.test_round_trips import ONE_ROUND_TRIP, _prepared, conversation
+from tests.support.round_trips import ONE_ROUND_TRIP, conversation, prepared
 
 
 def fast(store: Store) -> FastPath:
@@ -94,7 +95,7 @@ def driver_log(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[Driver
 async def test_a_single_statement_call_is_one_driver_statement_on_the_fast_path(
     store: Store, call: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _prepared(store)
+    await prepared(store)
     run = ONE_ROUND_TRIP[call]
     await run(store, 0)  # the first sighting of a statement is compiled by SQLAlchemy
     with driver_log(store, monkeypatch) as log:
@@ -109,7 +110,7 @@ async def test_a_single_statement_call_is_one_driver_statement_on_the_fast_path(
 
 async def test_fast_path_results_are_those_of_connection_execute(store: Store) -> None:
     fast(store)
-    await _prepared(store)
+    await prepared(store)
     latest, saver = store.latest(), store.versioned()
     await latest.save(conversation("where is my parcel"), "t2", metadata={"k": [1, "x"]})
 
@@ -140,13 +141,14 @@ async def test_fast_path_results_are_those_of_connection_execute(store: Store) -
     finally:
         sa.event.remove(engine, "before_cursor_execute", no_op)
     assert taken == through_core
-    assert taken[0] is not None and taken[5] is not None
+    assert taken[0] is not None
+    assert taken[5] is not None
 
 
 async def test_a_statement_listener_sees_every_statement(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _prepared(store)
+    await prepared(store)
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -162,7 +164,8 @@ async def test_a_statement_listener_sees_every_statement(
         finally:
             sa.event.remove(store.engine.sync_engine, "before_cursor_execute", before)
         assert log.fast_calls == 1
-        assert len(seen) == 1 and "SELECT" in seen[0].upper()
+        assert len(seen) == 1
+        assert "SELECT" in seen[0].upper()
         await store.latest().load("t1")
         assert log.fast_calls == 2
 
@@ -170,7 +173,7 @@ async def test_a_statement_listener_sees_every_statement(
 async def test_sql_logging_sees_every_statement(
     store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await _prepared(store)
+    await prepared(store)
     with driver_log(store, monkeypatch) as log:
         await store.latest().load("t1")
         with caplog.at_level("INFO", logger="sqlalchemy.engine"):
@@ -241,7 +244,7 @@ async def test_a_statement_built_for_one_call_is_not_compiled_for_the_fast_path(
     store: Store,
 ) -> None:
     path = fast(store)
-    await _prepared(store)
+    await prepared(store)
     threads = store.schema.threads
     before = len(path._plans)
     for _ in range(20):
@@ -277,7 +280,9 @@ async def test_a_cancelled_statement_does_not_return_its_connection_to_the_pool(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert len(calls) == 1  # it was on the fast path
-    assert store.engine.sync_engine.pool.checkedout() == 0
+    pool = store.engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)  # the only pools that count what is checked out
+    assert pool.checkedout() == 0
     assert await store.latest().load("nothing") is None
 
 
@@ -285,4 +290,5 @@ async def test_a_text_statement_without_columns_returns_its_rows(store: Store) -
     one = sa.text("SELECT 1 AS one")
     for _ in range(3):  # its columns are unknown: Connection.execute reads them
         row = await store.fetch_one(one)
-        assert row is not None and row.one == 1
+        assert row is not None
+        assert row.one == 1

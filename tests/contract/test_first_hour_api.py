@@ -1,7 +1,7 @@
 """What a first hour with the store meets: a missing schema, errors and logs, bind(), logging.
 
 Every test runs on each backend of the ``store`` fixture unless it names one; the Oracle
-cases run on the fake driver (``tests/oracle/fake_driver.py``).
+cases run on the fake driver (``tests/support/oracle/fake_driver.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from locus_store import (
     Store,
 )
 from locus_store.ops.admin import SchemaNotCurrentError as AdminSchemaNotCurrentError
-from tests.backends import Target, unique_prefix
-from tests.oracle.fake_driver import FakeDriver
+from tests.support.backends import Target, unique_prefix
+from tests.support.oracle.fake_driver import FakeDriver
 
 SECRET = "s3cret-conversation-text"
 
@@ -160,14 +160,6 @@ async def test_a_failed_save_before_the_migration_shows_no_bound_value(
 # -- the Oracle fake: ORA-00942 and bound values -------------------------------------------------
 
 
-@pytest.fixture
-async def oracle() -> AsyncIterator[tuple[Store, FakeDriver]]:
-    driver = FakeDriver()
-    engine = create_async_engine("oracle+oracledb://app:pw@", async_creator=driver.connect)
-    yield Store(engine, table_prefix="locus"), driver
-    await engine.dispose()
-
-
 def _no_table(fragment: str, message: str) -> object:
     def fail(sql: str) -> BaseException | None:
         if fragment not in sql:
@@ -186,9 +178,9 @@ def _no_table(fragment: str, message: str) -> object:
     ids=["23ai", "19c"],
 )
 async def test_oracle_before_the_migration_raises_it(
-    oracle: tuple[Store, FakeDriver], logs: pytest.LogCaptureFixture, message: str
+    oracle_store: tuple[Store, FakeDriver], logs: pytest.LogCaptureFixture, message: str
 ) -> None:
-    store, driver = oracle
+    store, driver = oracle_store
     driver.fail_with = _no_table("MERGE INTO locus_threads", message)  # type: ignore[assignment]
     with pytest.raises(SchemaNotCurrentError, match="locus-store --prefix locus upgrade") as info:
         await store.latest().save(_state(), "t1")
@@ -197,9 +189,9 @@ async def test_oracle_before_the_migration_raises_it(
 
 
 async def test_oracle_applications_missing_table_stays_the_database_error(
-    oracle: tuple[Store, FakeDriver], logs: pytest.LogCaptureFixture
+    oracle_store: tuple[Store, FakeDriver], logs: pytest.LogCaptureFixture
 ) -> None:
-    store, driver = oracle
+    store, driver = oracle_store
     driver.fail_with = _no_table(  # type: ignore[assignment]
         "INSERT INTO app_t", "ORA-00942: table or view does not exist"
     )
@@ -270,8 +262,10 @@ async def test_each_migration_applied_is_logged_with_its_revision_and_prefix(
         "downgrade of prefix 'logged'",
         "downgrade of prefix 'logged'",
     ]
-    assert "base -> 5d1c0a7e2b41" in lines[0] and "5d1c0a7e2b41 -> 863d7bbd7897" in lines[1]
-    assert "863d7bbd7897 -> 5d1c0a7e2b41" in lines[2] and "5d1c0a7e2b41 -> base" in lines[3]
+    assert "base -> 5d1c0a7e2b41" in lines[0]
+    assert "5d1c0a7e2b41 -> 863d7bbd7897" in lines[1]
+    assert "863d7bbd7897 -> 5d1c0a7e2b41" in lines[2]
+    assert "5d1c0a7e2b41 -> base" in lines[3]
 
 
 @pytest.fixture
@@ -307,9 +301,11 @@ async def test_a_retry_after_a_dead_connection_is_logged_without_values(
     finally:
         await store.close()
     retries = [r for r in caplog.records if "retrying" in r.getMessage()]
-    assert len(retries) == 1 and retries[0].levelno == logging.INFO
+    assert len(retries) == 1
+    assert retries[0].levelno == logging.INFO
     message = retries[0].getMessage()
-    assert "attempt 2 of 2" in message and "127.0.0.1" in message
+    assert "attempt 2 of 2" in message
+    assert "127.0.0.1" in message
     assert SECRET not in _logged(caplog)
 
 
@@ -370,4 +366,5 @@ def test_a_store_following_a_new_loop_leaves_no_driver_thread_behind(
     for thread in left:
         thread.join(5)
     left = {thread for thread in left if thread.is_alive()}
-    assert thread_errors == [] and not left
+    assert thread_errors == []
+    assert not left

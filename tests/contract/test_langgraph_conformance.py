@@ -8,7 +8,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 
 from locus_store import Store
-from tests.conftest import empty_tables
+from tests.support.database import empty_tables
 
 #: Tests per capability in langgraph-checkpoint-conformance 0.0.2.
 BASE = {"put": 17, "put_writes": 10, "get_tuple": 10, "list": 16, "delete_thread": 5}
@@ -35,6 +35,8 @@ async def test_conformance_suite_passes_all_81_tests_with_no_capability_skipped(
     }
     failures = [f for r in report.results.values() for f in r.failures]
     assert outcome == {name: (True, n, 0, 0) for name, n in {**BASE, **EXTENDED}.items()}, failures
-    assert sum(BASE.values()) == 58 and sum(EXTENDED.values()) == 23
-    assert report.passed_all_base() and report.passed_all()
+    assert sum(BASE.values()) == 58
+    assert sum(EXTENDED.values()) == 23
+    assert report.passed_all_base()
+    assert report.passed_all()
     assert report.conformance_level() == "FULL"

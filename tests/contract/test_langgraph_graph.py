@@ -111,7 +111,8 @@ async def test_interrupt_resume_history_fork_and_replay(store: Store, mode: str)
         inputs = await run.history(config, filter={"source": "input"})
         assert [s.metadata["step"] for s in inputs] == [-1]
         at_review = next(s for s in history if s.next == ("review",))
-        assert at_review.values["draft"] == "SAVER" and "decision" not in at_review.values
+        assert at_review.values["draft"] == "SAVER"
+        assert "decision" not in at_review.values
 
         # 4. Replay from the checkpoint before the review: it asks again, and a new
         #    answer makes a new branch on top of the old checkpoint.

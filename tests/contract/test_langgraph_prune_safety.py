@@ -62,7 +62,8 @@ async def test_putting_an_existing_checkpoint_again_never_re_parents_it(store: S
     await _put(saver, "t", "c2", "c1")
     await _put(saver, "t", "c1", "c2")  # would make c1 <-> c2 a cycle
     first = await saver.aget_tuple(_config("t", "c1"))
-    assert first is not None and first.parent_config is None
+    assert first is not None
+    assert first.parent_config is None
     history = await saver.aget_delta_channel_history(config=_config("t", "c2"), channels=["n"])
     assert history["n"]["seed"] == "c1"
 
@@ -75,7 +76,8 @@ async def test_keep_latest_leaves_no_parent_link_to_a_pruned_checkpoint(store: S
         parent = f"c{i}"
     await saver.aprune(["t"], strategy="keep_latest")
     head = await saver.aget_tuple(_config("t"))
-    assert head is not None and head.checkpoint["id"] == "c3"
+    assert head is not None
+    assert head.checkpoint["id"] == "c3"
     assert head.parent_config is None
     assert [c.checkpoint["id"] async for c in saver.alist(_config("t"))] == ["c3"]
 
@@ -87,7 +89,9 @@ async def test_metadata_keeps_every_user_key_but_the_reserved_writes(store: Stor
     config = await saver.aput(_config("t"), checkpoint, metadata, {})
     found = await saver.aget_tuple(config)
     assert found is not None
-    assert found.metadata["mine"] == "kept" and "writes" not in found.metadata
+    # An application's own key: kept, though the TypedDict lists only LangGraph's keys.
+    assert found.metadata["mine"] == "kept"  # type: ignore[typeddict-item]
+    assert "writes" not in found.metadata
 
 
 @pytest.mark.parametrize("marked", [True, False], ids=["delta-marked", "plain"])

@@ -12,7 +12,7 @@ from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 
 from locus_store import InvalidInputError, Store
 from locus_store.langgraph.saver import SQLAlchemySaver
-from locus_store.langgraph.statements import langgraph_statements
+from locus_store.langgraph.statements import LangGraphStatements
 
 
 def _config(thread: str, checkpoint_id: str | None = None, ns: str = "") -> RunnableConfig:
@@ -76,7 +76,8 @@ async def test_get_tuple_reads_only_the_value_versions_its_checkpoint_references
 
     saver._tuples = spy  # type: ignore[method-assign]
     latest = await saver.aget_tuple(_config("t1"))
-    assert latest is not None and latest.checkpoint["channel_values"] == {"a": 7, "b": "kept"}
+    assert latest is not None
+    assert latest.checkpoint["channel_values"] == {"a": 7, "b": "kept"}
     assert latest.pending_writes == [("task", "a", "pending")]
     # One round trip: the checkpoint, its write, and two of the thread's eight values.
     kinds = sorted(read[0], key=lambda r: (r[0], r[1] or ""))
@@ -87,7 +88,8 @@ async def test_get_tuple_reads_only_the_value_versions_its_checkpoint_references
         (2, "b", lineage.versions["b"]),
     ]
     old = await saver.aget_tuple(first)
-    assert old is not None and old.checkpoint["channel_values"] == {"a": 1, "b": "kept"}
+    assert old is not None
+    assert old.checkpoint["channel_values"] == {"a": 1, "b": "kept"}
 
 
 async def test_values_and_writes_are_found_by_primary_key_lookups_never_a_scan(
@@ -96,7 +98,7 @@ async def test_values_and_writes_are_found_by_primary_key_lookups_never_a_scan(
     """SQLite scans a table for a multi-row tuple IN list; the saver's reads must not."""
     if store.dialect_name != "sqlite":
         pytest.skip("query plans checked on SQLite, whose planner is deterministic")
-    sql = langgraph_statements(store.schema, "sqlite")
+    sql = LangGraphStatements.of(store.schema.prefix, "sqlite")
     page = sql.select_page(
         thread=True,
         namespace=True,
@@ -198,7 +200,8 @@ async def test_prune_keep_latest_keeps_only_the_values_the_latest_checkpoint_use
 
     await saver.aprune(["t1"], strategy="keep_latest")
     found = await saver.aget_tuple(_config("t1"))
-    assert found is not None and found.config == latest
+    assert found is not None
+    assert found.config == latest
     assert found.checkpoint["channel_values"] == {"a": 3, "b": "from the start"}
     assert found.parent_config is None  # its parent is gone: the head is now a root
     assert await _count(store, store.schema.lg_blobs) == 2 + 2
@@ -222,9 +225,11 @@ async def test_prune_keep_latest_keeps_delta_channel_history_back_to_its_snapsho
     kept = [t.config async for t in saver.alist(_config("t1"))]
     assert kept == [latest, middle, snapshot]
     found = await saver.aget_tuple(middle)
-    assert found is not None and found.pending_writes == [("task", "d", "delta 1")]
+    assert found is not None
+    assert found.pending_writes == [("task", "d", "delta 1")]
     found = await saver.aget_tuple(snapshot)
-    assert found is not None and found.checkpoint["channel_values"] == {"d": "snapshot"}
+    assert found is not None
+    assert found.checkpoint["channel_values"] == {"d": "snapshot"}
 
 
 async def test_prune_delete_and_unknown_strategy(store: Store) -> None:
@@ -244,7 +249,8 @@ async def test_delete_for_runs_drops_values_only_its_checkpoints_used(store: Sto
     kept = await lineage.step({"a": 2}, {"run_id": "r2"})
     await saver.adelete_for_runs(["r1"])
     found = await saver.aget_tuple(kept)
-    assert found is not None and found.checkpoint["channel_values"] == {"a": 2, "b": "shared"}
+    assert found is not None
+    assert found.checkpoint["channel_values"] == {"a": 2, "b": "shared"}
     assert [t.config async for t in saver.alist(_config("t1"))] == [kept]
     assert await _count(store, store.schema.lg_blobs) == 2  # a@1 went, b@1 is still used
 
@@ -258,10 +264,12 @@ async def test_copy_thread_copies_values_and_is_safe_to_repeat(store: Store) -> 
     await saver.acopy_thread("src", "dst")
     src = [(t.checkpoint, t.metadata, t.pending_writes) async for t in saver.alist(_config("src"))]
     dst = [(t.checkpoint, t.metadata, t.pending_writes) async for t in saver.alist(_config("dst"))]
-    assert dst == src and len(dst) == 2
+    assert dst == src
+    assert len(dst) == 2
     await saver.adelete_thread("src")
     found = await saver.aget_tuple(_config("dst"))
-    assert found is not None and found.checkpoint["channel_values"] == {"a": 2}
+    assert found is not None
+    assert found.checkpoint["channel_values"] == {"a": 2}
 
 
 async def test_sync_twins_run_on_their_own_loop_and_leave_the_async_pool_alone(

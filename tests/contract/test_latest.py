@@ -54,7 +54,9 @@ async def test_save_generates_a_fresh_checkpoint_id_when_none_is_given(store: St
     cp = store.latest()
     first = await cp.save(conversation("hi"), "t1")
     second = await cp.save(conversation("hi"), "t1")
-    assert first and second and first != second
+    assert first
+    assert second
+    assert first != second
 
 
 async def test_load_returns_exactly_the_state_that_was_saved(store: Store) -> None:
@@ -159,7 +161,8 @@ async def test_save_keeps_created_at_and_moves_updated_at(store: Store) -> None:
     first = await cp.get_metadata("t1")
     await cp.save(conversation("second"), "t1")
     second = await cp.get_metadata("t1")
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert second["created_at"] == first["created_at"]
     assert second["updated_at"] > first["updated_at"]
 

@@ -9,6 +9,7 @@ deletes the iteration saves the final one supersedes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from locus.tools import tool
 
 from locus_store import Store
 from locus_store.latest.checkpointer import LatestCheckpointer
-from tests.backends import Target
+from tests.support.backends import Target
 
 
 @tool
@@ -64,7 +65,7 @@ def agent_with(model: ScriptedModel, checkpointer: LatestCheckpointer) -> Agent:
     )
 
 
-def contents(messages: list[Any]) -> list[str]:
+def contents(messages: Sequence[Any]) -> list[str]:
     return [m.content for m in messages if m.content]
 
 

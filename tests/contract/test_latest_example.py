@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.examples import run_example as run_examples_script
+from tests.support.examples import run_example as run_examples_script
 
 
 def run_example(cwd: Path) -> list[str]:

@@ -174,7 +174,8 @@ async def test_copy_thread_branches_the_current_state_and_metadata(store: Store)
     assert await cp.load("experiment") == source
     assert await cp.list_checkpoints("experiment") == [checkpoint_id]
     record = await cp.get_metadata("experiment")
-    assert record is not None and record["metadata"] == {"branch": "main"}
+    assert record is not None
+    assert record["metadata"] == {"branch": "main"}
     assert [hit["thread_id"] for hit in await cp.search("story")] == ["experiment", "main"]
 
 

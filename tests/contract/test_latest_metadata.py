@@ -36,7 +36,8 @@ async def test_get_metadata_of_a_thread_saved_without_metadata_is_an_empty_dict(
 ) -> None:
     await store.latest().save(state(), "t1")
     record = await store.latest().get_metadata("t1")
-    assert record is not None and record["metadata"] == {}
+    assert record is not None
+    assert record["metadata"] == {}
 
 
 async def test_get_metadata_of_an_unknown_thread_is_none(store: Store) -> None:
@@ -51,7 +52,8 @@ async def test_get_metadata_with_a_checkpoint_id_answers_for_the_current_one_onl
     await cp.save(state(), "t1", checkpoint_id="c-2", metadata={"v": 2})
     assert await cp.get_metadata("t1", "c-1") is None
     current = await cp.get_metadata("t1", "c-2")
-    assert current is not None and current["metadata"] == {"v": 2}
+    assert current is not None
+    assert current["metadata"] == {"v": 2}
 
 
 async def test_each_save_replaces_the_metadata(store: Store) -> None:
@@ -65,7 +67,8 @@ async def test_metadata_is_stored_with_its_json_types(store: Store) -> None:
     metadata = {"s": "x", "i": 7, "f": 0.25, "b": False, "none": None, "list": [1, "a"]}
     await store.latest().save(state(), "t1", metadata={**metadata, "nested": {"k": "v"}})
     record = await store.latest().get_metadata("t1")
-    assert record is not None and record["metadata"] == {**metadata, "nested": {"k": "v"}}
+    assert record is not None
+    assert record["metadata"] == {**metadata, "nested": {"k": "v"}}
 
 
 async def test_query_by_metadata_matches_a_string(store: Store) -> None:

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from locus.core.messages import Message
 from locus.core.state import AgentState
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import InvalidInputError, InvalidTypeError, Store
 from locus_store.latest.statements import LatestStatements
 from locus_store.sql.search import MAX_QUERY_LENGTH
+from tests.support.search import HOSTILE_QUERIES
 
 
 def conversation(*texts: str) -> AgentState:
@@ -45,7 +47,8 @@ async def test_search_results_carry_ids_score_and_update_time(store: Store) -> N
     assert metadata is not None
     assert hit["thread_id"] == "t1"
     assert hit["checkpoint_id"] == checkpoint_id
-    assert isinstance(hit["score"], float) and hit["score"] > 0
+    assert isinstance(hit["score"], float)
+    assert hit["score"] > 0
     assert hit["updated_at"] == metadata["updated_at"]
 
 
@@ -118,57 +121,6 @@ async def test_search_finds_a_word_wrapped_in_query_syntax(store: Store) -> None
         assert await found(store, query) == ["t1"], query
 
 
-HOSTILE_QUERIES = [
-    "AND",
-    "OR OR OR",
-    "NOT",
-    "a AND OR NOT b",
-    "near(a, b)",
-    "NEAR/3",
-    "ABOUT(x)",
-    "ACCUM",
-    "WITHIN",
-    "{",
-    "}",
-    "{}}",
-    "\\",
-    "a\\}",
-    "%",
-    "_",
-    "%_%",
-    "*",
-    "a*",
-    "?",
-    '"',
-    '"unbalanced',
-    "'",
-    "'; DROP TABLE x; --",
-    "()",
-    "(((",
-    "[",
-    "]",
-    "-",
-    "--x",
-    "!x",
-    "$x",
-    "=x",
-    ">5",
-    "x:y",
-    "col:val",
-    "^a",
-    "a & b | c",
-    "a <-> b",
-    ":*",
-    "@@",
-    "a,b;c",
-    "\t\n",
-    "émoji 🎉 中文",
-    "nul\x00byte",
-    "lone \ud800 surrogate",
-    "x" * 300,
-]
-
-
 @pytest.mark.parametrize("query", HOSTILE_QUERIES)
 async def test_any_text_is_a_valid_query(store: Store, query: str) -> None:
     await save(store, "t1", "a harmless conversation about b and c")
@@ -206,7 +158,7 @@ async def test_postgresql_search_uses_the_gin_index(store: Store, backend: str) 
     statement = LatestStatements.of(store.table_prefix, "postgresql").review()["search"]
     sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
 
-    async def plan(conn: sa.ext.asyncio.AsyncConnection) -> str:
+    async def plan(conn: AsyncConnection) -> str:
         await conn.execute(threads.insert(), rows)
         await conn.execute(sa.text(f"ANALYZE {threads.name}"))
         result = await conn.execute(sa.text(f"EXPLAIN {sql}"))

@@ -13,7 +13,7 @@ from locus.memory import get_checkpointer, list_checkpointers
 from locus_store import InvalidInputError, Store
 from locus_store.latest.checkpointer import LatestCheckpointer
 from locus_store.versioned.checkpointer import VersionedCheckpointer
-from tests.cli.conftest import conversation
+from tests.support.states import conversation
 
 HEAVY = (
     "locus",
@@ -72,7 +72,8 @@ async def test_get_checkpointer_gives_the_single_row_checkpointer(store: Store) 
         "sqlalchemy", url=_url(store), table_prefix=store.table_prefix, ttl=3600
     )
     assert isinstance(checkpointer, LatestCheckpointer)
-    assert checkpointer.capabilities.ttl and checkpointer.ttl == dt.timedelta(hours=1)
+    assert checkpointer.capabilities.ttl
+    assert checkpointer.ttl == dt.timedelta(hours=1)
     state = conversation("remember me")
     await checkpointer.save(state, "t1")
     assert await store.latest().load("t1") == state

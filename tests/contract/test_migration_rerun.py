@@ -22,9 +22,9 @@ from locus_store import Store
 from locus_store.migrate import alembic_config
 from locus_store.schema.search import fts_table
 from locus_store.store import create_engine_for
-from tests.backends import Target, unique_prefix
-from tests.conftest import require
-from tests.contract.test_migrations import _check_no_drift, _names
+from tests.support.backends import Target, unique_prefix
+from tests.support.database import require
+from tests.support.migrations import check_no_drift, table_and_index_names
 
 HEAD = "c4e1f7a92b3d"
 
@@ -97,7 +97,7 @@ async def test_upgrade_that_failed_half_way_with_each_step_committed_succeeds_wh
     p = store.table_prefix
     try:
         await _upgrade_each_statement_committing(target, p, FAULTS[fault](backend_name, p))
-        tables, _ = await _names(store)
+        tables, _ = await table_and_index_names(store)
         assert f"{p}_threads" in tables  # steps before the failing one stayed done ...
         if fault == "langgraph-writes":
             assert {f"{p}_lg_checkpoints", f"{p}_lg_blobs"} <= tables
@@ -108,14 +108,14 @@ async def test_upgrade_that_failed_half_way_with_each_step_committed_succeeds_wh
 
         await store.upgrade()
 
-        tables, indexes = await _names(store)
+        tables, indexes = await table_and_index_names(store)
         assert f"{p}_lg_writes" in tables
         if backend_name == "sqlite":
             assert fts_table(store.schema) in tables
         else:
             assert store.schema.search_index in indexes
         assert await _version(store) == [HEAD]
-        await _check_no_drift(store)
+        await check_no_drift(store)
     finally:
         await store.downgrade("base")
         await store.close()
@@ -144,13 +144,14 @@ async def test_downgrade_that_failed_half_way_succeeds_when_run_again(
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             with pytest.raises(sa.exc.DBAPIError, match="locus_store_no_such_table"):
                 await autocommit.run_sync(downgrade)
-        tables, _ = await _names(store)
-        assert f"{p}_checkpoints" not in tables and f"{p}_threads" in tables
+        tables, _ = await table_and_index_names(store)
+        assert f"{p}_checkpoints" not in tables
+        assert f"{p}_threads" in tables
         assert await _version(store) == ["5d1c0a7e2b41"]
 
         await store.downgrade("base")
 
-        tables, _ = await _names(store)
+        tables, _ = await table_and_index_names(store)
         assert not {t for t in tables if t.startswith(p) and t != store.schema.version_table}
         assert await _version(store) == []
     finally:

@@ -13,7 +13,7 @@ from locus.core.messages import Message, Role
 from locus.core.state import AgentState
 
 from locus_store import Store
-from tests.states import PAYLOAD_SIZES, large_state
+from tests.support.states import PAYLOAD_SIZES, large_state
 
 SIZES = PAYLOAD_SIZES
 _state = large_state
@@ -33,7 +33,8 @@ async def test_versioned_puts_and_gets_large_checkpoints(store: Store, size: int
     data = _state(size).to_checkpoint()
     await saver.put(thread_id="big", checkpoint_id="v1", checkpoint_data=data)
     found = await saver.get(thread_id="big", checkpoint_id="v1")
-    assert found is not None and found["checkpoint"] == data
+    assert found is not None
+    assert found["checkpoint"] == data
 
 
 async def test_empty_strings_round_trip(store: Store) -> None:
@@ -47,14 +48,16 @@ async def test_empty_strings_round_trip(store: Store) -> None:
     await checkpointer.save(state, "t-empty", metadata=metadata)
     assert await checkpointer.load("t-empty") == state
     record = await checkpointer.get_metadata("t-empty")
-    assert record is not None and record["metadata"] == metadata
+    assert record is not None
+    assert record["metadata"] == metadata
 
     saver = store.versioned()
     await saver.put(
         thread_id="t-empty", checkpoint_ns="", checkpoint_id="c1", checkpoint_data={"s": ""}
     )
     found = await saver.get(thread_id="t-empty", checkpoint_ns="")
-    assert found is not None and found["checkpoint"] == {"s": ""}
+    assert found is not None
+    assert found["checkpoint"] == {"s": ""}
     assert await saver.get(thread_id="t-empty") is None  # "" is not the default namespace
 
 
@@ -92,7 +95,8 @@ async def test_ints_and_floats_keep_their_python_types(store: Store) -> None:
     saver = store.versioned()
     await saver.put(thread_id="t-numbers", checkpoint_id="c1", checkpoint_data=NUMBERS)
     found = await saver.get(thread_id="t-numbers")
-    assert found is not None and _types(found["checkpoint"]) == _types(NUMBERS)
+    assert found is not None
+    assert _types(found["checkpoint"]) == _types(NUMBERS)
 
 
 async def test_typed_float_fields_come_back_as_floats(store: Store) -> None:
@@ -101,7 +105,8 @@ async def test_typed_float_fields_come_back_as_floats(store: Store) -> None:
     await checkpointer.save(state, "t-float")
     loaded = await checkpointer.load("t-float")
     assert loaded == state
-    assert loaded is not None and type(loaded.confidence) is float
+    assert loaded is not None
+    assert type(loaded.confidence) is float
 
 
 async def test_integral_floats_in_free_form_values(store: Store) -> None:
@@ -115,7 +120,8 @@ async def test_integral_floats_in_free_form_values(store: Store) -> None:
     metadata = {"score": 2.0, "list": [1.0], "huge": 1.5e20}
     await checkpointer.save(AgentState(run_id="r"), "t-integral", metadata=metadata)
     record = await checkpointer.get_metadata("t-integral")
-    assert record is not None and record["metadata"] == metadata
+    assert record is not None
+    assert record["metadata"] == metadata
     expected = {
         "sqlite": {"score": "float", "list": ["float"], "huge": "float"},
         "postgresql": {"score": "float", "list": ["float"], "huge": "int"},

@@ -13,16 +13,16 @@ A call that is one statement is one round trip: no BEGIN, no COMMIT.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from locus.core.messages import Message
-from locus.core.state import AgentState
+from langchain_core.runnables import RunnableConfig
 
 from locus_store import Store
+from tests.support.round_trips import ONE_ROUND_TRIP, Call, prepared
 
 
 def _in_transaction(driver_connection: Any) -> bool:
@@ -88,7 +88,7 @@ class RoundTrips:
 def round_trips(store: Store) -> Iterator[RoundTrips]:
     seen = RoundTrips()
     engine = store.engine.sync_engine
-    listeners = [
+    listeners: list[tuple[str, Callable[..., Any]]] = [
         ("before_cursor_execute", seen.before_statement),
         ("after_cursor_execute", seen.after_statement),
         ("commit", seen.commit),
@@ -103,66 +103,11 @@ def round_trips(store: Store) -> Iterator[RoundTrips]:
             sa.event.remove(engine, name, fn)
 
 
-def conversation(*said: str) -> AgentState:
-    return AgentState(agent_id="round-trips", messages=tuple(Message.user(s) for s in said))
-
-
-#: A call; ``n`` numbers the runs, for calls that need a fresh id each time.
-Call = Callable[[Store, int], Awaitable[Any]]
-
-
-async def _prepared(store: Store) -> None:
-    """A thread of each kind, and a warm pool (connecting may run set-up statements)."""
-    await store.latest().save(conversation("hello"), "t1", checkpoint_id="c1")
-    saver = store.versioned()
-    await saver.put(thread_id="v1", checkpoint_id="a", checkpoint_data={"n": 1})
-    await saver.put(
-        thread_id="v1", checkpoint_id="b", checkpoint_data={"n": 2}, parent_checkpoint_id="a"
-    )
-    await saver.put_writes(thread_id="v1", checkpoint_id="b", task_id="k", writes=[("c", 1)])
-    await saver.as_checkpointer().save(conversation("hello"), "a1")
-
-
-#: Every call that must be exactly one round trip, by name.
-ONE_ROUND_TRIP: dict[str, Call] = {
-    "latest save of a new thread": lambda s, n: s.latest().save(conversation("hi"), f"new-{n}"),
-    "latest save over a thread": lambda s, n: s.latest().save(conversation("hi", "again"), "t1"),
-    "latest load": lambda s, n: s.latest().load("t1"),
-    "latest load by id": lambda s, n: s.latest().load("t1", "c1"),
-    "latest list_checkpoints": lambda s, n: s.latest().list_checkpoints("t1"),
-    "versioned put of a root": lambda s, n: s.versioned().put(
-        thread_id=f"root-{n}", checkpoint_id="a", checkpoint_data={"n": 1}
-    ),
-    "versioned put of a child": lambda s, n: s.versioned().put(
-        thread_id="v1",
-        checkpoint_id=f"child-{n}",
-        checkpoint_data={"n": 3},
-        parent_checkpoint_id="b",
-    ),
-    "versioned get latest": lambda s, n: s.versioned().get(thread_id="v1"),
-    "versioned get by id": lambda s, n: s.versioned().get(thread_id="v1", checkpoint_id="a"),
-    "versioned list_checkpoints": lambda s, n: s.versioned().list_checkpoints(thread_id="v1"),
-    "versioned list_checkpoints before": lambda s, n: s.versioned().list_checkpoints(
-        thread_id="v1", before="b"
-    ),
-    "versioned get_writes": lambda s, n: s.versioned().get_writes(
-        thread_id="v1", checkpoint_id="b"
-    ),
-    "agent checkpointer save": lambda s, n: (
-        s.versioned().as_checkpointer().save(conversation("hi", "again"), "a1")
-    ),
-    "agent checkpointer load": lambda s, n: s.versioned().as_checkpointer().load("a1"),
-    "agent checkpointer list_checkpoints": lambda s, n: (
-        s.versioned().as_checkpointer().list_checkpoints("a1")
-    ),
-}
-
-
 @pytest.mark.parametrize("call", ONE_ROUND_TRIP.values(), ids=ONE_ROUND_TRIP.keys())
 async def test_a_single_statement_call_is_one_round_trip_without_begin_or_commit(
     store: Store, call: Call
 ) -> None:
-    await _prepared(store)
+    await prepared(store)
     await call(store, 1)  # the second run sends what every later run sends
     with round_trips(store) as sent:
         await call(store, 2)
@@ -173,7 +118,7 @@ async def test_a_single_statement_call_is_one_round_trip_without_begin_or_commit
 async def test_put_writes_is_one_transaction_of_at_most_two_statements(
     store: Store, how_many: int
 ) -> None:
-    await _prepared(store)
+    await prepared(store)
     writes = [(f"channel-{i}", {"i": i}) for i in range(how_many)]
     with round_trips(store) as sent:
         await store.versioned().put_writes(
@@ -186,7 +131,7 @@ async def test_put_writes_is_one_transaction_of_at_most_two_statements(
 async def test_a_failing_single_statement_sends_no_rollback(store: Store) -> None:
     from locus_store.errors import CheckpointExistsError
 
-    await _prepared(store)
+    await prepared(store)
     saver = store.versioned()
     with round_trips(store) as sent, pytest.raises(CheckpointExistsError):
         await saver.put(thread_id="v1", checkpoint_id="a", checkpoint_data={"other": True})
@@ -194,7 +139,7 @@ async def test_a_failing_single_statement_sends_no_rollback(store: Store) -> Non
 
 
 async def test_the_count_sees_the_begin_and_commit_of_a_transaction(store: Store) -> None:
-    await _prepared(store)
+    await prepared(store)
     threads = store.schema.threads
     statement = threads.update().where(threads.c.thread_id == "t1").values(checkpoint_id="c2")
 
@@ -206,7 +151,7 @@ async def test_the_count_sees_the_begin_and_commit_of_a_transaction(store: Store
     assert (len(sent.statements), sent.begins, sent.commits, sent.rollbacks) == (1, 1, 1, 0), sent
 
 
-def _graph_config(checkpoint_id: str | None = None) -> dict[str, Any]:
+def _graph_config(checkpoint_id: str | None = None) -> RunnableConfig:
     configurable: dict[str, Any] = {"thread_id": "g", "checkpoint_ns": ""}
     if checkpoint_id is not None:
         configurable["checkpoint_id"] = checkpoint_id

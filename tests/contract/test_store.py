@@ -11,14 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from locus_store import Store, StoreUnavailableError
 from locus_store.settings import ConnectionSettings, oracle_settings, redact, settings_from_env
-from tests.oracle.wallets import make_wallet
+from tests.support.oracle.wallets import make_wallet
 
 
 async def _count(store: Store) -> int:
     table = store.schema.threads
-    return int(
-        await store.run(lambda c: c.scalar(sa.select(sa.func.count()).select_from(table))) or 0
-    )
+
+    async def count(conn: AsyncConnection) -> int:
+        return int(await conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+
+    return await store.run(count)
 
 
 def _row(store: Store, thread_id: str) -> sa.Insert:
@@ -71,7 +73,11 @@ def test_store_survives_successive_event_loops(tmp_path: Path) -> None:
     store = Store.from_url(f"sqlite:///{tmp_path / 'loops.db'}", table_prefix="loops")
     asyncio.run(store.upgrade())
     for i in range(3):
-        asyncio.run(store.run(lambda c, i=i: c.execute(_row(store, f"t{i}"))))
+
+        async def insert(conn: AsyncConnection, i: int = i) -> None:
+            await conn.execute(_row(store, f"t{i}"))
+
+        asyncio.run(store.run(insert))
     assert asyncio.run(_count(store)) == 3
     asyncio.run(store.close())
 
@@ -94,7 +100,8 @@ async def test_unreachable_database_names_url_without_password() -> None:
         await store.run(lambda c: c.scalar(sa.text("SELECT 1")))
     message = str(info.value)
     assert "127.0.0.1:1/nowhere" in message
-    assert "s3cret-pw" not in message and "s3cret-pw" not in repr(store)
+    assert "s3cret-pw" not in message
+    assert "s3cret-pw" not in repr(store)
     await store.close()
 
 
@@ -131,7 +138,8 @@ def test_wallet_password_is_passed_and_redacted(tmp_path: Path) -> None:
         dsn="mydb_high", user="u", password="db-pw", wallet=wallet, wallet_password="wallet-pw"
     )
     assert settings.connect_args["wallet_password"] == "wallet-pw"
-    assert "wallet-pw" not in repr(settings) and "db-pw" not in repr(settings)
+    assert "wallet-pw" not in repr(settings)
+    assert "db-pw" not in repr(settings)
 
 
 def test_redact_hides_password() -> None:

@@ -174,7 +174,8 @@ async def test_each_turn_continues_from_the_threads_newest_version(
     model = incident_model()
     await run_turns(agent_on(saver.as_checkpointer(), model))
     last_call = [(m.role.value, m.content) for m in model.received_messages[-1]]
-    assert ("user", TURNS[0]) in last_call and ("user", TURNS[1]) in last_call
+    assert ("user", TURNS[0]) in last_call
+    assert ("user", TURNS[1]) in last_call
     assert ("tool", "checkout-api: v2.4.1 at 13:58") in last_call
 
 
@@ -206,7 +207,8 @@ async def test_update_state_writes_a_new_version_and_leaves_the_old_one_untouche
         "parent_checkpoint_id": middle,
     }
     row = await saver.get(thread_id=THREAD)
-    assert row is not None and row["parent_checkpoint_id"] == newest
+    assert row is not None
+    assert row["parent_checkpoint_id"] == newest
     assert len(await agent.get_state_history(THREAD)) == 4
 
 

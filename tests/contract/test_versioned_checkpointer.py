@@ -67,9 +67,14 @@ def test_it_is_a_locus_checkpointer_that_deletes_single_versions(
 
 def test_capabilities_are_those_it_implements(cp: VersionedCheckpointer) -> None:
     caps = cp.capabilities
-    assert caps.metadata_query and caps.vacuum and caps.branching
-    assert caps.list_threads and caps.list_with_metadata and caps.persistent_checkpoint_ids
-    assert not caps.search and not caps.ttl
+    assert caps.metadata_query
+    assert caps.vacuum
+    assert caps.branching
+    assert caps.list_threads
+    assert caps.list_with_metadata
+    assert caps.persistent_checkpoint_ids
+    assert not caps.search
+    assert not caps.ttl
 
 
 async def test_search_without_the_capability_raises_not_implemented(
@@ -104,14 +109,16 @@ async def test_load_reads_any_version(cp: VersionedCheckpointer) -> None:
     old = await cp.save(state("a"), "t1")
     await cp.save(state("a", "b"), "t1")
     loaded = await cp.load("t1", old)
-    assert loaded is not None and [m.content for m in loaded.messages] == ["a"]
+    assert loaded is not None
+    assert [m.content for m in loaded.messages] == ["a"]
 
 
 async def test_load_of_an_unknown_thread_or_version_is_none(cp: VersionedCheckpointer) -> None:
     await cp.save(state("a"), "t1")
     assert await cp.load("nobody") is None
     assert await cp.load("t1", "ghost") is None
-    assert await cp.exists("t1") and not await cp.exists("nobody")
+    assert await cp.exists("t1")
+    assert not await cp.exists("nobody")
 
 
 async def test_save_refuses_an_id_the_thread_already_has(cp: VersionedCheckpointer) -> None:
@@ -119,7 +126,8 @@ async def test_save_refuses_an_id_the_thread_already_has(cp: VersionedCheckpoint
     with pytest.raises(CheckpointExistsError):
         await cp.save(state("b"), "t1", checkpoint_id="c1")
     loaded = await cp.load("t1", "c1")
-    assert loaded is not None and loaded.messages[0].content == "a"
+    assert loaded is not None
+    assert loaded.messages[0].content == "a"
 
 
 async def test_save_stores_metadata_beside_the_state(cp: VersionedCheckpointer) -> None:
@@ -138,7 +146,8 @@ async def test_the_checkpointer_works_in_its_own_namespace(
     assert await live.list_checkpoints("t1") == ["l1"]
     assert await cp.list_checkpoints("t1") == ["d1"]
     row = await saver.get(thread_id="t1")  # the saver's default namespace is the view's
-    assert row is not None and row["checkpoint_id"] == "d1"
+    assert row is not None
+    assert row["checkpoint_id"] == "d1"
     assert await live.delete("t1") is True
     assert await cp.list_checkpoints("t1") == ["d1"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.examples import run_example
+from tests.support.examples import run_example
 
 
 def test_the_example_tells_notebook_12s_story_on_sqlite(tmp_path: Path) -> None:

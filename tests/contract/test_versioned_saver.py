@@ -46,7 +46,11 @@ async def ids_of(saver: VersionedSaver, thread_id: str, **kw: Any) -> list[str]:
 
 async def count_rows(store: Store, table: sa.Table) -> int:
     query = sa.select(sa.func.count()).select_from(table)
-    return int(await store.run(lambda c: c.scalar(query)) or 0)
+
+    async def count(conn: AsyncConnection) -> int:
+        return int(await conn.scalar(query) or 0)
+
+    return await store.run(count)
 
 
 def replay_every_call(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,7 +115,8 @@ async def test_put_refuses_a_duplicate_id_and_keeps_the_first(saver: VersionedSa
     with pytest.raises(CheckpointExistsError, match="'v1' already exists"):
         await saver.put(thread_id="t1", checkpoint_id="v1", checkpoint_data={"step": "other"})
     row = await saver.get(thread_id="t1", checkpoint_id="v1")
-    assert row is not None and row["checkpoint"] == {"step": "v1"}
+    assert row is not None
+    assert row["checkpoint"] == {"step": "v1"}
     assert await ids_of(saver, "t1") == ["v1"]
 
 
@@ -207,7 +212,8 @@ async def test_list_checkpoints_orders_same_instant_rows_by_position(
     await store.run(lambda c: c.execute(table.update().values(created_at=instant)))
     assert await ids_of(saver, "t1") == ["a", "b", "c"]
     newest = await saver.get(thread_id="t1")
-    assert newest is not None and newest["checkpoint_id"] == "a"
+    assert newest is not None
+    assert newest["checkpoint_id"] == "a"
 
 
 async def test_list_checkpoints_pages_back_with_before(saver: VersionedSaver) -> None:
@@ -246,7 +252,8 @@ async def test_empty_namespace_round_trips(saver: VersionedSaver) -> None:
         thread_id="t1", checkpoint_id="v2", task_id="k", writes=[("", 1)], checkpoint_ns=""
     )
     row = await saver.get(thread_id="t1", checkpoint_ns="")
-    assert row is not None and row["parent_checkpoint_id"] == "v1"
+    assert row is not None
+    assert row["parent_checkpoint_id"] == "v1"
     assert await ids_of(saver, "t1", checkpoint_ns="") == ["v2", "v1"]
     assert await ids_of(saver, "t1") == []  # "" is not the default namespace
     writes = await saver.get_writes(thread_id="t1", checkpoint_id="v2", checkpoint_ns="")

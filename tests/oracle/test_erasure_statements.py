@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from locus_store.ops.erase import TABLES, review_statements
+from locus_store.ops.erase import TABLES, ErasureStatements
 from locus_store.ops.oracle_review import compiled_statements
 from locus_store.schema.tables import schema_for
-from tests.oracle.sqlcheck import assert_parses_as_oracle
+from tests.support.oracle.sqlcheck import assert_parses_as_oracle
 
-STATEMENTS = review_statements(schema_for("locus"), "oracle")
+STATEMENTS = ErasureStatements.of("locus", "oracle").review()
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))

@@ -1,6 +1,6 @@
 """The LangGraph saver's SQL on Oracle: every statement compiles and parses, binds are right.
 
-Statements come from ``review_statements`` (the list docs/oracle/statements.sql is
+Statements come from ``LangGraphStatements.review()`` (the list docs/oracle/statements.sql is
 printed from); the write path also runs through the fake driver, which shows what
 python-oracledb would receive.
 """
@@ -16,14 +16,12 @@ from langgraph.checkpoint.base import empty_checkpoint
 from sqlalchemy.sql.expression import Executable
 
 from locus_store import Store
-from locus_store.langgraph.saver import review_statements
 from locus_store.langgraph.statements import LangGraphStatements
-from locus_store.schema.tables import schema_for
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
-from tests.oracle.fake_driver import FakeDriver
-from tests.oracle.sqlcheck import assert_parses_as_oracle
+from tests.support.oracle.fake_driver import FakeDriver
+from tests.support.oracle.sqlcheck import assert_parses_as_oracle
 
-STATEMENTS = review_statements(schema_for("locus"), "oracle")
+STATEMENTS = LangGraphStatements.of("locus", "oracle").review()
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
@@ -33,7 +31,7 @@ def test_statement_compiles_and_parses_as_oracle(name: str) -> None:
 
 
 def test_review_lists_every_statement_the_saver_holds() -> None:
-    held = LangGraphStatements(schema_for("locus"), "oracle")
+    held = LangGraphStatements.of("locus", "oracle")
     fixed = [name for name, value in vars(held).items() if isinstance(value, Executable)]
     lists = sum(len(v) for v in (held.delete_threads, held.copy_thread))
     keyed = [
@@ -58,7 +56,7 @@ def test_a_repeated_checkpoint_is_replaced_by_an_update_on_oracle_only() -> None
     assert sql.startswith("UPDATE locus_lg_checkpoints SET run_id=")
     assert "parent_checkpoint_id" not in sql.split(" WHERE ")[0]  # never re-parented
     assert "created_at" not in sql
-    assert "put_checkpoint_replace" not in review_statements(schema_for("locus"), "postgresql")
+    assert "put_checkpoint_replace" not in LangGraphStatements.of("locus", "postgresql").review()
 
 
 def test_list_filters_compare_json_values_with_their_json_type() -> None:
@@ -122,10 +120,12 @@ async def test_put_sends_root_namespace_as_sentinel_values_first_then_the_checkp
         },
     )
     blobs, cp = [s for s in driver.statements if s.sql.startswith("INSERT")]
-    assert "INTO locus_lg_blobs" in blobs.sql and "INTO locus_lg_checkpoints" in cp.sql
+    assert "INTO locus_lg_blobs" in blobs.sql
+    assert "INTO locus_lg_checkpoints" in cp.sql
     rows = {row["channel"]: row for row in blobs.parameters}
     assert {row["checkpoint_ns"] for row in blobs.parameters} == {EMPTY_STRING_SENTINEL}
-    assert rows["gone"]["value_type"] == "empty" and rows["gone"]["value"] is None
+    assert rows["gone"]["value_type"] == "empty"
+    assert rows["gone"]["value"] is None
     assert rows["messages"]["value_type"] == "msgpack"
     assert cp.parameters["checkpoint_ns"] == EMPTY_STRING_SENTINEL
     assert cp.parameters["run_id"] == "r1"

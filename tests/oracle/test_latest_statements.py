@@ -7,6 +7,7 @@ and the Oracle Text query strings built from user text.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +29,8 @@ from locus_store.sql.search import (
     search_terms,
     translate_query,
 )
-from tests.oracle.sqlcheck import assert_parses_as_oracle, compile_for_oracle
+from locus_store.sql.statements import Dialect
+from tests.support.oracle.sqlcheck import assert_parses_as_oracle, compile_for_oracle
 
 SCHEMA = schema_for("locus")
 STATEMENTS = LatestStatements.of(SCHEMA.prefix, "oracle").review()
@@ -71,7 +73,8 @@ def test_save_is_one_merge_that_never_updates_its_on_column() -> None:
 
 def test_save_is_an_insert_on_conflict_update_on_postgresql_and_sqlite() -> None:
     for dialect in (postgresql.dialect(), sqlite.dialect()):
-        save = LatestStatements.of(SCHEMA.prefix, dialect.name).review()["save"]
+        name = cast(Dialect, dialect.name)
+        save = LatestStatements.of(SCHEMA.prefix, name).review()["save"]
         sql = str(save.compile(dialect=dialect))
         assert sql.startswith(f"INSERT INTO {SCHEMA.threads.name} ")
         assert "ON CONFLICT (thread_id) DO UPDATE SET checkpoint_id = excluded.checkpoint_id" in sql
@@ -80,7 +83,7 @@ def test_save_is_an_insert_on_conflict_update_on_postgresql_and_sqlite() -> None
 
 def test_an_upsert_refuses_to_update_a_column_of_its_on_clause() -> None:
     threads = SCHEMA.threads
-    key = sa.bindparam("thread_id")
+    key: sa.BindParameter[str] = sa.bindparam("thread_id")
     with pytest.raises(ArgumentError, match="ORA-38104"):
         Merge(
             threads,
@@ -136,7 +139,8 @@ def test_an_oracle_text_query_fits_a_varchar2_bind() -> None:
     # 32 terms of 30 four-byte characters: 4059 bytes once escaped, so the last one goes.
     terms = [chr(0x20000 + i) * 30 for i in range(MAX_TERMS)]
     query = translate_query(" ".join(terms), "oracle")
-    assert query is not None and query.count("{") == MAX_TERMS - 1
+    assert query is not None
+    assert query.count("{") == MAX_TERMS - 1
     assert len(query.encode()) <= ORACLE_QUERY_MAX_BYTES
 
 

@@ -1,6 +1,6 @@
 """Metadata filters on Oracle against a model of its SQL: an empty string is NULL there.
 
-The store's statements run on the fake driver; :mod:`tests.oracle.oracle_sql` answers
+The store's statements run on the fake driver; :mod:`tests.support.oracle.oracle_sql` answers
 the metadata query from the metadata the store saved, comparing values as the server
 does (a ``''`` bind or a zero-length ``JSON_VALUE`` result is NULL, and ``= NULL`` is
 never true).
@@ -14,8 +14,8 @@ import pytest
 from locus.core.state import AgentState
 
 from locus_store import Store
-from tests.oracle.fake_driver import FakeDriver
-from tests.oracle.oracle_sql import json_value, metadata_query
+from tests.support.oracle.fake_driver import FakeDriver
+from tests.support.oracle.oracle_sql import json_value, metadata_query
 
 
 @pytest.fixture

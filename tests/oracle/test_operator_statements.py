@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.sql import ClauseElement
 
-from locus_store.ops import admin, transfer
 from locus_store.ops.from_locus import kv_table, saver_tables
 from locus_store.ops.from_locus.common import utc
+from locus_store.ops.statements import OPERATOR_STATEMENTS
+from locus_store.ops.threads import in_threads
 from locus_store.schema.tables import schema_for
-from locus_store.versioned.statements import Bind, with_values
-from tests.oracle.sqlcheck import assert_parses_as_oracle
+from locus_store.sql.statements import bound
+from locus_store.versioned.statements import Bind
+from tests.support.oracle.sqlcheck import assert_parses_as_oracle
 
 PREFIX = "locus"
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -39,26 +41,9 @@ VALUES: dict[str, Any] = {
 
 def _statements() -> dict[str, ClauseElement]:
     found: dict[str, ClauseElement] = {}
-    listing = admin._listing(PREFIX)
-    for name in ("recent_latest", "recent_versions", "recent_langgraph", "latest_of"):
-        found[f"listing.{name}"] = getattr(listing, name)
-    found["listing.versions_of"] = listing.versions_of
-    for i, statement in enumerate(admin._history(PREFIX)):
-        found[f"history.{i}"] = statement
-    found["current_row"] = admin._current_row(PREFIX)
-    vacuum = admin._vacuum_sql(PREFIX, "oracle")
-    for name in vacuum.__dataclass_fields__:
-        found[f"vacuum.{name}"] = getattr(vacuum, name)
-    for i, statement in enumerate(admin._copy_statements(PREFIX)):
-        found[f"copy.{i}"] = statement
-    for i, statement in enumerate(admin._existing_threads_statements(PREFIX)):
-        found[f"existing.{i}"] = statement
-    for i, statement in enumerate(admin._probes(PREFIX)):
-        found[f"probe.{i}"] = statement
-    for kind, statement in transfer._rows_of(PREFIX).items():
-        found[f"export.{kind}"] = statement
-    for i, statement in enumerate(transfer._all_threads(PREFIX)):
-        found[f"export.threads.{i}"] = statement
+    for group, statements in OPERATOR_STATEMENTS.items():
+        for name, statement in statements.of(PREFIX, "oracle").review().items():
+            found[f"{group}.{name}"] = statement
     kv = kv_table("old_owner.checkpoints")
     found["locus.kv"] = select(
         kv.c.thread_id, kv.c.data, utc(kv.c.created_at, "oracle"), kv.c["metadata"]
@@ -66,8 +51,8 @@ def _statements() -> dict[str, ClauseElement]:
     checkpoints, writes = saver_tables("locus")
     found["locus.saver.checkpoints"] = select(
         checkpoints, utc(checkpoints.c.created_at, "oracle")
-    ).where(admin.in_threads(checkpoints))
-    found["locus.saver.writes"] = select(writes).where(admin.in_threads(writes))
+    ).where(in_threads(checkpoints))
+    found["locus.saver.writes"] = select(writes).where(in_threads(writes))
     return found
 
 
@@ -76,7 +61,7 @@ STATEMENTS = _statements()
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
 def test_statement_compiles_for_oracle_and_parses(name: str) -> None:
-    sql = assert_parses_as_oracle(with_values(STATEMENTS[name], VALUES))
+    sql = assert_parses_as_oracle(bound(STATEMENTS[name], VALUES))
     assert "LIMIT" not in sql.upper().split()  # Oracle pages with FETCH FIRST
 
 

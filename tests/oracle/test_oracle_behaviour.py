@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 import sqlalchemy as sa
@@ -20,21 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import Store
 from locus_store.schema.types import ORACLE_EXTENDED_MAX_BYTES, _limits
-from tests.backends import Target, unique_prefix
-from tests.conftest import empty_tables, require
-
-#: The Oracle Text query language's reserved words and characters (issue 5).
-HOSTILE_QUERIES = [
-    *["AND", "OR", "NOT", "ACCUM", "NEAR", "WITHIN", "ABOUT"],
-    *["{", "}", "(", ")", "%", "_", "&", "|", "~", "-", ";", ",", "$", "!", "?", "=", ">", "*"],
-    "cats AND dogs",
-    "NEAR((a, b), 3)",
-    "ABOUT(cats)",
-    "x WITHIN y",
-    "{unbalanced",
-    "'quoted' \"double\"",
-    "100% _done_ a&b c|d ~e -f g;h i,j $k !l ?m n=o p>q *r",
-]
+from tests.support.backends import Target, unique_prefix
+from tests.support.database import empty_tables, require
+from tests.support.search import ORACLE_TEXT_QUERIES
 
 
 @pytest.fixture
@@ -55,15 +44,16 @@ def _state(text: str) -> AgentState:
     return AgentState(run_id="r", messages=(Message(role=Role.USER, content=text),))
 
 
-async def _search_index(store: Store) -> sa.Row[tuple[str, str, str, str]] | None:
+async def _search_index(store: Store) -> sa.Row[str, str, str, str] | None:
     query = sa.text(
         "SELECT index_type, ityp_owner, ityp_name, parameters FROM user_indexes "
         "WHERE index_name = UPPER(:name)"
     )
     name = store.schema.search_index
 
-    async def work(conn: AsyncConnection) -> sa.Row[tuple[str, str, str, str]] | None:
-        return (await conn.execute(query, {"name": name})).first()  # type: ignore[return-value]
+    async def work(conn: AsyncConnection) -> sa.Row[str, str, str, str] | None:
+        row = (await conn.execute(query, {"name": name})).first()
+        return cast("sa.Row[str, str, str, str] | None", row)  # four text columns
 
     return await store.run(work)
 
@@ -119,7 +109,7 @@ async def test_a_saved_thread_is_searchable_right_after_commit(store: Store) -> 
     assert [hit["thread_id"] for hit in found] == ["t-sync"]
 
 
-@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+@pytest.mark.parametrize("query", ORACLE_TEXT_QUERIES)
 async def test_oracle_text_syntax_in_user_text_never_raises(store: Store, query: str) -> None:
     checkpointer = store.latest()
     await checkpointer.save(_state(f"plain words and {query}"), "t-hostile")
@@ -166,7 +156,8 @@ async def test_string_limit_probe_agrees_with_the_server(store: Store) -> None:
     expected = await store.run(max_string_size)
     await store.run(lambda c: c.execute(sa.text("SELECT 1 FROM DUAL")))
     limits = _limits.get(store.engine.sync_engine.dialect)
-    assert limits is not None and limits.string_bytes == expected
+    assert limits is not None
+    assert limits.string_bytes == expected
 
 
 async def test_a_session_killed_by_the_server_is_replaced(

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from locus_store import Store
 from locus_store.schema.types import EMPTY_STRING_SENTINEL
-from tests.oracle.fake_driver import FakeDriver, FakeLob, Sent, encode_json
+from tests.support.oracle.fake_driver import FakeDriver, FakeLob, Sent, encode_json
 
 NOW = dt.datetime(2026, 11, 24, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
@@ -29,8 +29,8 @@ async def _store(driver: FakeDriver) -> Store:
 
 
 @pytest.fixture
-async def driver() -> AsyncIterator[FakeDriver]:
-    yield FakeDriver()
+async def driver() -> FakeDriver:
+    return FakeDriver()
 
 
 @pytest.fixture
@@ -94,8 +94,10 @@ async def test_large_documents_are_bound_as_a_temporary_clob(
     sent = await _insert(store, driver, _thread_row(store, state=document))
     assert sent.input_sizes["state"] is oracledb.DB_TYPE_CLOB
     lob = sent.parameters["state"]
-    assert isinstance(lob, FakeLob) and lob.type is oracledb.DB_TYPE_CLOB
-    assert isinstance(lob.data, str) and len(lob.data) >= size * 0.9
+    assert isinstance(lob, FakeLob)
+    assert lob.type is oracledb.DB_TYPE_CLOB
+    assert isinstance(lob.data, str)
+    assert len(lob.data) >= size * 0.9
     assert json.loads(lob.data) == document
 
 
@@ -116,7 +118,7 @@ async def test_with_extended_strings_documents_up_to_32k_stay_plain_strings() ->
 async def test_every_row_of_an_executemany_gets_a_lob_when_one_needs_it(
     store: Store, driver: FakeDriver
 ) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"thread_id": "small", "checkpoint_id": "c", "state": {"a": 1}},
         {"thread_id": "large", "checkpoint_id": "c", "state": _document(40_000)},
     ]
@@ -134,7 +136,9 @@ async def test_long_search_text_is_bound_as_a_temporary_clob(
     sent = await _insert(store, driver, _thread_row(store, search_text=text))
     assert sent.input_sizes["search_text"] is oracledb.DB_TYPE_CLOB
     lob = sent.parameters["search_text"]
-    assert isinstance(lob, FakeLob) and lob.type is oracledb.DB_TYPE_CLOB and lob.data == text
+    assert isinstance(lob, FakeLob)
+    assert lob.type is oracledb.DB_TYPE_CLOB
+    assert lob.data == text
 
 
 @pytest.mark.parametrize(
@@ -194,7 +198,8 @@ async def test_json_numbers_come_back_as_int_and_float(store: Store, driver: Fak
     threads = store.schema.threads
     value = await store.run(lambda c: c.scalar(sa.select(threads.c.state)))
     assert value == {"i": 2, "f": 0.5, "big": 10**30, "l": [-1.25]}
-    assert type(value["i"]) is int and type(value["f"]) is float
+    assert type(value["i"]) is int
+    assert type(value["f"]) is float
 
 
 async def test_json_empty_strings_come_back_as_empty_strings(
@@ -213,7 +218,9 @@ async def test_before_21c_json_is_text_and_long_documents_go_as_a_blob() -> None
         document = _document(40_000)
         sent = await _insert(store, driver, _thread_row(store, state=document))
         lob = sent.parameters["state"]
-        assert isinstance(lob, FakeLob) and lob.type is oracledb.DB_TYPE_BLOB
-        assert isinstance(lob.data, bytes) and lob.data.startswith(b'{"messages"')
+        assert isinstance(lob, FakeLob)
+        assert lob.type is oracledb.DB_TYPE_BLOB
+        assert isinstance(lob.data, bytes)
+        assert lob.data.startswith(b'{"messages"')
     finally:
         await store.engine.dispose()

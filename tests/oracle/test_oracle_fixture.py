@@ -9,9 +9,9 @@ import oracledb
 import pytest
 import testcontainers.community.oracle as tc_oracle
 
-from tests import backends
-from tests.backends import ORACLE_APP_GRANTS, ORACLE_APP_USER, Target, oracle_target
-from tests.oracle.wallets import make_wallet
+from tests.support import backends
+from tests.support.backends import ORACLE_APP_GRANTS, ORACLE_APP_USER, Target, oracle_target
+from tests.support.oracle.wallets import make_wallet
 
 _ORACLE_VARS = ("LOCUS_TEST_ORACLE_URL", "ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD")
 

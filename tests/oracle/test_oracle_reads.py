@@ -16,8 +16,8 @@ import pytest
 from locus.core.state import AgentState
 
 from locus_store import Store
-from tests.oracle.fake_driver import FakeDriver, remember_writes
-from tests.states import PAYLOAD_SIZES, large_state
+from tests.support.oracle.fake_driver import FakeDriver, remember_writes
+from tests.support.states import PAYLOAD_SIZES, large_state
 
 SIZES = PAYLOAD_SIZES
 
@@ -53,7 +53,8 @@ async def test_single_row_timestamps_read_back_as_the_instant_saved(
     await checkpointer.save(_state(), "t1", metadata={"k": "v"})
     record = await checkpointer.get_metadata("t1")
     assert record is not None
-    assert _recent(record["created_at"]) and _recent(record["updated_at"])
+    assert _recent(record["created_at"])
+    assert _recent(record["updated_at"])
     listed = await checkpointer.list_with_metadata()
     assert [row["thread_id"] for row in listed] == ["t1"]
 
@@ -63,7 +64,8 @@ async def test_single_row_ttl_timestamps_read_back(served: tuple[Store, FakeDriv
     checkpointer = store.latest(ttl=dt.timedelta(hours=1))
     await checkpointer.save(_state(), "t1")
     record = await checkpointer.get_metadata("t1")
-    assert record is not None and record["expires_at"] is not None
+    assert record is not None
+    assert record["expires_at"] is not None
     expires = dt.datetime.fromisoformat(record["expires_at"])
     assert dt.timedelta(minutes=55) < expires - dt.datetime.now(dt.UTC) < dt.timedelta(hours=1)
 
@@ -73,7 +75,8 @@ async def test_versioned_reads_carry_the_creation_time(served: tuple[Store, Fake
     saver = store.versioned()
     await saver.put(thread_id="t1", checkpoint_id="c1", checkpoint_data={"n": 1})
     got = await saver.get(thread_id="t1")
-    assert got is not None and got["checkpoint"] == {"n": 1}
+    assert got is not None
+    assert got["checkpoint"] == {"n": 1}
     assert _recent(got["created_at"])
 
 
@@ -88,7 +91,8 @@ async def test_large_states_load_through_the_native_json_fetch(
     loaded = await checkpointer.load("big")
     assert loaded == state
     record = await checkpointer.get_metadata("big")
-    assert record is not None and record["metadata"]["note"] == "x" * 40_000
+    assert record is not None
+    assert record["metadata"]["note"] == "x" * 40_000
 
 
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
@@ -100,7 +104,8 @@ async def test_large_versioned_checkpoints_read_back(
     document = _state(size).to_checkpoint()
     await saver.put(thread_id="t1", checkpoint_id="c1", checkpoint_data=document)
     got = await saver.get(thread_id="t1", checkpoint_id="c1")
-    assert got is not None and got["checkpoint"] == document
+    assert got is not None
+    assert got["checkpoint"] == document
 
 
 async def test_json_numbers_are_python_numbers_once_read(served: tuple[Store, FakeDriver]) -> None:
@@ -109,5 +114,7 @@ async def test_json_numbers_are_python_numbers_once_read(served: tuple[Store, Fa
     document = {"i": 2, "f": 0.5, "big": 10**30, "neg": [-1.25], "deep": {"x": [{"y": 3}]}}
     await saver.put(thread_id="t1", checkpoint_id="c1", checkpoint_data=document)
     got = await saver.get(thread_id="t1")
-    assert got is not None and got["checkpoint"] == document
-    assert type(got["checkpoint"]["i"]) is int and type(got["checkpoint"]["f"]) is float
+    assert got is not None
+    assert got["checkpoint"] == document
+    assert type(got["checkpoint"]["i"]) is int
+    assert type(got["checkpoint"]["f"]) is float

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
 from locus.core.state import AgentState
 
 from locus_store import ConnectionLostError, Store
-from tests.oracle.fake_driver import FakeDriver, driver_error, remember_writes
+from tests.support.oracle.fake_driver import FakeDriver, driver_error, remember_writes
 
 Call = Callable[[Store], Awaitable[Any]]
 
@@ -33,7 +34,7 @@ async def served() -> AsyncIterator[tuple[Store, FakeDriver]]:
     await store.close()
 
 
-def _graph_config(checkpoint_id: str | None = None) -> dict[str, Any]:
+def _graph_config(checkpoint_id: str | None = None) -> RunnableConfig:
     configurable: dict[str, Any] = {"thread_id": "g", "checkpoint_ns": ""}
     if checkpoint_id is not None:
         configurable["checkpoint_id"] = checkpoint_id

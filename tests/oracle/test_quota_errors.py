@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from locus_store import LocusStoreError, Store, TablespaceQuotaError
 from locus_store._engine.oracle_errors import install_error_translation, tablespace_quota_error
 from locus_store._engine.retry import is_dead_connection_error
-from tests.oracle.fake_driver import FakeDriver
+from tests.support.oracle.fake_driver import FakeDriver
 
 SECRET = "s3cret-value-in-a-bind"
 
@@ -73,7 +73,8 @@ async def test_save_without_quota_raises_a_typed_error_naming_the_grant(
         await store.latest().save(state(), thread_id=SECRET)
     error = info.value
     assert (error.code, error.tablespace) == (code, "DATA")
-    assert "QUOTA UNLIMITED ON DATA" in str(error) and "tablespace DATA" in str(error)
+    assert "QUOTA UNLIMITED ON DATA" in str(error)
+    assert "tablespace DATA" in str(error)
     assert "not applied" in str(error)
     assert isinstance(error.__cause__, oracledb.DatabaseError)
     assert error.__cause__.args[0].code == int(code[4:])
@@ -98,7 +99,9 @@ async def test_the_error_carries_no_sql_text_and_no_bound_value(
     with pytest.raises(TablespaceQuotaError) as info:
         await store.latest().save(state(), thread_id=SECRET)
     for shown in (str(info.value), repr(info.value)):
-        assert SECRET not in shown and "MERGE" not in shown and "locus_threads" not in shown
+        assert SECRET not in shown
+        assert "MERGE" not in shown
+        assert "locus_threads" not in shown
 
 
 async def test_a_quota_error_is_not_a_dead_connection_and_is_not_retried(
@@ -161,7 +164,9 @@ async def test_other_database_errors_stay_sqlalchemy_errors(
 
 def test_unknown_tablespace_and_owner_leave_placeholders_in_the_grant() -> None:
     error = tablespace_quota_error(server_error("ORA-01950: no privileges on tablespace"))
-    assert error is not None and error.tablespace is None and error.owner is None
+    assert error is not None
+    assert error.tablespace is None
+    assert error.owner is None
     assert "ALTER USER <schema owner> QUOTA UNLIMITED ON <tablespace>" in str(error)
 
 
@@ -169,7 +174,8 @@ def test_a_tablespace_name_that_needs_quoting_is_quoted_in_the_grant() -> None:
     error = tablespace_quota_error(
         server_error("ORA-01536: space quota exceeded for tablespace 'data 2'")
     )
-    assert error is not None and error.tablespace == "data 2"
+    assert error is not None
+    assert error.tablespace == "data 2"
     assert 'QUOTA UNLIMITED ON "data 2"' in str(error)
 
 

@@ -16,7 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from locus_store.migrate import offline_sql
-from tests.oracle.sqlcheck import region_names, zone_literals
+from tests.support.oracle.sqlcheck import region_names, zone_literals
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "oracle" / "schema.sql"
 STOP_ON_ERROR = "WHENEVER SQLERROR EXIT FAILURE ROLLBACK"
@@ -214,4 +214,5 @@ def test_the_region_check_reportsregion_names() -> None:
 def test_schema_sql_for_another_prefix_names_only_that_prefix() -> None:
     script = offline_sql(prefix="acme_agents")
     names = set(re.findall(r"(?:TABLE|INDEX|INTO|UPDATE)(?: IF (?:NOT )?EXISTS)? (\w+)", script))
-    assert names and all(n.startswith("acme_agents_") for n in names), names
+    assert names
+    assert all(n.startswith("acme_agents_") for n in names), names

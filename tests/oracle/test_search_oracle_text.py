@@ -1,6 +1,6 @@
 """Search on Oracle against a model of Oracle Text: long words, stop words, any query text.
 
-The store's statements run on the fake driver; :mod:`tests.oracle.oracle_text` answers
+The store's statements run on the fake driver; :mod:`tests.support.oracle.oracle_text` answers
 its ``CONTAINS`` from the text the store saved, as an index created with the head
 migration's PARAMETERS would (or the initial revision's, where that is the point).
 """
@@ -14,16 +14,15 @@ from locus.core.state import AgentState
 
 from locus_store import Store
 from locus_store.schema.tables import schema_for
-from tests.contract.test_latest_search import HOSTILE_QUERIES as CONTRACT_HOSTILE_QUERIES
-from tests.oracle.fake_driver import FakeDriver
-from tests.oracle.oracle_text import (
+from tests.support.oracle.fake_driver import FakeDriver
+from tests.support.oracle.oracle_text import (
     contains_score,
     head_index_parameters,
     oracle_text,
     require_short_tokens,
     stopwords_of,
 )
-from tests.oracle.test_oracle_behaviour import HOSTILE_QUERIES
+from tests.support.search import HOSTILE_QUERIES, ORACLE_TEXT_QUERIES
 
 #: What the initial revision created the index with: no stoplist named, so the default.
 INITIAL_PARAMETERS = "SYNC (ON COMMIT)"
@@ -125,7 +124,7 @@ async def test_on_the_initial_index_the_default_stoplist_hides_the(
     assert await _found(store, "quarterly") == ["t1"]
 
 
-@pytest.mark.parametrize("query", [*HOSTILE_QUERIES, *CONTRACT_HOSTILE_QUERIES])
+@pytest.mark.parametrize("query", [*ORACLE_TEXT_QUERIES, *HOSTILE_QUERIES])
 async def test_any_query_text_runs_on_the_model_without_error(
     oracle_store: tuple[Store, FakeDriver], query: str
 ) -> None:

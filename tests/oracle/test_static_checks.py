@@ -34,7 +34,7 @@ from locus_store.schema.tables import schema_for
 from locus_store.schema.types import KeyString
 from locus_store.sql.json_match import json_matches
 from locus_store.validation import require_key
-from tests.oracle.sqlcheck import region_names
+from tests.support.oracle.sqlcheck import region_names
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it cannot parse item methods in paths
 
@@ -45,14 +45,18 @@ IDENTIFIER_COLUMNS = frozenset(
     {"thread_id", "checkpoint_id", "parent_checkpoint_id", "task_id", "run_id", "version"}
 )
 #: Every kind of metadata filter value, each with an empty string somewhere.
-EMPTY_STRING_FILTERS = [{"k": ""}, {"a": {"b": ""}}, {"k": "", "n": 1, "t": True, "x": None}]
+EMPTY_STRING_FILTERS: list[dict[str, Any]] = [
+    {"k": ""},
+    {"a": {"b": ""}},
+    {"k": "", "n": 1, "t": True, "x": None},
+]
 
 
 def _review_statements() -> dict[str, ClauseElement]:
     return {
         f"{group}.{name}": statement
-        for group, _title, review in oracle_statements._sources()
-        for name, statement in review(SCHEMA, "oracle").items()
+        for group, _title, statement_set in oracle_statements.SOURCES
+        for name, statement in statement_set.of(SCHEMA.prefix, "oracle").review().items()
     }
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from langchain_core.runnables import RunnableConfig
 
 from locus_store import InvalidInputError, Store
-from tests.oracle.fake_driver import FakeDriver, column_limits
+from tests.support.oracle.fake_driver import FakeDriver, column_limits
 
-CONFIG = {"configurable": {"thread_id": "g", "checkpoint_ns": "", "checkpoint_id": "c1"}}
+CONFIG: RunnableConfig = {
+    "configurable": {"thread_id": "g", "checkpoint_ns": "", "checkpoint_id": "c1"}
+}
 
 
 async def _store(driver: FakeDriver) -> Store:

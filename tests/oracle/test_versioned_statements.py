@@ -1,6 +1,6 @@
 """The versioned saver's SQL on Oracle: every statement compiles and parses; binds are right.
 
-Statements come from ``review_statements`` (what docs/oracle/statements.sql is printed
+Statements come from ``LineageStatements.review()`` (what docs/oracle/statements.sql is printed
 from); the write path also runs through the fake driver, which shows what
 python-oracledb would receive.
 """
@@ -8,7 +8,6 @@ python-oracledb would receive.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -16,14 +15,12 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.visitors import iterate
 
 from locus_store import Store
-from locus_store.schema.tables import schema_for
 from locus_store.schema.types import EMPTY_STRING_SENTINEL, KeyString
-from locus_store.versioned.saver import review_statements
 from locus_store.versioned.statements import Bind, LineageStatements
-from tests.oracle.fake_driver import FakeDriver, FakeLob
-from tests.oracle.sqlcheck import assert_parses_as_oracle
+from tests.support.oracle.fake_driver import FakeDriver, FakeLob
+from tests.support.oracle.sqlcheck import assert_parses_as_oracle
 
-STATEMENTS = review_statements(schema_for("locus"), "oracle")
+STATEMENTS = LineageStatements.of("locus", "oracle").review()
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
@@ -33,7 +30,7 @@ def test_statement_compiles_and_parses_as_oracle(name: str) -> None:
 
 
 def test_review_lists_every_statement_the_saver_can_send() -> None:
-    held = {f.name for f in fields(LineageStatements)} - {"splice_lock"}  # PostgreSQL only
+    held = set(LineageStatements.of("locus", "oracle").statements())  # no splice_lock on Oracle
     assert set(STATEMENTS) == held | {"metadata_matches"}
 
 

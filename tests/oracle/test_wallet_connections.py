@@ -26,7 +26,7 @@ from sqlalchemy import event
 from locus_store import ConfigurationError, Store, StoreUnavailableError
 from locus_store.settings import ConnectionSettings, oracle_settings, settings_from_env
 from locus_store.store import create_engine_for
-from tests.oracle.wallets import WALLET_PASSWORD, make_wallet
+from tests.support.oracle.wallets import WALLET_PASSWORD, make_wallet
 
 DB_PASSWORD = "Db-s3cret#pw"
 
@@ -111,7 +111,8 @@ async def test_wallet_path_is_expanded_and_dsn_kept_as_a_tnsnames_alias(
     )
     args = await _connect_arguments(settings)
     assert args["dsn"] == "mydb_high"
-    assert not args["config_dir"].startswith("~") and args["config_dir"].endswith(
+    assert not args["config_dir"].startswith("~")
+    assert args["config_dir"].endswith(
         "/.oci/wallets/mydb"
     )
 
@@ -125,7 +126,8 @@ async def test_without_a_wallet_only_the_dsn_is_added() -> None:
 def test_url_without_host_leaves_the_dsn_to_connect_args() -> None:
     engine = create_engine_for(oracle_settings(dsn="mydb_low", user="u", password=DB_PASSWORD))
     cargs, cparams = engine.sync_engine.dialect.create_connect_args(engine.sync_engine.url)
-    assert cargs == [] and cparams == {"user": "u", "password": DB_PASSWORD}
+    assert cargs == []
+    assert cparams == {"user": "u", "password": DB_PASSWORD}
 
 
 async def test_passwords_stay_out_of_reprs_errors_and_logs(
@@ -150,7 +152,8 @@ async def test_passwords_stay_out_of_reprs_errors_and_logs(
     shown = [repr(settings), str(settings), repr(store), str(store.engine.url), caplog.text]
     shown += [str(info.value), repr(info.value)]
     for text in shown:
-        assert DB_PASSWORD not in text and WALLET_PASSWORD not in text, text
+        assert DB_PASSWORD not in text, text
+        assert WALLET_PASSWORD not in text, text
     assert "locus_app:***@" in str(info.value)
     assert "DPY-6005" in str(info.value)
 
@@ -165,7 +168,9 @@ def test_an_auto_login_only_wallet_is_refused_in_thin_mode(
     with pytest.raises(ConfigurationError) as info:
         settings_from_env(_env(sso_only, ORACLE_WALLET_PASSWORD=WALLET_PASSWORD))
     message = str(info.value)
-    assert "ORACLE_WALLET" in message and "ewallet.pem" in message and "cwallet.sso" in message
+    assert "ORACLE_WALLET" in message
+    assert "ewallet.pem" in message
+    assert "cwallet.sso" in message
     assert str(sso_only) in message
     # Thick mode (after oracledb.init_oracle_client()) reads cwallet.sso: nothing to refuse.
     monkeypatch.setattr(oracledb, "is_thin_mode", lambda: False)
@@ -190,15 +195,18 @@ def test_an_encrypted_wallet_without_its_password_is_refused_before_connecting(
 def test_a_wrong_wallet_password_is_refused_without_showing_it(wallet: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         settings_from_env(_env(wallet, ORACLE_WALLET_PASSWORD="not-the-" + WALLET_PASSWORD))
-    assert "ORACLE_WALLET_PASSWORD" in str(info.value) and "ewallet.pem" in str(info.value)
-    assert WALLET_PASSWORD not in str(info.value) and WALLET_PASSWORD not in repr(info.value)
+    assert "ORACLE_WALLET_PASSWORD" in str(info.value)
+    assert "ewallet.pem" in str(info.value)
+    assert WALLET_PASSWORD not in str(info.value)
+    assert WALLET_PASSWORD not in repr(info.value)
 
 
 def test_a_tnsnames_alias_needs_tnsnames_ora_in_the_wallet(tmp_path: Path) -> None:
     no_tnsnames = make_wallet(tmp_path / "pem-only", tnsnames=False)
     with pytest.raises(ConfigurationError) as info:
         settings_from_env(_env(no_tnsnames, ORACLE_WALLET_PASSWORD=WALLET_PASSWORD))
-    assert "ORACLE_DSN" in str(info.value) and "tnsnames.ora" in str(info.value)
+    assert "ORACLE_DSN" in str(info.value)
+    assert "tnsnames.ora" in str(info.value)
     # An Easy Connect string or a connect descriptor is not looked up.
     for dsn in ("tcps://adb.example.com:1522/svc_low", "(description=(address=(protocol=tcps)))"):
         settings = oracle_settings(
@@ -212,4 +220,5 @@ def test_a_wallet_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
     archive.write_bytes(b"PK\x03\x04")
     with pytest.raises(ConfigurationError) as info:
         settings_from_env(_env(archive, ORACLE_WALLET_PASSWORD=WALLET_PASSWORD))
-    assert "ORACLE_WALLET" in str(info.value) and "not a directory" in str(info.value)
+    assert "ORACLE_WALLET" in str(info.value)
+    assert "not a directory" in str(info.value)

@@ -20,8 +20,8 @@ from locus_store.latest.checkpointer import LatestCheckpointer
 from locus_store.schema.tables import schema_for
 from locus_store.versioned.checkpointer import VersionedCheckpointer
 from locus_store.versioned.saver import VersionedSaver
-from tests.reliability.conftest import snapshot, statements_sent
-from tests.reliability.hostile import (
+from tests.support.database import snapshot, statements_sent
+from tests.support.reliability.hostile import (
     BAD_IDS,
     HOSTILE_IDS,
     ID_SLOTS,
@@ -91,7 +91,8 @@ async def test_an_id_that_looks_like_sql_or_a_path_round_trips_exactly(
         thread_id=thread_id, checkpoint_id=thread_id, task_id=thread_id, writes=[(thread_id, 1)]
     )
     stored = await repos.saver.get(thread_id=thread_id, checkpoint_id=thread_id)
-    assert stored is not None and stored["checkpoint_id"] == thread_id
+    assert stored is not None
+    assert stored["checkpoint_id"] == thread_id
     writes = await repos.saver.get_writes(thread_id=thread_id, checkpoint_id=thread_id)
     assert writes == [{"task_id": thread_id, "idx": 0, "channel": thread_id, "value": 1}]
     assert thread_id in await repos.saver.list_threads(limit=1000)

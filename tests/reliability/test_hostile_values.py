@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,10 +25,9 @@ from locus.core.state import AgentState
 
 from locus_store import InvalidInputError, InvalidTypeError, LocusStoreError, Store
 from locus_store.agent_state import MAX_SEARCH_TEXT
-from tests.backends import Target
-from tests.conftest import empty_tables
-from tests.reliability.conftest import MODEL_BACKENDS, snapshot, statements_sent
-from tests.reliability.hostile import NOT_JSON, Repos, state
+from tests.support.backends import Target
+from tests.support.database import MODEL_BACKENDS, empty_tables, snapshot, statements_sent
+from tests.support.reliability.hostile import NOT_JSON, Repos, state
 
 Call = Callable[[Repos, Any], Awaitable[Any]]
 
@@ -113,9 +113,11 @@ async def test_path_like_metadata_keys_are_stored_and_read_back_exactly(store: S
     view_id = await repos.view.save(state(), "t3", metadata=metadata)
 
     record = await repos.latest.get_metadata("t1")
-    assert record is not None and record["metadata"] == metadata
+    assert record is not None
+    assert record["metadata"] == metadata
     stored = await repos.saver.get(thread_id="t1", checkpoint_id="c")
-    assert stored is not None and stored["metadata"] == metadata
+    assert stored is not None
+    assert stored["metadata"] == metadata
     assert await repos.view.get_metadata("t3", view_id) == metadata
     # The keys are data, never query syntax: a plain query still finds exactly its rows.
     assert [r["thread_id"] for r in await repos.latest.query_by_metadata("tier", "gold")] == ["t1"]
@@ -153,7 +155,7 @@ async def test_a_value_that_is_not_json_is_refused_before_any_sql(store: Store, 
     call = JSON_SLOTS[slot]
     await refused_before_sql(
         store,
-        [(lambda value=value: call(repos, value), error) for value, error in NOT_JSON.values()],
+        [(partial(call, repos, value), error) for value, error in NOT_JSON.values()],
     )
 
 
@@ -189,7 +191,8 @@ async def test_text_showing_an_escaped_nul_is_ordinary_text_and_round_trips(
     await repos.latest.save(saved, "t", metadata={text: text})
     assert await repos.latest.load("t") == saved
     record = await repos.latest.get_metadata("t")
-    assert record is not None and record["metadata"] == {text: text}
+    assert record is not None
+    assert record["metadata"] == {text: text}
     cid = await repos.view.save(saved, "v")
     assert await repos.view.load("v", cid) == saved
     if await repos.saver.get(thread_id="t", checkpoint_id="c") is None:
@@ -250,7 +253,7 @@ async def test_a_bad_limit_is_refused_before_any_sql(store: Store, slot: str) ->
     await seed(repos)
     call = LIMIT_SLOTS[slot]
     await refused_before_sql(
-        store, [(lambda value=value: call(repos, value), error) for value, error in BAD_LIMITS]
+        store, [(partial(call, repos, value), error) for value, error in BAD_LIMITS]
     )
 
 
@@ -263,7 +266,7 @@ async def test_a_bad_vacuum_window_is_refused_before_any_sql(store: Store, slot:
     if slot.endswith("keep_last"):
         windows = [("1", InvalidTypeError), (1.5, InvalidTypeError), (True, InvalidTypeError)]
     await refused_before_sql(
-        store, [(lambda value=value: call(repos, value), error) for value, error in windows]
+        store, [(partial(call, repos, value), error) for value, error in windows]
     )
 
 
@@ -371,7 +374,7 @@ def ten_megabytes_of_distinct_words() -> AgentState:
     dense = " ".join(chr(0x20000 + i) for i in range(MAX_SEARCH_TEXT // 2))
     return AgentState(
         agent_id="big",
-        messages=[Message.user(words), Message.assistant(dense)],
+        messages=(Message.user(words), Message.assistant(dense)),
     )
 
 

@@ -17,12 +17,10 @@ from typing import Any
 import pytest
 
 from locus_store import Store
-from tests.backends import Target
-from tests.conftest import empty_tables, run_blocking
-from tests.reliability.conftest import MODEL_BACKENDS
-from tests.reliability.processes import READY_TIMEOUT, Worker
-from tests.reliability.test_processes import assert_whole_lineage, lineage
-from tests.reliability.worker import tagged_state, tagged_writes
+from tests.support.backends import Target
+from tests.support.database import MODEL_BACKENDS, empty_tables, run_blocking
+from tests.support.reliability.processes import READY_TIMEOUT, Worker, assert_whole_lineage, lineage
+from tests.support.reliability.worker import tagged_state, tagged_writes
 
 TASKS, WIDTH, SIZE = 3, 100, 20_000
 OPERATIONS = ("put_writes", "latest.save", "view.save")
@@ -41,10 +39,12 @@ async def check_all_or_nothing(store: Store) -> dict[str, Any]:
     state = await latest.load("k")
     if state is not None:
         tag = state.agent_id
+        assert tag is not None
         assert all(str(m.content).startswith(tag) for m in state.messages)
         record = await latest.get_metadata("k")
         assert record is not None
-        assert record["checkpoint_id"] == tag and record["metadata"] == {"tag": tag}
+        assert record["checkpoint_id"] == tag
+        assert record["metadata"] == {"tag": tag}
     rows = await lineage(store, "k")
     assert_whole_lineage(rows, {r["checkpoint_id"] for r in rows} if rows else set())
     return tags

@@ -3,7 +3,7 @@
 The whole contract suite runs a fourth time as ``postgresql-app``: a role holding only
 ``SELECT, INSERT, UPDATE, DELETE`` on the prefix's tables (and ``SELECT`` on the
 Alembic version table), created by the migrations under an owner role
-(``tests/reliability/roles.py``). These tests check that the role really is that
+(``tests/support/roles.py``). These tests check that the role really is that
 weak, and that its password appears in no repr, log record, error or CLI output.
 """
 
@@ -26,9 +26,9 @@ from locus_store import SchemaPermissionError, Store
 from locus_store.cli.app import Exit
 from locus_store.cli.app import main as cli_main
 from locus_store.schema.tables import schema_for
-from tests.backends import Target
-from tests.reliability.hostile import Repos, state
-from tests.reliability.roles import APP_BACKEND, DML
+from tests.support.backends import Target
+from tests.support.reliability.hostile import Repos, state
+from tests.support.roles import APP_BACKEND, DML
 
 ALL_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
@@ -118,7 +118,8 @@ async def test_the_app_role_cannot_change_the_schema(
         await app_store.run(lambda conn: conn.exec_driver_sql(sql), atomic=True)
     assert "must be owner" in str(info.value) or "permission denied" in str(info.value)
     password = app[0].settings.url.password
-    assert password and password not in "".join(traceback.format_exception(info.value))
+    assert password
+    assert password not in "".join(traceback.format_exception(info.value))
 
 
 async def test_the_app_role_cannot_run_the_migrations(
@@ -129,7 +130,8 @@ async def test_the_app_role_cannot_run_the_migrations(
     assert isinstance(info.value.__cause__, DBAPIError)
     assert re.search(r"must be owner|permission denied", str(info.value))
     password = app[0].settings.url.password
-    assert password and password not in str(info.value)
+    assert password
+    assert password not in str(info.value)
     # Nothing was dropped: the repositories still work.
     repos = Repos.of(app_store)
     saved = state("still here")
@@ -143,7 +145,8 @@ async def test_the_password_is_in_no_repr_log_record_or_error(
 ) -> None:
     target, _prefix = app
     password = target.settings.url.password
-    assert password and password in target.url  # it is there to leak
+    assert password
+    assert password in target.url
     repos = Repos.of(app_store)
     shown = [
         repr(app_store),
@@ -217,4 +220,5 @@ async def test_the_store_fixture_of_every_contract_test_connects_as_the_app_role
             {"name": store.schema.threads.name},
         )
     )
-    assert owner is not None and owner != user
+    assert owner is not None
+    assert owner != user

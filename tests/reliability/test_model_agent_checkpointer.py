@@ -21,11 +21,11 @@ from locus.testing import ScriptedModel, text
 
 from locus_store import CheckpointExistsError, InvalidInputError
 from locus_store.versioned.checkpointer import VersionedCheckpointer
-from tests.backends import Target
-from tests.reliability.conftest import MODEL_BACKENDS
-from tests.reliability.lineage_model import CopyRefused, LineageModel, Version, typed
-from tests.reliability.machine import StoreMachine, run_machine
-from tests.reliability.strategies import (
+from tests.support.backends import Target
+from tests.support.database import MODEL_BACKENDS
+from tests.support.reliability.lineage_model import CopyRefused, LineageModel, Version, typed
+from tests.support.reliability.machine import StoreMachine, run_machine
+from tests.support.reliability.strategies import (
     QUERY_KEYS,
     checkpoint_ids,
     conversations,
@@ -136,7 +136,8 @@ class AgentCheckpointerMachine(StoreMachine):
         assert state is not None
         tail = [(m.role, m.content) for m in state.messages[len(earlier) :]]
         assert tuple(state.messages[: len(earlier)]) == tuple(earlier)
-        assert (Role.USER, prompt) in tail and tail[-1] == (Role.ASSISTANT, reply)
+        assert (Role.USER, prompt) in tail
+        assert tail[-1] == (Role.ASSISTANT, reply)
         meta = self.run(self.cp.get_metadata(thread, new_id))
         assert isinstance(meta, dict)
         self.record(thread, new_id, state, meta)

@@ -19,10 +19,10 @@ from locus.core.state import AgentState
 
 from locus_store import InvalidInputError
 from locus_store.latest.checkpointer import LatestCheckpointer
-from tests.backends import Target
-from tests.reliability.conftest import MODEL_BACKENDS
-from tests.reliability.machine import StoreMachine, run_machine
-from tests.reliability.strategies import (
+from tests.support.backends import Target
+from tests.support.database import MODEL_BACKENDS
+from tests.support.reliability.machine import StoreMachine, run_machine
+from tests.support.reliability.strategies import (
     QUERY_KEYS,
     WORDS,
     checkpoint_ids,

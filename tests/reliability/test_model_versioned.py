@@ -21,11 +21,11 @@ from locus_store import (
     ParentNotFoundError,
 )
 from locus_store.versioned.saver import VersionedSaver
-from tests.backends import Target
-from tests.reliability.conftest import MODEL_BACKENDS
-from tests.reliability.lineage_model import CopyRefused, LineageModel, Version, typed
-from tests.reliability.machine import StoreMachine, run_machine
-from tests.reliability.strategies import (
+from tests.support.backends import Target
+from tests.support.database import MODEL_BACKENDS
+from tests.support.reliability.lineage_model import CopyRefused, LineageModel, Version, typed
+from tests.support.reliability.machine import StoreMachine, run_machine
+from tests.support.reliability.strategies import (
     QUERY_KEYS,
     checkpoint_ids,
     documents,
@@ -116,7 +116,8 @@ class SaverMachine(StoreMachine):
         if expected is None:
             assert row is None
         else:
-            assert row is not None and returned(row) == shown(expected)
+            assert row is not None
+            assert returned(row) == shown(expected)
 
     @rule(
         thread=thread_ids,

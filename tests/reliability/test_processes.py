@@ -20,11 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import Store
-from tests.backends import Target
-from tests.conftest import empty_tables, run_blocking
-from tests.reliability.conftest import MODEL_BACKENDS
-from tests.reliability.processes import READY_TIMEOUT, Worker, run_together
-from tests.reliability.worker import tagged_state
+from tests.support.backends import Target
+from tests.support.database import MODEL_BACKENDS, empty_tables, run_blocking
+from tests.support.reliability.processes import (
+    READY_TIMEOUT,
+    Worker,
+    assert_whole_lineage,
+    lineage,
+    run_together,
+)
+from tests.support.reliability.worker import tagged_state
 
 #: Worker processes at once: 4 by default, 8 with ``--long``.
 PROCESSES, LONG_PROCESSES = 4, 8
@@ -40,26 +45,6 @@ def empty(target: Target, prefix: str) -> None:
             await empty_tables(store)
 
     run_blocking(work)
-
-
-def assert_whole_lineage(rows: list[dict[str, Any]], expected_ids: set[str]) -> None:
-    """Newest-first rows of one lineage: each id once, one root, one chain, whole states."""
-    ids = [r["checkpoint_id"] for r in rows]
-    assert len(ids) == len(set(ids)) == len(expected_ids)
-    if not rows:
-        return
-    assert set(ids) == expected_ids
-    parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in rows}
-    shown = [(i, parents[i]) for i in ids]
-    assert [p for p in parents.values() if p is None] == [None], shown  # one root
-    # One chain, newest first: each row's parent is the row below it; so no cycle either.
-    assert [parents[i] for i in ids] == [*ids[1:], None], shown
-    for row in rows:
-        assert row["checkpoint"]["agent_id"] == row["checkpoint_id"]  # a whole state
-
-
-async def lineage(store: Store, thread: str) -> list[dict[str, Any]]:
-    return await store.versioned().list_checkpoints(thread_id=thread, limit=100_000)
 
 
 @pytest.mark.parametrize("backend", MODEL_BACKENDS)
@@ -81,16 +66,20 @@ def test_processes_saving_at_once_see_no_error_and_leave_whole_states(
             shared = await latest.load("shared")
             assert shared is not None
             tag = shared.agent_id
+            assert tag is not None
             assert all(str(m.content).startswith(tag) for m in shared.messages)
             record = await latest.get_metadata("shared")
-            assert record is not None and record["checkpoint_id"] == tag
+            assert record is not None
+            assert record["checkpoint_id"] == tag
             writer, i = (int(n) for n in tag[1:].split("x"))
             assert record["metadata"] == {"writer": writer, "i": i}
-            assert writer < processes and i < count
+            assert writer < processes
+            assert i < count
             assert "shared" in [h["thread_id"] for h in await latest.search(tag, limit=100)]
             for w in range(processes):
                 own = await latest.load(f"own-{w}")
-                assert own is not None and own.agent_id == f"w{w}x{count - 1}"
+                assert own is not None
+                assert own.agent_id == f"w{w}x{count - 1}"
 
             every = {f"w{w}x{i}" for w in range(processes) for i in range(count)}
             rows = await lineage(store, "shared")
@@ -187,7 +176,8 @@ def test_vacuum_running_while_processes_save_removes_nothing_newer_than_its_wind
             # Everything saved during the run is there; everything old is gone.
             for w in range(2):
                 own = await latest.load(f"own-{w}")
-                assert own is not None and own.agent_id == f"w{w}x{count - 1}"
+                assert own is not None
+                assert own.agent_id == f"w{w}x{count - 1}"
                 assert {r["checkpoint_id"] for r in await lineage(store, f"own-{w}")} == {
                     f"w{w}x{i}" for i in range(count)
                 }
@@ -205,7 +195,8 @@ def test_workers_report_their_errors_instead_of_hiding_them(
     """The harness itself: an error in a worker reaches the test."""
     target, _prefix = migrated["sqlite"]
     [done] = run_together(target, "never_migrated", [{"job": "saves", "count": 1}])
-    assert done["errors"] and all("never_migrated" in e for e in done["errors"])
+    assert done["errors"]
+    assert all("never_migrated" in e for e in done["errors"])
 
 
 def test_the_worker_state_carries_its_tag_everywhere() -> None:
@@ -236,7 +227,8 @@ def test_erasing_a_thread_while_an_agent_writes_to_it_leaves_it_absent_or_whole(
         prefix,
         [{"job": "agent_runs", "count": steps}, {"job": "erasures", "count": steps // 6}],
     )
-    assert run["errors"] == [] and erase["errors"] == []
+    assert run["errors"] == []
+    assert erase["errors"] == []
     assert erase["hits"] == steps // 6  # the erasures met the thread, mid-run
     assert run["refused"] > 0  # and the run met the erasures
 

@@ -183,6 +183,7 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("src/locus_store/_engine/create.py", "_sqlite_pragmas"): {
         "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,
+        "synchronous": "FULL or NORMAL (_SQLITE_SYNCHRONOUS) for a checked durability level",
     },
     ("src/locus_store/_engine/create.py", "_sqlite_read_only_pragmas"): {
         "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,
@@ -230,7 +231,7 @@ def _compiles(function: ast.AST | None) -> bool:
 def _formatted(node: ast.AST) -> tuple[str, list[ast.expr]] | None:
     """(literal text, interpolated expressions) of a string-formatting node, else None."""
     if isinstance(node, ast.JoinedStr):
-        literal = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        literal = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
         return literal, [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
         sides = (node.left, node.right)
@@ -257,6 +258,8 @@ def formatted_sql() -> Iterator[tuple[str, str, str, int]]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             parents = {c: n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
             for node in ast.walk(tree):
+                if not isinstance(node, ast.expr):
+                    continue
                 found = _formatted(node)
                 if found is None or isinstance(parents.get(node), ast.FormattedValue | ast.BinOp):
                     continue

@@ -15,7 +15,7 @@ from locus.core.state import AgentState
 
 from locus_store import Store
 from locus_store.sql.like import LIKE_ESCAPE, glob_to_like, like_to_glob
-from tests.reliability.strategies import glob_matches
+from tests.support.reliability.strategies import glob_matches
 
 NAMES = ("Team-1", "team-1", "TEAM-1", "t[1]", "t*1", "t?1", "t%1", "t_1", "t/1", "t!1")
 PATTERNS = ("Team-*", "team-?", "T*", "t[1]", "t[*", "t?1", "t%1", "t_1", "*/*", "t!?", "*")
@@ -26,7 +26,7 @@ async def test_single_row_thread_listing_is_case_sensitive_and_literal(
     store: Store, pattern: str
 ) -> None:
     cp = store.latest()
-    state = AgentState(agent_id="a", messages=[Message.user("hello")])
+    state = AgentState(agent_id="a", messages=(Message.user("hello"),))
     for name in NAMES:
         await cp.save(state, name)
     listed = await cp.list_threads(pattern=pattern)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
+from tests.support.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = sa.make_url(os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL))

@@ -42,7 +42,8 @@ def test_the_changelog_keeps_unreleased_changes_above_the_current_version() -> N
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     releases = re.findall(r"^## \[(?P<version>[^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$", text, re.M)
     assert releases[0] == ("Unreleased", "")
-    assert releases[1][0] == PROJECT["version"] and releases[1][1], releases[1]
+    assert releases[1][0] == PROJECT["version"], releases[1]
+    assert releases[1][1], releases[1]  # a release date
     assert releases[-1][0] == "0.1.0"
     kinds = set(re.findall(r"^### (.+)$", text, re.M))
     assert kinds <= CHANGE_KINDS, kinds - CHANGE_KINDS

@@ -19,9 +19,11 @@ def _oracle_error(message: str, code: int = 0) -> oracledb.DatabaseError:
 
 
 def _wrapped(orig: BaseException, *, invalidated: bool = False) -> exc.DBAPIError:
-    return exc.DBAPIError.instance(
+    error = exc.DBAPIError.instance(
         "SELECT 1", {}, orig, oracledb.Error, connection_invalidated=invalidated
     )
+    assert isinstance(error, exc.DBAPIError)
+    return error
 
 
 @pytest.mark.parametrize(

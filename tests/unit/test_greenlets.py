@@ -97,7 +97,7 @@ async def test_the_call_runs_in_the_callers_context() -> None:
         REQUEST.set(name)
         return await run_in_greenlet(read)
 
-    assert await asyncio.gather(in_task("a"), in_task("b")) == ["a", "b"]
+    assert list(await asyncio.gather(in_task("a"), in_task("b"))) == ["a", "b"]
 
 
 async def test_concurrent_calls_interleave_without_mixing_results() -> None:

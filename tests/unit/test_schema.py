@@ -28,7 +28,7 @@ BAD_PREFIXES = [
 @pytest.mark.parametrize("prefix", BAD_PREFIXES)
 def test_bad_prefix_is_refused_with_value_error(prefix: object) -> None:
     with pytest.raises(InvalidPrefixError) as info:
-        schema_for(prefix)  # type: ignore[arg-type]
+        schema_for(prefix)
     assert isinstance(info.value, ValueError)
 
 

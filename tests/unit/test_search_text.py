@@ -39,7 +39,8 @@ def test_a_repetitive_long_conversation_keeps_its_oldest_words() -> None:
     vocabulary = " ".join(f"w{i}" for i in range(200))
     doc = document("unique-opening-word", *([vocabulary] * 500))  # ~500 KB of text
     text = search_text(doc)
-    assert text is not None and len(text) < 2_000
+    assert text is not None
+    assert len(text) < 2_000
     # Outside the window of newest text: older words are not read at all.
     assert "unique-opening-word" not in text.split()
     short = document("unique-opening-word", *([vocabulary] * 50))  # ~50 KB: inside it

@@ -71,4 +71,5 @@ def test_the_cli_exits_2_on_partial_oracle_settings(
     monkeypatch.setenv("ORACLE_USER", "locus_app")
     assert main(["current"]) == 2
     error = capsys.readouterr().err
-    assert "ORACLE_DSN" in error and "ORACLE_PASSWORD" in error
+    assert "ORACLE_DSN" in error
+    assert "ORACLE_PASSWORD" in error

@@ -68,7 +68,8 @@ def test_the_store_connection_warns_when_collected_unclosed(tmp_path: Path) -> N
     async def open_one() -> OneTripConnection:
         connection = OneTripConnection(partial(sqlite3.connect, str(tmp_path / "c.db")), 64)
         connection._thread.daemon = True
-        return await connection
+        await connection  # aiosqlite's await starts the thread and yields the same object
+        return connection
 
     connection = asyncio.run(open_one())
     thread = connection._thread

@@ -100,7 +100,9 @@ def test_the_cli_reports_an_unsupported_url_as_a_usage_error(
 ) -> None:
     assert main(["--url", "mysql://u:pw@db/app", "current"]) == 2
     err = capsys.readouterr().err
-    assert "postgresql+asyncpg" in err and "pip install" not in err and "pw@" not in err
+    assert "postgresql+asyncpg" in err
+    assert "pip install" not in err
+    assert "pw@" not in err
 
 
 # -- ttl: a timedelta or seconds, everywhere ----------------------------------------------------

@@ -26,7 +26,8 @@ def test_oracle_json_decimals_come_back_as_int_and_float() -> None:
         {"i": Decimal("3"), "f": Decimal("2.5"), "nested": [Decimal("10"), {"x": Decimal("0.1")}]}
     )
     assert value == {"i": 3, "f": 2.5, "nested": [10, {"x": 0.1}]}
-    assert type(value["i"]) is int and type(value["f"]) is float
+    assert type(value["i"]) is int
+    assert type(value["f"]) is float
 
 
 def test_empty_key_round_trips_through_oracle_sentinel() -> None:
@@ -54,4 +55,6 @@ def test_sqlite_timestamps_are_stored_as_utc_and_read_back_aware() -> None:
     stored = t.process_bind_param(aware, sqlite.dialect())
     assert stored == dt.datetime(2026, 1, 1, 10)
     back = t.process_result_value(stored, sqlite.dialect())
-    assert back == aware and back is not None and back.tzinfo == dt.UTC
+    assert back == aware
+    assert back is not None
+    assert back.tzinfo == dt.UTC

@@ -26,11 +26,6 @@ def dump_json(value: Any, out: TextIO | None = None) -> None:
     stream.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """``1 thread``, ``2 threads``: ``n`` and the noun in the number it takes."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
-
-
 def cell(value: Any) -> str:
     """How one value is shown in a table cell."""
     if value is None:

@@ -1,6 +1,7 @@
-"""Operator code over the library: status, browsing, vacuum, erasure, copy, export/import,
-import from Locus's own savers, and the Oracle statement review.
+"""Operator jobs over a whole store: what the ``locus-store`` command line runs.
 
-The command line (``locus_store.cli``) is a thin layer over these; applications may
-call them too.
+One module per job: ``status`` (schema revision), ``browse`` (threads, history, one
+checkpoint), ``vacuum``, ``copy``, ``erase``, ``transfer`` (export/import),
+``from_locus`` (import from Locus's own savers) and ``oracle_review``; ``threads``
+and ``statements`` are what they share. Applications may call them too.
 """

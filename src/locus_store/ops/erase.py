@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, fields
-from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import Delete, Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store.schema.tables import Schema
+from locus_store.sql.statements import Dialect, StatementSet, bound
 from locus_store.validation import require_key
-from locus_store.versioned.statements import with_values
 
 if TYPE_CHECKING:
     from sqlalchemy.sql import ClauseElement
@@ -70,25 +69,30 @@ class ErasureReport:
 
 
 @dataclass(frozen=True)
-class ErasureStatements:
+class ErasureStatements(StatementSet):
     """One delete and one count per table, by report field, in erasure order."""
 
     deletes: dict[str, Delete]
     counts: dict[str, Select[int]]
 
+    @classmethod
+    def build(cls, schema: Schema, dialect: Dialect) -> Self:
+        """The same statements on every dialect."""
+        deletes: dict[str, Delete] = {}
+        counts: dict[str, Select[int]] = {}
+        for field, table_name in TABLES:
+            table = getattr(schema, table_name)
+            of_thread = table.c.thread_id == bindparam("thread_id")
+            deletes[field] = delete(table).where(of_thread)
+            counts[field] = select(func.count()).select_from(table).where(of_thread)
+        return cls(deletes, counts)
 
-@cache
-def erasure_statements(schema: Schema, dialect_name: str) -> ErasureStatements:
-    """The statements of `erase_thread` for ``schema`` (built once; the same on every dialect)."""
-    del dialect_name  # the key of the cache, like the other statement sets
-    deletes: dict[str, Delete] = {}
-    counts: dict[str, Select[int]] = {}
-    for field, table_name in TABLES:
-        table = getattr(schema, table_name)
-        of_thread = table.c.thread_id == bindparam("thread_id")
-        deletes[field] = delete(table).where(of_thread)
-        counts[field] = select(func.count()).select_from(table).where(of_thread)
-    return ErasureStatements(deletes, counts)
+    def review(self) -> dict[str, ClauseElement]:
+        found: dict[str, ClauseElement] = {}
+        for field in self.deletes:
+            found[f"delete_{field}"] = bound(self.deletes[field], thread_id="thread-1")
+            found[f"count_{field}"] = bound(self.counts[field], thread_id="thread-1")
+        return found
 
 
 async def erase_thread(store: Store, thread_id: str, *, dry_run: bool = False) -> ErasureReport:
@@ -99,7 +103,7 @@ async def erase_thread(store: Store, thread_id: str, *, dry_run: bool = False) -
     the thread id.
     """
     params = {"thread_id": require_key(thread_id, "thread_id")}
-    sql = erasure_statements(store.schema, store.dialect_name)
+    sql = ErasureStatements.of(store.schema.prefix, store.dialect)
 
     async def work(conn: AsyncConnection) -> ErasureReport:
         found: dict[str, int] = {}
@@ -125,14 +129,3 @@ async def erase_thread(store: Store, thread_id: str, *, dry_run: bool = False) -
         ", ".join(f"{field} {n}" for field, n in report.as_dict().items() if field != "total"),
     )
     return report
-
-
-def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str, ClauseElement]:
-    """Every statement of an erasure, with a representative thread id bound."""
-    sql = erasure_statements(schema, dialect_name)
-    sample = {"thread_id": "thread-1"}
-    found: dict[str, ClauseElement] = {}
-    for field in sql.deletes:
-        found[f"delete_{field}"] = with_values(sql.deletes[field], sample)
-        found[f"count_{field}"] = with_values(sql.counts[field], sample)
-    return found

@@ -1,7 +1,7 @@
 """Every statement locus_store issues on Oracle, as one script for a DBA to review.
 
-``statements_script()`` compiles each repository's statements (their
-``review_statements``) with the python-oracledb dialect as it is once connected to
+``statements_script()`` compiles each contract's statement set (`SOURCES`, each
+set's ``review()``) with the python-oracledb dialect as it is once connected to
 Oracle Database 23ai, and lists them by repository, each under its name with
 representative values of its binds. ``scripts/regenerate_oracle_sql.py`` writes it
 to ``docs/oracle/statements.sql``; a test fails when that file is stale.
@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from sqlalchemy.dialects.oracle import oracledb
-from sqlalchemy.sql import ClauseElement
 
-from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
+from locus_store.langgraph.statements import LangGraphStatements
+from locus_store.latest.statements import LatestStatements
+from locus_store.ops.erase import ErasureStatements
+from locus_store.schema.tables import DEFAULT_PREFIX
+from locus_store.sql.statements import StatementSet
+from locus_store.versioned.statements import LineageStatements
 
 #: Server version the statements are compiled for (Oracle Database 23ai).
 ORACLE_VERSION = (23, 5)
@@ -34,34 +37,25 @@ def oracle_dialect() -> oracledb.OracleDialect_oracledb:
     return dialect
 
 
-def _sources() -> list[tuple[str, str, Callable[[Schema, str], Mapping[str, ClauseElement]]]]:
-    from locus_store.langgraph import statements as langgraph
-    from locus_store.latest.statements import LatestStatements
-    from locus_store.ops import erase as erasure
-    from locus_store.versioned import saver as versioned
-
-    def latest(schema: Schema, dialect: str) -> Mapping[str, ClauseElement]:
-        return LatestStatements.of(schema.prefix, "oracle").review()
-
-    return [
-        ("latest", "Single-row checkpointer (store.latest())", latest),
-        (
-            "versioned",
-            "Versioned saver and its Agent checkpointer (store.versioned())",
-            versioned.review_statements,
-        ),
-        ("langgraph", "LangGraph saver (store.langgraph_saver())", langgraph.review_statements),
-        ("erasure", "Erasing a thread (store.erase_thread())", erasure.review_statements),
-    ]
+#: The statement sets reviewed, in script order: (group, title, statement set).
+SOURCES: list[tuple[str, str, type[StatementSet]]] = [
+    ("latest", "Single-row checkpointer (store.latest())", LatestStatements),
+    (
+        "versioned",
+        "Versioned saver and its Agent checkpointer (store.versioned())",
+        LineageStatements,
+    ),
+    ("langgraph", "LangGraph saver (store.langgraph_saver())", LangGraphStatements),
+    ("erasure", "Erasing a thread (store.erase_thread())", ErasureStatements),
+]
 
 
 def compiled_statements(prefix: str = DEFAULT_PREFIX) -> dict[str, tuple[str, dict[str, Any]]]:
     """``{"<group>.<name>": (Oracle SQL, bind values)}`` for every statement, in script order."""
-    schema = schema_for(prefix)
     dialect = oracle_dialect()
     found: dict[str, tuple[str, dict[str, Any]]] = {}
-    for group, _title, review in _sources():
-        statements = review(schema, "oracle")
+    for group, _title, statement_set in SOURCES:
+        statements = statement_set.of(prefix, "oracle").review()
         for name in sorted(statements):
             compiled = statements[name].compile(
                 dialect=dialect, compile_kwargs={"render_postcompile": True}
@@ -105,7 +99,7 @@ def statements_script(prefix: str = DEFAULT_PREFIX) -> str:
         "-- as U+2400, since Oracle reads '' as NULL.",
         "",
     ]
-    for group, title, _review in _sources():
+    for group, title, _statement_set in SOURCES:
         lines += [_RULE, f"-- {title}", _RULE, ""]
         for key, (sql, params) in statements.items():
             if not key.startswith(f"{group}."):

@@ -20,22 +20,27 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, LargeBinary, String, Table, select
+from sqlalchemy import Integer, LargeBinary, String, Table
 
 from locus_store.agent_state import search_text
-from locus_store.errors import CheckpointExistsError, InvalidInputError
-from locus_store.ops.admin import (
-    ThreadNotFoundError,
+from locus_store.errors import ExportFormatError as ExportFormatError
+from locus_store.errors import ThreadNotFoundError as ThreadNotFoundError
+from locus_store.ops.statements import ExportStatements, ThreadStatements, record_tables
+from locus_store.ops.status import schema_status
+from locus_store.ops.threads import ON_CONFLICT as ON_CONFLICT
+from locus_store.ops.threads import (
+    THREADS_PER_TRANSFER,
+    conflict,
     existing_threads,
+    in_batches,
     in_threads,
-    schema_status,
-    thread_tables,
+    require_on_conflict,
 )
-from locus_store.schema.tables import Schema, schema_for
+from locus_store.ops.threads import Progress as Progress
+from locus_store.schema.tables import Schema
 from locus_store.schema.types import JSONDocument, UTCDateTime
 from locus_store.validation import require_json, require_key
 
@@ -46,34 +51,11 @@ if TYPE_CHECKING:
 
 FORMAT = "locus-store-export"
 FORMAT_VERSION = 1
-#: Threads read (export) or written (import) per round of statements.
-THREADS_PER_BATCH = 50
-#: What to do with a thread of the file that the target already has.
-ON_CONFLICT = ("fail", "skip", "replace")
-
-Progress = Callable[[int, int], None]
-
-
-def _tables(schema: Schema) -> dict[str, Table]:
-    """Record kind -> table, in the order a thread's records are written."""
-    return {
-        "thread": schema.threads,
-        "checkpoint": schema.checkpoints,
-        "write": schema.writes,
-        "lg_checkpoint": schema.lg_checkpoints,
-        "lg_blob": schema.lg_blobs,
-        "lg_write": schema.lg_writes,
-    }
-
 
 #: Columns a kind's records are ordered by (the primary key where none is given).
 _ORDER = {"checkpoint": ("checkpoint_ns", "seq")}
 #: Columns derived from others, not written to the file.
 _DERIVED = {"thread": frozenset({"search_text"})}
-
-
-class ExportFormatError(InvalidInputError):
-    """A file is not a locus-store export this version can read; the message names the line."""
 
 
 @dataclass
@@ -107,6 +89,7 @@ def _encode(column: Any, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(column.type, UTCDateTime):
+        # Always six digits (unlike `iso_utc`): equal data exports byte for byte alike.
         stamp: dt.datetime = value
         return stamp.astimezone(dt.UTC).isoformat(timespec="microseconds")
     if isinstance(column.type, LargeBinary):
@@ -175,19 +158,6 @@ def dumps(record: dict[str, Any]) -> str:
 
 
 # -- export -------------------------------------------------------------------------------------
-@cache
-def _all_threads(prefix: str) -> tuple[Any, ...]:
-    return tuple(select(t.c.thread_id).distinct() for t in thread_tables(schema_for(prefix)))
-
-
-@cache
-def _rows_of(prefix: str) -> dict[str, Any]:
-    return {
-        kind: select(table).where(in_threads(table))
-        for kind, table in _tables(schema_for(prefix)).items()
-    }
-
-
 async def export_threads(
     store: Store,
     out: IO[str],
@@ -199,18 +169,19 @@ async def export_threads(
 
     ``ThreadNotFoundError`` (before anything is written) when a named thread has no rows.
     """
-    schema = store.schema
-    tables = _tables(schema)
+    tables = record_tables(store.schema)
+    sql = ExportStatements.of(store.table_prefix, store.dialect_name)
+    lookups = ThreadStatements.of(store.table_prefix, store.dialect_name).lookups_in()
 
     async def ids(conn: AsyncConnection) -> list[str]:
         if thread_ids is not None:
             wanted = [require_key(t, "thread_id") for t in dict.fromkeys(thread_ids)]
-            missing = set(wanted) - await existing_threads(conn, schema, wanted)
+            missing = set(wanted) - await existing_threads(conn, lookups, wanted)
             if missing:
                 raise ThreadNotFoundError(f"no such thread: {', '.join(sorted(missing))}")
             return sorted(wanted)
         found: set[str] = set()
-        for statement in _all_threads(store.table_prefix):
+        for statement in sql.every_thread:
             found.update(r[0] for r in await conn.execute(statement))
         return sorted(found)
 
@@ -225,13 +196,12 @@ async def export_threads(
     }
     out.write(dumps(header) + "\n")
     report = TransferReport()
-    for start in range(0, len(threads), THREADS_PER_BATCH):
-        batch = threads[start : start + THREADS_PER_BATCH]
+    for batch in in_batches(threads, THREADS_PER_TRANSFER):
 
         async def read(conn: AsyncConnection, batch: list[str] = batch) -> dict[str, list[Any]]:
             return {
                 kind: list(await conn.execute(statement, {"threads": batch}))
-                for kind, statement in _rows_of(store.table_prefix).items()
+                for kind, statement in sql.rows.items()
             }
 
         rows = await store.run(read)
@@ -281,7 +251,7 @@ def _check_header(path: Path) -> None:
 
 def _records(path: Path, schema: Schema) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """``(thread_id, kind, row)`` per record, checked, after the header."""
-    tables = _tables(schema)
+    tables = record_tables(schema)
     records = _lines(path)
     next(records, None)
     for number, record in records:
@@ -319,11 +289,11 @@ def scan(path: str | Path, schema: Schema) -> list[str]:
 def _thread_groups(
     path: Path, schema: Schema
 ) -> Iterator[list[tuple[str, dict[str, list[dict[str, Any]]]]]]:
-    """Batches of ``(thread_id, rows by kind)`` of `THREADS_PER_BATCH` threads."""
+    """Batches of ``(thread_id, rows by kind)`` of `THREADS_PER_TRANSFER` threads."""
     batch: list[tuple[str, dict[str, list[dict[str, Any]]]]] = []
     for thread, kind, row in _records(path, schema):
         if not batch or batch[-1][0] != thread:
-            if len(batch) == THREADS_PER_BATCH:
+            if len(batch) == THREADS_PER_TRANSFER:
                 yield batch
                 batch = []
             batch.append((thread, {}))
@@ -347,24 +317,20 @@ async def import_file(
     One transaction per batch of threads: an interrupted import is completed by
     running it again with ``on_conflict="skip"``.
     """
-    if on_conflict not in ON_CONFLICT:
-        raise InvalidInputError(f"on_conflict must be one of {ON_CONFLICT}, not {on_conflict!r}")
+    require_on_conflict(on_conflict)
     path = Path(path)
     schema = store.schema
     threads = scan(path, schema)
+    lookups = ThreadStatements.of(store.table_prefix, store.dialect_name).lookups_in()
 
     async def taken(conn: AsyncConnection) -> set[str]:
-        return await existing_threads(conn, schema, threads)
+        return await existing_threads(conn, lookups, threads)
 
     existing = await store.run(taken)
     if existing and on_conflict == "fail":
-        shown = ", ".join(sorted(existing)[:5]) + (", ..." if len(existing) > 5 else "")
-        raise CheckpointExistsError(
-            f"{len(existing)} of the file's threads already exist ({shown}): "
-            "choose --on-conflict skip or --on-conflict replace"
-        )
+        raise conflict(existing, "the file's threads already exist")
     report = TransferReport()
-    tables = _tables(schema)
+    tables = record_tables(schema)
     ordered = [t for t in schema.metadata.sorted_tables if t in tables.values()]
     for batch in _thread_groups(path, schema):
         clash = [thread for thread, _ in batch if thread in existing]

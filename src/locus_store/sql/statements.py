@@ -10,7 +10,7 @@ holds. `StatementSet.review` lists every statement with representative values bo
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Self, TypeVar, get_args
 
 from sqlalchemy.sql.base import Executable
@@ -25,6 +25,7 @@ Dialect = Literal["oracle", "postgresql", "sqlite"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
 _S = TypeVar("_S", bound=ClauseElement)
+_T = TypeVar("_T")
 
 
 def dialect_of(name: str) -> Dialect:
@@ -41,7 +42,7 @@ class StatementSet:
     """Base of every contract's statement set (subclasses are frozen dataclasses)."""
 
     _built: ClassVar[dict[tuple[type, str, str], Any]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _lock: ClassVar[threading.RLock] = threading.RLock()
 
     @classmethod
     def of(cls, prefix: str, dialect: Dialect) -> Self:
@@ -83,3 +84,9 @@ def bound(statement: _S, values: Mapping[str, Any] | None = None, /, **more: Any
         {"maintain_key": True, "detect_subquery_cols": True},
         {"bindparam": visit_bindparam},
     )
+
+
+def chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in consecutive lists of at most ``size`` (what one statement binds)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ClauseElement
 
 from locus_store._engine.fast_path import Record
 from locus_store._engine.oracle import COMMIT_WITH_THIS
@@ -33,8 +32,7 @@ from locus_store.errors import (
     LineageConflictError,
     ParentNotFoundError,
 )
-from locus_store.schema.tables import Schema
-from locus_store.sql.json_match import json_matches
+from locus_store.sql.like import glob_to_like
 from locus_store.timestamps import iso_utc
 from locus_store.validation import (
     require_json,
@@ -44,14 +42,13 @@ from locus_store.validation import (
     require_non_negative_number,
     require_optional_key,
 )
-from locus_store.versioned.statements import Bind, glob_to_like, lineage_statements, with_values
+from locus_store.versioned.statements import DEFAULT_NAMESPACE as DEFAULT_NAMESPACE
+from locus_store.versioned.statements import Bind, LineageStatements
 
 if TYPE_CHECKING:
     from locus_store.store import Store
     from locus_store.versioned.checkpointer import VersionedCheckpointer
 
-#: The namespace of the notebook's saver when none is given.
-DEFAULT_NAMESPACE = "default"
 #: How many times an append is tried when concurrent writers take its position.
 APPEND_ATTEMPTS = 16
 #: Upper bound (seconds) of the random pause between two append attempts.
@@ -67,7 +64,7 @@ class VersionedSaver:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._sql = lineage_statements(store.table_prefix, store.dialect_name)
+        self._sql = LineageStatements.of(store.schema.prefix, store.dialect)
 
     def __repr__(self) -> str:
         return f"VersionedSaver({self._store!r})"
@@ -194,7 +191,7 @@ class VersionedSaver:
                 return
             except ConstraintError as exc:
                 # Writes without their checkpoint are refused by the statement itself
-                # (see lineage_statements): say so, no retry.
+                # (see LineageStatements): say so, no retry.
                 if await self._first(self._sql.named, key) is None:
                     raise CheckpointNotFoundError(
                         f"checkpoint {key[Bind.CHECKPOINT]!r} does not exist in thread "
@@ -290,13 +287,7 @@ class VersionedSaver:
             **_lineage(thread_id, checkpoint_ns),
             Bind.CHECKPOINT: require_key(checkpoint_id, "checkpoint_id"),
         }
-        statements = [
-            self._sql.splice_lock,
-            self._sql.splice_children,
-            self._sql.delete_checkpoint_writes,
-            self._sql.delete_checkpoint,
-        ]
-        return await self._run_all([s for s in statements if s is not None], params) > 0
+        return await self._run_all(self._sql.delete_version(), params) > 0
 
     async def delete_namespace(
         self, *, thread_id: str, checkpoint_ns: str = DEFAULT_NAMESPACE
@@ -383,9 +374,7 @@ class VersionedSaver:
         }
         statement = self._sql.recent
         if metadata_filter:
-            statement = self._sql.metadata_matches(
-                json_matches(self._store.schema.checkpoints.c["metadata"], metadata_filter)
-            )
+            statement = self._sql.metadata_matches(metadata_filter)
         return [
             {
                 "thread_id": r.thread_id,
@@ -530,8 +519,6 @@ def _writes(writes: object) -> list[tuple[str, Any]]:
     return checked
 
 
-
-
 def _checkpoint(row: Record) -> dict[str, Any]:
     return {
         "checkpoint_id": row.checkpoint_id,
@@ -549,44 +536,3 @@ def _same_write(stored: Record, params: Mapping[str, Any]) -> bool:
         and stored.checkpoint == params[Bind.DOCUMENT]
         and (stored.metadata or {}) == params[Bind.METADATA]
     )
-
-
-def review_statements(schema: Schema, dialect_name: str = "oracle") -> dict[str, ClauseElement]:
-    """Every statement this repository and its checkpointer view can issue, with sample values."""
-    sql = lineage_statements(schema.prefix, dialect_name)
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    sample: dict[str, Any] = {
-        Bind.THREAD: "thread-1",
-        Bind.NS: DEFAULT_NAMESPACE,
-        Bind.CHECKPOINT: "v2",
-        Bind.PARENT: "v1",
-        Bind.DOCUMENT: {"messages": []},
-        Bind.METADATA: {"turn": 2},
-        Bind.CREATED: now,
-        Bind.BEFORE: "v2",
-        Bind.LIMIT: 10,
-        Bind.TASK: "task-1",
-        Bind.SOURCE: "thread-1",
-        Bind.DEST: "thread-2",
-        Bind.CUTOFF: now,
-        Bind.KEEP_LAST: 1,
-        Bind.PATTERN: glob_to_like("thread-*"),
-        Bind.COUNT: 1,
-    }
-    statements: dict[str, ClauseElement] = {}
-    for name, statement in sql.items():
-        if name == "upsert_writes":
-            row = {
-                "thread_id": "thread-1",
-                "checkpoint_ns": DEFAULT_NAMESPACE,
-                "checkpoint_id": "v2",
-                "task_id": "task-1",
-                "idx": 0,
-                "channel": "status",
-                "value": "investigating",
-            }
-            statement = with_values(statement, row)
-        statements[name] = with_values(statement, sample)
-    by_metadata = sql.metadata_matches(json_matches(schema.checkpoints.c["metadata"], {"turn": 2}))
-    statements["metadata_matches"] = with_values(by_metadata, sample)
-    return statements

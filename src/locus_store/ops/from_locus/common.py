@@ -5,15 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.types import TypeDecorator
 
-from locus_store.errors import CheckpointExistsError, InvalidInputError
-from locus_store.ops.admin import in_threads
+from locus_store.errors import InvalidInputError
+from locus_store.ops.statements import ThreadStatements
+from locus_store.ops.threads import (
+    THREADS_PER_TRANSFER,
+    conflict,
+    existing_threads,
+    in_batches,
+    in_threads,
+    require_on_conflict,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -21,15 +29,12 @@ if TYPE_CHECKING:
 
     from locus_store.store import Store
 
-ON_CONFLICT = ("fail", "skip", "replace")
-#: Threads read and written per transaction.
-THREADS_PER_BATCH = 100
-#: Keys per ``IN`` list (Oracle accepts at most 1000).
-KEYS_PER_STATEMENT = 500
-
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$#]{0,127}")
 
-Progress = Callable[[int, int], None]
+
+def as_utc(stamp: dt.datetime) -> dt.datetime:
+    """``stamp`` in UTC; a naive one (as Locus's backends may write) is taken as UTC."""
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
 
 
 class _Document(TypeDecorator[Any]):
@@ -58,7 +63,7 @@ class _Instant(TypeDecorator[dt.datetime]):
         stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(stamp, dt.datetime):
             return None
-        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+        return as_utc(stamp)
 
 
 def utc(column: Any, dialect_name: str) -> Any:
@@ -150,42 +155,34 @@ class LocusImportReport:
 
 
 # -- writing into the store -----------------------------------------------------------------------
-async def _taken(conn: AsyncConnection, tables: Sequence[Table], ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), KEYS_PER_STATEMENT):
-        batch = list(ids[start : start + KEYS_PER_STATEMENT])
-        for table in tables:
-            query = select(table.c.thread_id).where(in_threads(table)).distinct()
-            found.update(r[0] for r in await conn.execute(query, {"threads": batch}))
-    return found
-
-
 async def check_conflicts(
     target: Store, tables: Sequence[Table], ids: Sequence[str], on_conflict: str
 ) -> set[str]:
-    if on_conflict not in ON_CONFLICT:
-        raise InvalidInputError(f"on_conflict must be one of {ON_CONFLICT}, not {on_conflict!r}")
-    existing = await target.run(lambda conn: _taken(conn, tables, ids))
+    """Which of ``ids`` the target's ``tables`` hold; `conflict` under ``on_conflict="fail"``."""
+    require_on_conflict(on_conflict)
+    lookups = ThreadStatements.of(target.table_prefix, target.dialect_name).lookups_in(*tables)
+
+    async def taken(conn: AsyncConnection) -> set[str]:
+        return await existing_threads(conn, lookups, ids)
+
+    existing = await target.run(taken)
     if existing and on_conflict == "fail":
-        shown = ", ".join(sorted(existing)[:5]) + (", ..." if len(existing) > 5 else "")
-        raise CheckpointExistsError(
-            f"{len(existing)} of these threads already exist in the store ({shown}): "
-            "choose --on-conflict skip or --on-conflict replace"
-        )
+        raise conflict(existing, "these threads already exist in the store")
     return existing
 
 
 def batches(
     threads: list[str], existing: set[str], on_conflict: str, report: LocusImportReport
 ) -> Iterator[tuple[list[str], int]]:
-    """``threads`` in batches of ``THREADS_PER_BATCH``, each with how many threads are done
+    """``threads`` in batches of `THREADS_PER_TRANSFER`, each with how many threads are done
     after it; under ``skip`` the ``existing`` ones are reported as skipped and left out."""
-    for start in range(0, len(threads), THREADS_PER_BATCH):
-        batch = threads[start : start + THREADS_PER_BATCH]
+    done = 0
+    for batch in in_batches(threads, THREADS_PER_TRANSFER):
+        done += len(batch)
         if on_conflict == "skip":
             report.skipped.extend(t for t in batch if t in existing)
             batch = [t for t in batch if t not in existing]
-        yield batch, min(start + THREADS_PER_BATCH, len(threads))
+        yield batch, done
 
 
 async def write_rows(

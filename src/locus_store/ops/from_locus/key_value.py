@@ -21,16 +21,18 @@ from sqlalchemy import Table, select
 from locus_store.agent_state import decode_state, search_text
 from locus_store.errors import InvalidInputError
 from locus_store.ops.from_locus.common import (
-    KEYS_PER_STATEMENT,
     LocusImportReport,
-    Progress,
+    as_utc,
     batches,
     check_conflicts,
     kv_table,
     utc,
     write_rows,
 )
+from locus_store.ops.threads import IDS_PER_STATEMENT, Progress, in_batches
+from locus_store.timestamps import utcnow
 from locus_store.validation import require_json, require_key, require_metadata
+from locus_store.versioned.saver import DEFAULT_NAMESPACE
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -105,10 +107,9 @@ def _state(data: dict[str, Any]) -> dict[str, Any]:
 def _stamp(text: Any, fallback: dt.datetime) -> dt.datetime:
     if isinstance(text, str):
         try:
-            stamp = dt.datetime.fromisoformat(text)
+            return as_utc(dt.datetime.fromisoformat(text))
         except ValueError:
             return fallback
-        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
     return fallback
 
 
@@ -126,7 +127,7 @@ def conversation(thread_id: str, rows: Sequence[Any]) -> _Conversation:
         ]
     direct = by_key.get(thread_id)
     if direct is not None and isinstance(direct.data, dict):
-        saved = direct.updated_at or direct.created_at or dt.datetime.now(dt.UTC)
+        saved = direct.updated_at or direct.created_at or utcnow()
         conv.latest = _Snapshot(
             str(direct.data.get("_checkpoint_id") or direct.checkpoint_id),
             _state(direct.data),
@@ -136,7 +137,7 @@ def conversation(thread_id: str, rows: Sequence[Any]) -> _Conversation:
         conv.first_saved, conv.last_saved = direct.created_at or saved, saved
     if latest_row is not None and isinstance(latest_row.data, dict):
         data = latest_row.data
-        saved = latest_row.updated_at or latest_row.created_at or dt.datetime.now(dt.UTC)
+        saved = latest_row.updated_at or latest_row.created_at or utcnow()
         conv.latest = _Snapshot(
             str(data.get("_checkpoint_id") or latest_row.checkpoint_id),
             _state(data),
@@ -156,7 +157,7 @@ def conversation(thread_id: str, rows: Sequence[Any]) -> _Conversation:
         if data.get("_checkpoint_id", cid) != cid:
             continue
         found.add(cid)
-        saved = row.updated_at or row.created_at or dt.datetime.now(dt.UTC)
+        saved = row.updated_at or row.created_at or utcnow()
         metadata = data.get("_metadata")
         conv.history.append(
             _Snapshot(
@@ -238,7 +239,7 @@ async def import_key_value(
     table_name: str,
     *,
     into: str = "both",
-    namespace: str = "default",
+    namespace: str = DEFAULT_NAMESPACE,
     on_conflict: str = "fail",
     progress: Progress | None = None,
 ) -> LocusImportReport:
@@ -271,8 +272,7 @@ async def import_key_value(
 
         async def fetch(conn: AsyncConnection, keys: list[str] = keys) -> list[Any]:
             found: list[Any] = []
-            for i in range(0, len(keys), KEYS_PER_STATEMENT):
-                chunk = keys[i : i + KEYS_PER_STATEMENT]
+            for chunk in in_batches(keys, IDS_PER_STATEMENT):
                 found.extend(await conn.execute(read.where(table.c.thread_id.in_(chunk))))
             return found
 

@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select
 
-from locus_store.ops.admin import in_threads
 from locus_store.ops.from_locus.common import (
     LocusImportReport,
-    Progress,
     batches,
     check_conflicts,
     saver_tables,
     utc,
     write_rows,
 )
+from locus_store.ops.threads import Progress, in_threads
+from locus_store.timestamps import utcnow
 from locus_store.validation import require_json, require_key, require_metadata
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ async def import_saver(
                             "parent_checkpoint_id": row.parent_checkpoint_id,
                             "checkpoint": require_json(row.checkpoint_data or {}, "checkpoint"),
                             "metadata": require_metadata(row.metadata) or {},
-                            "created_at": row.created_at or dt.datetime.now(dt.UTC),
+                            "created_at": row.created_at or utcnow(),
                         }
                     )
             except (TypeError, ValueError) as exc:

@@ -48,9 +48,9 @@ from decimal import Decimal
 from typing import Any
 
 import oracledb
+import oracledb.thin_impl as thin_impl
 import sqlglot
 from oracledb import errors as driver_errors
-from oracledb import thin_impl
 from oracledb.errors import _Error
 from sqlglot import expressions as exp
 

@@ -52,7 +52,7 @@ metadata = st.none() | st.dictionaries(
 )
 sentences = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 #: Any text a JSON column takes on every backend (no NUL, no lone surrogate).
-texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
 writes = st.lists(
     st.tuples(
         st.sampled_from(CHANNELS),
@@ -71,10 +71,10 @@ documents = st.dictionaries(
 def conversations(draw: st.DrawFn) -> AgentState:
     """An AgentState with 0-3 messages of vocabulary words."""
     lines = draw(st.lists(sentences, max_size=3))
-    messages = [
+    messages = tuple(
         Message.user(line) if i % 2 == 0 else Message.assistant(line)
         for i, line in enumerate(lines)
-    ]
+    )
     return AgentState(agent_id=draw(st.sampled_from(("support", "ops"))), messages=messages)
 
 

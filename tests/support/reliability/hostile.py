@@ -74,7 +74,7 @@ Call = Callable[[Repos, Any], Awaitable[Any]]
 
 
 def state(text: str = "hello") -> AgentState:
-    return AgentState(agent_id="a", messages=[Message.user(text)])
+    return AgentState(agent_id="a", messages=(Message.user(text),))
 
 
 #: (method, argument) -> (call with the value in that argument, whether "" is a valid value)

@@ -25,22 +25,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import oracledb.thin_impl as thin_impl
 import sqlglot
-from oracledb import thin_impl
 from sqlglot import expressions as exp
 
 from locus_store.schema.tables import Schema
-from tests.oracle.fake_driver import (
+from tests.support.oracle.fake_driver import (
     Answer,
     FakeDriver,
     ServerTimestamp,
     as_server_sees,
     server_timestamp,
 )
-from tests.oracle.oracle_text import Rule, saved_threads
+from tests.support.oracle.oracle_text import Rule, saved_threads
 
 _STEP = re.compile(r'\."([^"]+)"')
 _METHOD = re.compile(r"\.(\w+)\(\)$")
@@ -60,7 +61,7 @@ def compare(left: Any, op: type[exp.Expression], right: Any) -> bool | None:
         left, right = left.utc, right.utc
     if isinstance(left, int | float | Decimal) and isinstance(right, int | float | Decimal):
         left, right = Decimal(str(left)), Decimal(str(right))
-    comparisons = {
+    comparisons: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
         exp.EQ: lambda a, b: a == b,
         exp.NEQ: lambda a, b: a != b,
         exp.GT: lambda a, b: a > b,
@@ -182,7 +183,8 @@ def metadata_query(schema: Schema) -> Rule:
         if not sql.lstrip().upper().startswith("SELECT") or "JSON_VALUE(" not in sql:
             return None
         tree = sqlglot.parse_one(sql, read="oracle")
-        source = (tree.args.get("from") or tree.args.get("from_")).this
+        from_clause = tree.args.get("from") or tree.args.get("from_")
+        source = from_clause.this if from_clause is not None else None
         if not isinstance(source, exp.Table) or source.name.lower() != schema.threads.name:
             return None
         where = tree.args["where"].this

@@ -16,8 +16,8 @@ from hypothesis import settings as Settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from locus_store import Store
-from tests.backends import Target
-from tests.conftest import empty_tables
+from tests.support.backends import Target
+from tests.support.database import empty_tables
 
 T = TypeVar("T")
 

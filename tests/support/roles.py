@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL
 
 from locus_store.schema.tables import schema_for
 from locus_store.settings import ConnectionSettings
-from tests.backends import Target
+from tests.support.backends import Target
 
 APP_BACKEND = "postgresql-app"
 #: Why DDL tests (``target_for[...]``) are skipped on the app backend.

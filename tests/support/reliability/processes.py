@@ -1,4 +1,4 @@
-"""Starting, driving and killing worker processes (``tests/reliability/worker.py``)."""
+"""Starting, driving and killing worker processes (``tests/support/reliability/worker.py``)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,21 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tests.backends import Target
+from locus_store import Store
+from tests.support.backends import Target
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: Seconds a worker may take to import, connect and say it is ready (2 cores, busy CI).
 READY_TIMEOUT = 120.0
 
 
 class Worker:
-    """One ``python -m tests.reliability.worker`` process and the events it printed."""
+    """One ``python -m tests.support.reliability.worker`` process and the events it printed."""
 
     def __init__(self, target: Target, prefix: str, job: dict[str, Any], writer: int) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.worker"],
+            [sys.executable, "-m", "tests.support.reliability.worker"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -103,3 +104,23 @@ def run_together(
     finally:
         for worker in workers:
             worker.finish()
+
+
+def assert_whole_lineage(rows: list[dict[str, Any]], expected_ids: set[str]) -> None:
+    """Newest-first rows of one lineage: each id once, one root, one chain, whole states."""
+    ids = [r["checkpoint_id"] for r in rows]
+    assert len(ids) == len(set(ids)) == len(expected_ids)
+    if not rows:
+        return
+    assert set(ids) == expected_ids
+    parents = {r["checkpoint_id"]: r["parent_checkpoint_id"] for r in rows}
+    shown = [(i, parents[i]) for i in ids]
+    assert [p for p in parents.values() if p is None] == [None], shown  # one root
+    # One chain, newest first: each row's parent is the row below it; so no cycle either.
+    assert [parents[i] for i in ids] == [*ids[1:], None], shown
+    for row in rows:
+        assert row["checkpoint"]["agent_id"] == row["checkpoint_id"]  # a whole state
+
+
+async def lineage(store: Store, thread: str) -> list[dict[str, Any]]:
+    return await store.versioned().list_checkpoints(thread_id=thread, limit=100_000)

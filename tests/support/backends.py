@@ -32,7 +32,7 @@ ORACLE_APP_USER = "locus_test"
 #: What the migrations need beyond the image's CONNECT and RESOURCE: Oracle Text (CTXAPP).
 ORACLE_APP_GRANTS = ("CTXAPP", "EXECUTE ON CTXSYS.CTX_DDL", "UNLIMITED TABLESPACE")
 #: ``postgresql-app`` is PostgreSQL again, as a role holding only DML on the tables
-#: (see ``tests/reliability/roles.py``).
+#: (see ``tests/support/roles.py``).
 BACKENDS = ("sqlite", "postgresql", "oracle", "postgresql-app")
 
 

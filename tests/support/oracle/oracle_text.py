@@ -47,7 +47,7 @@ import sqlglot
 from sqlglot import expressions as exp
 
 from locus_store.schema.tables import Schema
-from tests.oracle.fake_driver import (
+from tests.support.oracle.fake_driver import (
     Answer,
     FakeDriver,
     ServerTimestamp,
@@ -91,7 +91,7 @@ def head_index_parameters(schema: Schema) -> str:
         offline_sql(prefix=schema.prefix),
     )
     assert created, "the offline script creates no Oracle Text index"
-    return created[-1]
+    return str(created[-1])
 
 
 def stopwords_of(parameters: str) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""A worker process for the concurrency and kill tests: ``python -m tests.reliability.worker``.
+"""A worker process for the concurrency and kill tests, run as a ``python -m`` module.
 
 The parent writes one JSON line (the job) on stdin; the worker opens its store,
 prints ``{"ready": true}``, waits for a ``go`` line, runs the job and prints one
@@ -32,7 +32,7 @@ def tagged_state(tag: str, size: int = 0) -> AgentState:
     filler = f" {tag}" * max(size // (len(tag) + 1), 0)
     return AgentState(
         agent_id=tag,
-        messages=[Message.user(f"{tag} question{filler}"), Message.assistant(f"{tag} answer")],
+        messages=(Message.user(f"{tag} question{filler}"), Message.assistant(f"{tag} answer")),
     )
 
 
@@ -133,7 +133,7 @@ async def agent_runs(store: Store, writer: int, job: dict[str, Any]) -> None:
     in the versioned and LangGraph tables, and saves the single-row thread. A step
     refused because the thread was erased meanwhile starts a new run from a root.
     """
-    from langgraph.checkpoint.base import empty_checkpoint
+    from langgraph.checkpoint.base import ChannelVersions, empty_checkpoint
 
     thread = "erased"
     versioned, latest, graph = store.versioned(), store.latest(), store.langgraph_saver()
@@ -141,7 +141,7 @@ async def agent_runs(store: Store, writer: int, job: dict[str, Any]) -> None:
     refused = 0
     parent: str | None = None
     config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
-    versions: dict[str, str] = {}
+    versions: dict[str, Any] = {}
     for i in range(job["count"]):
         tag = f"w{writer}x{i}"
         try:
@@ -162,7 +162,9 @@ async def agent_runs(store: Store, writer: int, job: dict[str, Any]) -> None:
             errors.append(f"{type(exc).__name__}: {exc}"[:500])
         try:
             changed = {"a": i} if versions else {"a": i, "b": "first"}
-            new = {c: graph.get_next_version(versions.get(c), None) for c in changed}
+            new: ChannelVersions = {
+                c: graph.get_next_version(versions.get(c), None) for c in changed
+            }
             checkpoint = empty_checkpoint()
             checkpoint["channel_values"] = {"a": i, "b": "first"}
             checkpoint["channel_versions"] = {**versions, **new}

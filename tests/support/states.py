@@ -1,4 +1,4 @@
-"""Agent states the payload tests share: large ones, of ordinary words."""
+"""Agent states the tests share: conversations, and large states of ordinary words."""
 
 from __future__ import annotations
 
@@ -24,3 +24,11 @@ def large_state(size: int) -> AgentState:
         started_at=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
         updated_at=dt.datetime(2026, 11, 24, tzinfo=dt.UTC),
     )
+
+
+def conversation(*turns: str, agent_id: str = "support") -> AgentState:
+    """A state whose messages alternate user / assistant, starting with the user."""
+    state = AgentState(agent_id=agent_id)
+    for i, text in enumerate(turns):
+        state = state.with_message(Message.user(text) if i % 2 == 0 else Message.assistant(text))
+    return state

@@ -1,0 +1,1 @@
+"""The fake python-oracledb driver and what it answers with: Oracle's documented behaviour."""

@@ -1,0 +1,1 @@
+"""The reliability suite's helpers: hostile values, models, state machines, worker processes."""
