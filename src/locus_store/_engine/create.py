@@ -61,6 +61,29 @@ def _require_durability(durability: object, backend: str) -> Durability:
     )
 
 
+#: Connect arguments that keep every statement on an asyncpg connection unnamed, so that
+#: each is parsed and executed in one message sequence (see docs/operations.md, "Behind
+#: a connection pooler"): asyncpg's statement cache and SQLAlchemy's prepared-statement
+#: cache off. With its cache off, asyncpg sends ``Parse`` again with ``Bind``/``Execute``
+#: before ``Sync``, so a pooler in transaction mode cannot split them across server
+#: connections; the fast path's ``fetch``/``execute``/``executemany`` get the same.
+NO_PREPARED_STATEMENTS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+
+
+def _without_prepared_statements(url: URL, connect_args: dict[str, Any]) -> None:
+    if url.get_backend_name() != "postgresql":
+        raise ConfigurationError(
+            f"prepared_statements=False is for PostgreSQL behind a connection pooler; "
+            f"{url.get_backend_name()} has no server-side prepared statements to turn off"
+        )
+    for name, value in NO_PREPARED_STATEMENTS.items():
+        if connect_args.setdefault(name, value) != value:
+            raise ConfigurationError(
+                f"prepared_statements=False needs connect_args {name}={value}, "
+                f"not {connect_args[name]!r}"
+            )
+
+
 def _sqlite_pragmas(durability: Durability) -> Callable[[Any, Any], None]:
     synchronous = _SQLITE_SYNCHRONOUS[durability]
 
@@ -95,6 +118,7 @@ def create_engine_for(
     ping_after: float = PING_AFTER_IDLE,
     read_only: bool = False,
     durability: Durability = "full",
+    prepared_statements: bool = True,
     **options: Any,
 ) -> AsyncEngine:
     """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
@@ -114,12 +138,23 @@ def create_engine_for(
     Errors and SQL logging show no bound values (``hide_parameters=True``) unless
     the caller passes ``hide_parameters=False``. A URL whose backend or driver the
     store does not run on is a `ConfigurationError`.
+
+    ``prepared_statements=False`` (PostgreSQL only; elsewhere a `ConfigurationError`)
+    sends no named prepared statement and never executes a statement parsed in an
+    earlier round trip: what PgBouncer in transaction or statement mode (before 1.21)
+    and similar poolers need. See `NO_PREPARED_STATEMENTS`.
     """
     if not isinstance(settings, ConnectionSettings):
         settings = ConnectionSettings(async_url(settings))
     url = require_supported(settings.url)
     durability = _require_durability(durability, url.get_backend_name())
     connect_args = {**settings.connect_args, **options.pop("connect_args", {})}
+    if not isinstance(prepared_statements, bool):
+        raise ConfigurationError(
+            f"prepared_statements must be True or False, not {prepared_statements!r}"
+        )
+    if not prepared_statements:
+        _without_prepared_statements(url, connect_args)
     options.setdefault("hide_parameters", True)
     options.setdefault("json_serializer", json_codec.dumps)
     options.setdefault("json_deserializer", json_codec.loads)

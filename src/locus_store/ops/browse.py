@@ -117,7 +117,9 @@ async def thread_history(store: Store, thread_id: str, *, limit: int = 100) -> l
         entries: list[dict[str, Any]] = []
         for kind, statement, written_at in kinds:
             for row in await conn.execute(statement, params):
-                entries.append(_entry(kind, row._mapping, row._mapping[written_at]))
+                # Row._mapping is public API (underscored so no column name can shadow it).
+                mapping = row._mapping  # noqa: SLF001
+                entries.append(_entry(kind, mapping, mapping[written_at]))
         return entries
 
     return await store.run(work)

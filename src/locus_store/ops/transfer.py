@@ -130,7 +130,8 @@ def _decode(column: Any, value: Any, where: str) -> Any:
 
 
 def _record(kind: str, table: Table, row: Any) -> dict[str, Any]:
-    record = {c.key: _encode(c, row._mapping[c]) for c in _columns(kind, table)}
+    mapping = row._mapping  # noqa: SLF001 - public API, underscored against column names
+    record = {c.key: _encode(c, mapping[c]) for c in _columns(kind, table)}
     record["kind"] = kind
     return record
 
