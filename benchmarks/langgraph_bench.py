@@ -10,6 +10,11 @@ thread's latest checkpoint, with a small realistic checkpoint: four channels
   ``AsyncPostgresSaver`` on a psycopg ``AsyncConnectionPool`` of 8). On SQLite
   ``AsyncSqliteSaver`` has one connection and ours its default engine.
 
+- delta channel history: ``aget_delta_channel_history`` of a thread's head whose
+  ``messages`` channel was stored at the root only (N ancestors back, two writes
+  each), for our one-query override, LangGraph's default walk on our saver (one
+  ``aget_tuple`` per ancestor) and the peer's own override; same two measures.
+
 The peers' tables live in a dedicated PostgreSQL schema (dropped afterwards)
 and in a SQLite file in the run's temp directory.
 """
@@ -24,7 +29,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,14 @@ TASKS = 16
 POOL_SIZE = 8
 PG_PEER = "AsyncPostgresSaver"
 SQLITE_PEER = "AsyncSqliteSaver"
+SUPER_STEP = "super-step"
+#: Our saver, history read by LangGraph's own ``BaseCheckpointSaver`` walk.
+DEFAULT_WALK = f"{OURS} + LangGraph's default walk"
+DELTA_CHANNELS = ("messages", "counter")
+
+
+def delta_operation(ancestors: int) -> str:
+    return f"delta channel history ({ancestors} ancestors)"
 
 
 @dataclass(frozen=True)
@@ -45,10 +58,33 @@ class LangGraphSizes:
     steps_per_round: int
     throughput_steps: int
     warmup: int
+    #: Delta channel history: ancestors walked, rounds x calls timed, calls per task.
+    delta_ancestors: int
+    delta_rounds: int
+    delta_calls_per_round: int
+    delta_throughput_calls: int
 
 
-FULL = LangGraphSizes(rounds=12, steps_per_round=25, throughput_steps=40, warmup=10)
-QUICK = LangGraphSizes(rounds=2, steps_per_round=3, throughput_steps=2, warmup=1)
+FULL = LangGraphSizes(
+    rounds=12,
+    steps_per_round=25,
+    throughput_steps=40,
+    warmup=10,
+    delta_ancestors=300,
+    delta_rounds=10,
+    delta_calls_per_round=3,
+    delta_throughput_calls=2,
+)
+QUICK = LangGraphSizes(
+    rounds=2,
+    steps_per_round=3,
+    throughput_steps=2,
+    warmup=1,
+    delta_ancestors=10,
+    delta_rounds=2,
+    delta_calls_per_round=1,
+    delta_throughput_calls=1,
+)
 
 
 @dataclass
@@ -68,6 +104,8 @@ class LangGraphRow:
     ours_vs_this_latency: float | None = None
     #: On peer rows: our throughput / this peer's (above 1.0: we are faster).
     ours_vs_this_throughput: float | None = None
+    #: What one timed call is (steps/s: calls/s for other operations).
+    operation: str = SUPER_STEP
 
 
 class _Thread:
@@ -203,6 +241,116 @@ async def _measure(
     return rows
 
 
+async def _delta_thread(saver: Any, ancestors: int) -> Any:
+    """A thread whose head is ``ancestors`` checkpoints below the only stored ``messages``."""
+    from langgraph.checkpoint.base.id import uuid6
+
+    config: dict[str, Any] = {
+        "configurable": {"thread_id": _thread_id("delta"), "checkpoint_ns": ""}
+    }
+    versions: dict[str, Any] = {}
+    for step in range(ancestors + 1):
+        new = {name: saver.get_next_version(versions.get(name), None) for name in DELTA_CHANNELS}
+        versions.update(new)
+        values: dict[str, Any] = {"counter": step}
+        if step == 0:
+            values["messages"] = CHANNELS["messages"]
+        checkpoint = {
+            "v": 4,
+            "id": str(uuid6(clock_seq=step)),
+            "ts": dt.datetime.now(dt.UTC).isoformat(),
+            "channel_values": values,
+            "channel_versions": dict(versions),
+            "versions_seen": {},
+            "updated_channels": list(new),
+        }
+        metadata = {"source": "loop", "step": step, "parents": {}}
+        config = await saver.aput(config, checkpoint, metadata, new)
+        await saver.aput_writes(
+            config,
+            [("messages", MESSAGE), ("counter", step + 1)],
+            task_id=str(uuid.uuid4()),
+            task_path="~__pregel_pull, agent",
+        )
+    return config
+
+
+History = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+async def _delta_calls(ours: Any, peer: Any, peer_name: str, ancestors: int) -> dict[str, History]:
+    """Our override, LangGraph's walk on our saver and the peer's, on equal threads."""
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    head, peer_head = await _delta_thread(ours, ancestors), await _delta_thread(peer, ancestors)
+    calls: dict[str, History] = {
+        OURS: lambda: ours.aget_delta_channel_history(config=head, channels=DELTA_CHANNELS),
+        DEFAULT_WALK: lambda: BaseCheckpointSaver.aget_delta_channel_history(
+            ours, config=head, channels=DELTA_CHANNELS
+        ),
+        peer_name: lambda: peer.aget_delta_channel_history(
+            config=peer_head, channels=DELTA_CHANNELS
+        ),
+    }
+    answers = {}
+    for name, call in calls.items():  # (task ids differ between the threads)
+        found = await call()
+        answers[name] = {
+            ch: ([(w[1], w[2]) for w in h["writes"]], h.get("seed")) for ch, h in found.items()
+        }
+    assert all(a == answers[OURS] for a in answers.values()), "the contenders disagree"
+    return calls
+
+
+async def _measure_delta(
+    backend: str,
+    calls: dict[str, History],
+    pool_size: int | None,
+    sizes: LangGraphSizes,
+    log: Callable[[str], None],
+) -> list[LangGraphRow]:
+    operation = delta_operation(sizes.delta_ancestors)
+    log(f"{backend}: LangGraph {operation}")
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for round_ in range(sizes.delta_rounds):
+        order = list(calls.items())
+        if round_ % 2:
+            order.reverse()
+        for name, call in order:
+            for _ in range(sizes.delta_calls_per_round):
+                started = time.perf_counter()
+                await call()
+                samples[name].append(time.perf_counter() - started)
+    rates = {}
+    for name, call in calls.items():
+
+        async def repeat(call: History = call) -> None:
+            for _ in range(sizes.delta_throughput_calls):
+                await call()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(repeat() for _ in range(TASKS)))
+        rates[name] = TASKS * sizes.delta_throughput_calls / (time.perf_counter() - started)
+    rows = [
+        LangGraphRow(
+            backend=backend,
+            implementation=f"{name}: {operation}",
+            pool_size=pool_size if name != SQLITE_PEER else 1,
+            median_us=statistics.median(samples[name]) * 1e6,
+            p95_us=_p95(samples[name]) * 1e6,
+            samples=len(samples[name]),
+            tasks=TASKS,
+            steps_per_s=rates[name],
+            operation=operation,
+        )
+        for name in calls
+    ]
+    for row in rows[1:]:
+        row.ours_vs_this_latency = rows[0].median_us / row.median_us
+        row.ours_vs_this_throughput = rows[0].steps_per_s / row.steps_per_s
+    return rows
+
+
 def _libpq(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://").replace(
         "postgresql+psycopg://", "postgresql://"
@@ -254,13 +402,16 @@ async def run(
         )
         try:
             async with _pg_peer(postgres_url, f"{bench.prefix}_langgraph") as peer:
-                return await _measure(
+                ours = store.langgraph_saver()
+                rows = await _measure(
                     bench.name,
-                    {OURS: store.langgraph_saver(), PG_PEER: peer},
+                    {OURS: ours, PG_PEER: peer},
                     {OURS: POOL_SIZE, PG_PEER: POOL_SIZE},
                     sizes,
                     log,
                 )
+                calls = await _delta_calls(ours, peer, PG_PEER, sizes.delta_ancestors)
+                return rows + await _measure_delta(bench.name, calls, POOL_SIZE, sizes, log)
         finally:
             await store.close()
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -269,12 +420,15 @@ async def run(
     try:
         async with AsyncSqliteSaver.from_conn_string(str(workdir / "peer.sqlite3")) as peer:
             await peer.setup()
-            return await _measure(
+            ours = bench.store.langgraph_saver()
+            rows = await _measure(
                 bench.name,
-                {OURS: bench.store.langgraph_saver(), SQLITE_PEER: peer},
+                {OURS: ours, SQLITE_PEER: peer},
                 {OURS: None, SQLITE_PEER: 1},
                 sizes,
                 log,
             )
+            calls = await _delta_calls(ours, peer, SQLITE_PEER, sizes.delta_ancestors)
+            return rows + await _measure_delta(bench.name, calls, None, sizes, log)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

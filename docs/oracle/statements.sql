@@ -560,6 +560,34 @@ FROM locus_lg_checkpoints
 WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :k0_checkpoint_id
 /
 
+-- langgraph.get_delta_channel_history
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+--   :channels_1 = 'messages'
+--   :channels_2 = 'files'
+WITH lineage(thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, channel_versions, distance, most_steps) AS
+(SELECT locus_lg_checkpoints.thread_id AS thread_id, locus_lg_checkpoints.checkpoint_ns AS checkpoint_ns, locus_lg_checkpoints.checkpoint_id AS checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id AS parent_checkpoint_id, locus_lg_checkpoints.channel_versions AS channel_versions, 0 AS distance, (SELECT count(*) AS count_1
+FROM locus_lg_checkpoints counted
+WHERE counted.thread_id = :thread_id AND counted.checkpoint_ns = :checkpoint_ns) AS most_steps
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :checkpoint_id UNION ALL SELECT parent.thread_id AS thread_id, parent.checkpoint_ns AS checkpoint_ns, parent.checkpoint_id AS checkpoint_id, parent.parent_checkpoint_id AS parent_checkpoint_id, parent.channel_versions AS channel_versions, lineage.distance + 1 AS distance, lineage.most_steps AS most_steps
+FROM locus_lg_checkpoints parent, lineage
+WHERE parent.thread_id = lineage.thread_id AND parent.checkpoint_ns = lineage.checkpoint_ns AND parent.checkpoint_id = lineage.parent_checkpoint_id AND lineage.distance < lineage.most_steps),
+stored AS
+(SELECT lineage.checkpoint_id AS checkpoint_id, lineage.distance AS distance, locus_lg_blobs.channel AS channel, locus_lg_blobs.value_type AS value_type, locus_lg_blobs.value AS value
+FROM lineage JOIN JSON_TABLE(lineage.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = lineage.thread_id AND locus_lg_blobs.checkpoint_ns = lineage.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version AND locus_lg_blobs.value_type != 'empty'
+WHERE lineage.distance > 0 AND pairs.channel IN (:channels_1, :channels_2)),
+nearest AS
+(SELECT stored.channel AS channel, min(stored.distance) AS distance
+FROM stored
+WHERE stored.channel IS NOT NULL GROUP BY stored.channel)
+ SELECT 0 AS kind, stored.checkpoint_id, stored.distance, CAST(NULL AS VARCHAR2(255 CHAR)) AS task_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR2(2000 CHAR)) AS task_path, stored.channel, stored.value_type, stored.value
+FROM stored JOIN nearest ON nearest.channel = stored.channel AND nearest.distance = stored.distance UNION ALL SELECT 1, lineage.checkpoint_id, lineage.distance, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, locus_lg_writes.value_type, locus_lg_writes.value
+FROM lineage JOIN locus_lg_writes ON locus_lg_writes.thread_id = lineage.thread_id AND locus_lg_writes.checkpoint_ns = lineage.checkpoint_ns AND locus_lg_writes.checkpoint_id = lineage.checkpoint_id AND locus_lg_writes.channel IN (:channels_1, :channels_2) LEFT OUTER JOIN nearest ON nearest.channel = locus_lg_writes.channel
+WHERE lineage.distance > 0 AND (nearest.distance IS NULL OR lineage.distance <= nearest.distance)
+/
+
 -- langgraph.get_delta_marked
 --   :thread_ids_1 = 'thread-1'
 SELECT DISTINCT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns
@@ -596,6 +624,34 @@ FROM cur UNION ALL SELECT 1, locus_lg_writes.thread_id, locus_lg_writes.checkpoi
 FROM locus_lg_writes, cur
 WHERE locus_lg_writes.thread_id = cur.thread_id AND locus_lg_writes.checkpoint_ns = cur.checkpoint_ns AND locus_lg_writes.checkpoint_id = cur.checkpoint_id UNION ALL SELECT 2, locus_lg_blobs.thread_id, locus_lg_blobs.checkpoint_ns, NULL AS anon_1, NULL AS anon__1, NULL AS anon__2, NULL AS anon__3, NULL AS anon__4, locus_lg_blobs.channel, locus_lg_blobs.version, locus_lg_blobs.value_type, locus_lg_blobs.value, NULL AS anon__5
 FROM cur JOIN JSON_TABLE(cur.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = cur.thread_id AND locus_lg_blobs.checkpoint_ns = cur.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version
+/
+
+-- langgraph.get_latest_delta_channel_history
+--   :thread_id = 'thread-1'
+--   :checkpoint_ns = ''
+--   :channels_1 = 'messages'
+WITH lineage(thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, channel_versions, distance, most_steps) AS
+(SELECT locus_lg_checkpoints.thread_id AS thread_id, locus_lg_checkpoints.checkpoint_ns AS checkpoint_ns, locus_lg_checkpoints.checkpoint_id AS checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id AS parent_checkpoint_id, locus_lg_checkpoints.channel_versions AS channel_versions, 0 AS distance, (SELECT count(*) AS count_1
+FROM locus_lg_checkpoints counted
+WHERE counted.thread_id = :thread_id AND counted.checkpoint_ns = :checkpoint_ns) AS most_steps
+FROM locus_lg_checkpoints
+WHERE locus_lg_checkpoints.thread_id = :thread_id AND locus_lg_checkpoints.checkpoint_ns = :checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = (SELECT max(counted.checkpoint_id) AS max_1
+FROM locus_lg_checkpoints counted
+WHERE counted.thread_id = :thread_id AND counted.checkpoint_ns = :checkpoint_ns) UNION ALL SELECT parent.thread_id AS thread_id, parent.checkpoint_ns AS checkpoint_ns, parent.checkpoint_id AS checkpoint_id, parent.parent_checkpoint_id AS parent_checkpoint_id, parent.channel_versions AS channel_versions, lineage.distance + 1 AS distance, lineage.most_steps AS most_steps
+FROM locus_lg_checkpoints parent, lineage
+WHERE parent.thread_id = lineage.thread_id AND parent.checkpoint_ns = lineage.checkpoint_ns AND parent.checkpoint_id = lineage.parent_checkpoint_id AND lineage.distance < lineage.most_steps),
+stored AS
+(SELECT lineage.checkpoint_id AS checkpoint_id, lineage.distance AS distance, locus_lg_blobs.channel AS channel, locus_lg_blobs.value_type AS value_type, locus_lg_blobs.value AS value
+FROM lineage JOIN JSON_TABLE(lineage.channel_versions, '$[*]' COLUMNS (channel VARCHAR2(255 CHAR) PATH '$[0]', version VARCHAR2(255 CHAR) PATH '$[1]')) pairs ON 1 = 1 LEFT OUTER JOIN locus_lg_blobs ON locus_lg_blobs.thread_id = lineage.thread_id AND locus_lg_blobs.checkpoint_ns = lineage.checkpoint_ns AND locus_lg_blobs.channel = pairs.channel AND locus_lg_blobs.version = pairs.version AND locus_lg_blobs.value_type != 'empty'
+WHERE lineage.distance > 0 AND pairs.channel IN (:channels_1)),
+nearest AS
+(SELECT stored.channel AS channel, min(stored.distance) AS distance
+FROM stored
+WHERE stored.channel IS NOT NULL GROUP BY stored.channel)
+ SELECT 0 AS kind, stored.checkpoint_id, stored.distance, CAST(NULL AS VARCHAR2(255 CHAR)) AS task_id, CAST(NULL AS INTEGER) AS idx, CAST(NULL AS VARCHAR2(2000 CHAR)) AS task_path, stored.channel, stored.value_type, stored.value
+FROM stored JOIN nearest ON nearest.channel = stored.channel AND nearest.distance = stored.distance UNION ALL SELECT 1, lineage.checkpoint_id, lineage.distance, locus_lg_writes.task_id, locus_lg_writes.idx, locus_lg_writes.task_path, locus_lg_writes.channel, locus_lg_writes.value_type, locus_lg_writes.value
+FROM lineage JOIN locus_lg_writes ON locus_lg_writes.thread_id = lineage.thread_id AND locus_lg_writes.checkpoint_ns = lineage.checkpoint_ns AND locus_lg_writes.checkpoint_id = lineage.checkpoint_id AND locus_lg_writes.channel IN (:channels_1) LEFT OUTER JOIN nearest ON nearest.channel = locus_lg_writes.channel
+WHERE lineage.distance > 0 AND (nearest.distance IS NULL OR lineage.distance <= nearest.distance)
 /
 
 -- langgraph.get_lineage

@@ -123,6 +123,7 @@ async def test_versioned_child_after_erasure_is_refused_and_a_root_starts_again(
 async def test_langgraph_writes_and_child_after_erasure_are_refused(store: Store) -> None:
     await fill(store, "gone")
     saver = store.langgraph_saver()
+    saver.first_checkpoint_wait = 0.05  # no first checkpoint is on its way here
     latest = await saver.aget_tuple(_graph_config("gone"))
     assert latest is not None
     await store.erase_thread("gone")

@@ -8,49 +8,16 @@ sync twins) from a worker thread with no event loop.
 from __future__ import annotations
 
 import asyncio
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 import pytest
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, StateSnapshot, interrupt
+from langgraph.types import Command, StateSnapshot
 
 from locus_store import Store
-
-
-class Post(TypedDict, total=False):
-    topic: str
-    draft: str
-    decision: str
-    log: Annotated[list[str], operator.add]
-
-
-def write(state: Post) -> Post:
-    return {"draft": state["topic"].upper(), "log": ["write"]}
-
-
-def review(state: Post) -> Post:
-    decision = interrupt({"draft": state["draft"]})
-    return {"decision": decision, "log": [f"review:{decision}"]}
-
-
-def publish(state: Post) -> Post:
-    return {"log": [f"publish:{state['draft']}:{state['decision']}"]}
-
-
-def build(saver: Any) -> Any:
-    graph = StateGraph(Post)
-    graph.add_node("write", write)
-    graph.add_node("review", review)
-    graph.add_node("publish", publish)
-    graph.add_edge(START, "write")
-    graph.add_edge("write", "review")
-    graph.add_edge("review", "publish")
-    graph.add_edge("publish", END)
-    return graph.compile(checkpointer=saver)
+from tests.support.graphs import build
 
 
 @dataclass

@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import ConfigurationError, Store, StoreUnavailableError
 from locus_store.store import create_engine_for
-from tests.contract.test_langgraph_graph import build
 from tests.support.backends import DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV
+from tests.support.graphs import build
 
 POSTGRES_URL = os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pgbouncer.py"

@@ -18,7 +18,10 @@ statements a store sends over and over, that work is done once:
 
 Nothing changes in what is sent: the same SQL text and values, one statement, in
 autocommit (asyncpg outside a transaction block; the SQLite engine is in autocommit
-mode). What the fast path does not take, ``Connection.execute`` does, as before:
+mode). With ``prepared_statements=False`` (asyncpg's statement cache off) the driver
+sends each statement unnamed, parsed again with its values before ``Sync``, which a
+pooler in transaction mode keeps on one server connection. What the fast path does
+not take, ``Connection.execute`` does, as before:
 
 - any engine with ``before_cursor_execute``/``after_cursor_execute`` or
   ``before_execute``/``after_execute`` listeners, or with SQL logging on (``echo``),

@@ -1,7 +1,9 @@
 """LangGraph's ``BaseCheckpointSaver`` on the same store (needs the ``langgraph`` extra).
 
 ``statements.py`` builds its statements once per (prefix, dialect) and needs no
-LangGraph; ``saver.py`` (``store.langgraph_saver()``) binds and runs them.
+LangGraph; ``saver.py`` (``store.langgraph_saver()``) binds and runs them, its async
+methods; ``_sync.py`` bridges the sync twins to them; ``_config.py`` reads configs
+and pages listings.
 ``from locus_store.langgraph import SQLAlchemySaver`` imports LangGraph on first use.
 """
 

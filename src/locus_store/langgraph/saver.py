@@ -11,10 +11,9 @@
   (errors, interrupts, ...) replace earlier ones, other writes are written once;
 - no instance-wide lock: every call takes its own connection from the engine's pool.
 
-The synchronous twins (``get_tuple``, ``put``, ...; what ``graph.invoke`` calls) run
-the same coroutines on one private event loop thread per saver, over a copy of the
-engine with a pool of its own, so sync and async callers never share connections
-that belong to another event loop.
+The async methods live here; the synchronous twins (``get_tuple``, ``put``, ...; what
+``graph.invoke`` calls) run them on a private event loop (``_sync.py``); reading
+configs and paging ``list`` is ``_config.py``; the SQL is ``statements.py``.
 """
 
 from __future__ import annotations
@@ -22,23 +21,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-import threading
-import uuid
-import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
-    BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DeltaChannelHistory,
     PendingWrite,
     get_serializable_checkpoint_metadata,
     writes_sort_key,
@@ -52,236 +46,67 @@ from locus_store.errors import (
     CheckpointNotFoundError,
     ConstraintError,
     InvalidInputError,
-    InvalidTypeError,
 )
-from locus_store.langgraph.statements import (
-    LangGraphStatements,
-    chunks,
-    langgraph_statements,
-    review_statements,
+from locus_store.langgraph._config import (
+    CheckpointKey,
+    ListQuery,
+    Pages,
+    Tuples,
+    address,
+    checkpoint_config,
+    key_text,
+    list_query,
+    require_many,
 )
+from locus_store.langgraph._in_flight import PutsInFlight
+from locus_store.langgraph._sync import SyncBridge
+from locus_store.langgraph.statements import EMPTY, KEYS_PER_STATEMENT, LangGraphStatements
 from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
+from locus_store.sql.statements import chunks
 from locus_store.validation import require_key, require_metadata, require_text
 
 if TYPE_CHECKING:
     from locus_store.store import Store
 
-__all__ = ["SQLAlchemySaver", "review_statements"]
+__all__ = ["SQLAlchemySaver"]
 
-T = TypeVar("T")
-#: (thread_id, checkpoint_ns, checkpoint_id)
-CheckpointKey = tuple[str, str, str]
 #: (thread_id, checkpoint_ns, channel, version)
 BlobKey = tuple[str, str, str, str]
 #: A result row (checkpoint rows: thread, ns, id, parent, type, body, metadata).
 AnyRow = Row[*tuple[Any, ...]]
 Rows = list[AnyRow]
-Tuples = list[CheckpointTuple]
 
-#: Checkpoints fetched per round trip while listing.
-LIST_PAGE_SIZE = 50
-#: Serde type tag of a channel that has a version but no value.
-EMPTY = "empty"
 #: ``prune(strategy=...)`` values.
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 #: Metadata key that names a graph's delta channels (LangGraph's ``DeltaChannel``).
 DELTA_COUNTERS = "counters_since_delta_snapshot"
 
 
-@dataclass(frozen=True)
-class _ListQuery:
-    thread_id: str | None
-    checkpoint_ns: str | None
-    checkpoint_id: str | None
-    before_id: str | None
-    filter: dict[str, Any] | None
+class SQLAlchemySaver(SyncBridge):
+    """LangGraph ``BaseCheckpointSaver`` on a [`Store`][locus_store.Store] (any backend).
 
-
-class _Pages:
-    """Where the next page of a listing starts and how many rows it may hold.
-
-    Pages hold at most ``LIST_PAGE_SIZE`` rows and together at most ``limit``
-    (no bound when ``limit`` is None). The listing ends at the first short page.
+    Writes for a thread that has no checkpoint are refused (`CheckpointNotFoundError`),
+    so a conversation erased while its graph still ran does not come back as orphan
+    writes. LangGraph's async loop may send a new thread's first writes before (or
+    while) its first checkpoint is put: such writes wait for a put in flight, then up
+    to ``first_checkpoint_wait`` seconds for the checkpoint to land, before they are
+    refused.
     """
 
-    def __init__(self, limit: int | None) -> None:
-        self.cursor: CheckpointKey | None = None
-        self.size = 0
-        self._remaining = limit
-
-    def next(self) -> bool:
-        """Size the next page; False once ``limit`` rows have been listed."""
-        if self._remaining is not None and self._remaining <= 0:
-            return False
-        self.size = (
-            LIST_PAGE_SIZE if self._remaining is None else min(self._remaining, LIST_PAGE_SIZE)
-        )
-        return True
-
-    def advance(self, page: Tuples) -> bool:
-        """Move the cursor past ``page``; False when it was the last page."""
-        if len(page) < self.size:
-            return False
-        self.cursor = _key_of(page[-1].config)
-        if self._remaining is not None:
-            self._remaining -= len(page)
-        return True
-
-
-class SQLAlchemySaver(BaseCheckpointSaver[str]):
-    """LangGraph ``BaseCheckpointSaver`` on a [`Store`][locus_store.Store] (any backend)."""
+    #: Seconds writes for a thread with no checkpoint wait for its first checkpoint.
+    first_checkpoint_wait: float = 5.0
 
     def __init__(self, store: Store, *, serde: SerializerProtocol | None = None) -> None:
-        super().__init__(serde=serde)
-        self.store = store
-        self._sql: LangGraphStatements = langgraph_statements(store.schema, store.dialect_name)
-        self._background: _BackgroundLoop | None = None
-        self._background_init = threading.Lock()
+        super().__init__(store, serde=serde)
+        self._sql = LangGraphStatements.of(store.schema.prefix, store.dialect)
+        self._in_flight = PutsInFlight()
 
     def __repr__(self) -> str:
         return f"SQLAlchemySaver({self.store!r})"
 
-    # -- lifecycle --------------------------------------------------------------------
     async def asetup(self) -> None:
         """Create or upgrade the tables (the store's Alembic migrations, up to head)."""
         await self.store.upgrade()
-
-    def setup(self) -> None:
-        self._sync(lambda store: store.upgrade())
-
-    async def aclose(self) -> None:
-        """Stop the private loop of the sync methods and release its connections."""
-        background, self._background = self._background, None
-        if background is not None:
-            await asyncio.to_thread(background.close)
-
-    def close(self) -> None:
-        background, self._background = self._background, None
-        if background is not None:
-            background.close()
-
-    async def __aenter__(self) -> SQLAlchemySaver:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def __enter__(self) -> SQLAlchemySaver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    # -- async API --------------------------------------------------------------------
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await self._get_tuple(self.store, config)
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        query = _list_query(config, filter, before)
-        pages = _Pages(limit)
-        while pages.next():
-            page = await self._list_page(self.store, query, pages.cursor, pages.size)
-            for item in page:
-                yield item
-            if not pages.advance(page):
-                return
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return await self._put(self.store, config, checkpoint, metadata, new_versions)
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        await self._put_writes(self.store, config, writes, task_id, task_path)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        await self._delete_threads(self.store, [_key_text(thread_id, "thread_id")])
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        await self._delete_for_runs(self.store, run_ids)
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._copy_thread(self.store, source_thread_id, target_thread_id)
-
-    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        await self._prune(self.store, thread_ids, strategy)
-
-    # -- sync twins -----------------------------------------------------------------------
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._sync(lambda store: self._get_tuple(store, config))
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        query = _list_query(config, filter, before)
-        pages = _Pages(limit)
-        while pages.next():
-            page = self._sync(
-                partial(self._list_page, query=query, cursor=pages.cursor, size=pages.size)
-            )
-            yield from page
-            if not pages.advance(page):
-                return
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self._sync(
-            lambda store: self._put(store, config, checkpoint, metadata, new_versions)
-        )
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self._sync(lambda store: self._put_writes(store, config, writes, task_id, task_path))
-
-    def delete_thread(self, thread_id: str) -> None:
-        threads = [_key_text(thread_id, "thread_id")]
-        self._sync(lambda store: self._delete_threads(store, threads))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._sync(lambda store: self._delete_for_runs(store, run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._sync(lambda store: self._copy_thread(store, source_thread_id, target_thread_id))
-
-    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        self._sync(lambda store: self._prune(store, thread_ids, strategy))
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """``<32-digit counter>.<random fraction>``: increasing as text and as numbers."""
@@ -293,20 +118,33 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             counter = int(str(current).split(".", 1)[0])
         return f"{counter + 1:032}.{random.random():016}"
 
-    # -- implementation, on whichever store (the caller's, or the private loop's) ----------------
-    async def _get_tuple(self, store: Store, config: RunnableConfig) -> CheckpointTuple | None:
-        thread_id, ns, checkpoint_id = _address(config)
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        thread_id, ns, checkpoint_id = address(config)
         params = {"thread_id": thread_id, "checkpoint_ns": ns}
         if checkpoint_id:
             params["checkpoint_id"] = checkpoint_id
         statement = self._sql.read_checkpoint if checkpoint_id else self._sql.read_latest_checkpoint
 
-        tuples = self._tuples(await store.fetch_all(statement, params))
+        tuples = self._tuples(await self.store.fetch_all(statement, params))
         return tuples[0] if tuples else None
 
-    async def _list_page(
-        self, store: Store, query: _ListQuery, cursor: CheckpointKey | None, size: int
-    ) -> Tuples:
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        query = list_query(config, filter, before)
+        pages = Pages(limit)
+        for cursor, size in pages:
+            page = await self._list_page(query, cursor, size)
+            for item in page:
+                yield item
+            pages.took(page)
+
+    async def _list_page(self, query: ListQuery, cursor: CheckpointKey | None, size: int) -> Tuples:
         statement = self._sql.select_page(
             thread=query.thread_id is not None,
             namespace=query.checkpoint_ns is not None,
@@ -325,7 +163,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         if cursor is not None:
             params.update(c_thread=cursor[0], c_ns=cursor[1], c_id=cursor[2])
 
-        return self._tuples(await store.fetch_all(statement, params))
+        return self._tuples(await self.store.fetch_all(statement, params))
 
     def _tuples(self, rows: Rows) -> Tuples:
         """Checkpoint tuples from a read: checkpoint rows (in order), writes, values."""
@@ -367,22 +205,68 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         checkpoint: Checkpoint = {**body, "channel_values": channel_values}  # type: ignore[typeddict-item]
         parent_id = row.parent_checkpoint_id
         return CheckpointTuple(
-            config=_config(thread_id, ns, checkpoint_id),
+            config=checkpoint_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
             metadata=row.metadata,
-            parent_config=_config(thread_id, ns, parent_id) if parent_id else None,
+            parent_config=checkpoint_config(thread_id, ns, parent_id) if parent_id else None,
             pending_writes=pending_writes,
         )
 
-    async def _put(
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """LangGraph's parent-chain walk (per channel: the writes of the ancestors up to
+        the nearest one holding a value, and that value as ``seed``) in one query."""
+        if not channels:
+            return {}
+        thread_id, ns, checkpoint_id = address(config)
+        params: dict[str, Any] = {
+            "thread_id": thread_id,
+            "checkpoint_ns": ns,
+            "channels": list(dict.fromkeys(channels)),
+        }
+        if checkpoint_id:
+            params["checkpoint_id"] = checkpoint_id
+        sql = self._sql
+        statement = sql.read_delta_history if checkpoint_id else sql.read_latest_delta_history
+        rows = sorted(await self.store.fetch_all(statement, params), key=lambda r: r.distance)
+        seeds: dict[str, Any] = {}
+        writes: dict[str, Rows] = {}
+        first_seen: dict[str, int] = {}
+        for row in rows:
+            # A lineage cycle (the saver refuses to make one) repeats its checkpoints
+            # at greater distances: only their first visit counts.
+            if first_seen.setdefault(row.checkpoint_id, row.distance) != row.distance:
+                continue
+            if row.kind == 0:
+                seeds[row.channel] = self.serde.loads_typed((row.value_type, row.value or b""))
+            else:
+                writes.setdefault(row.channel, []).append(row)
+        history: dict[str, DeltaChannelHistory] = {}
+        for channel in channels:
+            found = writes.get(channel, [])
+            found.sort(
+                key=lambda w: (-w.distance, writes_sort_key(w.task_path or "", w.task_id, w.idx))
+            )
+            entry: DeltaChannelHistory = {
+                "writes": [
+                    (w.task_id, channel, self.serde.loads_typed((w.value_type, w.value or b"")))
+                    for w in found
+                ]
+            }
+            if channel in seeds:
+                entry["seed"] = seeds[channel]
+            history[channel] = entry
+        return history
+
+    async def aput(
         self,
-        store: Store,
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        thread_id, ns, parent_id = _address(config)
+        thread_id, ns, parent_id = address(config)
         checkpoint_id = require_key(checkpoint["id"], "checkpoint['id']")
         values = checkpoint["channel_values"]
         body = {k: v for k, v in checkpoint.items() if k != "channel_values"}
@@ -409,7 +293,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             "checkpoint_ns": ns,
             "checkpoint_id": checkpoint_id,
             "parent_checkpoint_id": parent_id,
-            "run_id": _key_text(run_id, "metadata['run_id']") if run_id else None,
+            "run_id": key_text(run_id, "metadata['run_id']") if run_id else None,
             "checkpoint_type": body_type,
             "checkpoint": body_bytes,
             "channel_versions": self._sql.versions_document(checkpoint["channel_versions"]),
@@ -420,30 +304,41 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         one = sql.put_in_one_statement(row, blob_rows)
 
         async def work(conn: AsyncConnection) -> None:
-            await sql.put_checkpoint(conn, row, blob_rows)
+            # The values go first: a reader never sees a checkpoint whose values are
+            # missing, and both steps are safe to repeat.
+            if blob_rows:
+                await conn.execute(sql.insert_blobs, blob_rows)
+            result = await conn.execute(*sql.insert_checkpoint_row(row))
+            if sql.update_checkpoint is not None and result.rowcount == 0:
+                await conn.execute(sql.update_checkpoint, sql.replace_params(row))
 
+        key = (thread_id, ns, checkpoint_id)
+        in_flight = self._in_flight.started(key)
         try:
-            if one is not None:
-                await store.row_count(*one)
+            if one is not None:  # values and checkpoint row in one statement
+                await self.store.row_count(*one)
             else:
-                await store.run(work)
+                await self.store.run(work)
         except ConstraintError as exc:
             # Only a child checkpoint of a thread with none left breaks a constraint here
             # (see LangGraphStatements): the thread was erased while the graph ran.
             if blob_rows and one is None:
-                await store.row_count(sql.delete_values_of_erased_thread, {"thread_id": thread_id})
+                await self.store.row_count(
+                    sql.delete_values_of_erased_thread, {"thread_id": thread_id}
+                )
             raise _thread_gone(thread_id, ns, f"checkpoint {checkpoint_id!r}") from exc
-        return _config(thread_id, ns, checkpoint_id)
+        finally:
+            self._in_flight.ended(key, in_flight)
+        return checkpoint_config(thread_id, ns, checkpoint_id)
 
-    async def _put_writes(
+    async def aput_writes(
         self,
-        store: Store,
         config: RunnableConfig,
         writes: Sequence[tuple[str, Any]],
         task_id: str,
-        task_path: str,
+        task_path: str = "",
     ) -> None:
-        thread_id, ns, checkpoint_id = _address(config)
+        thread_id, ns, checkpoint_id = address(config)
         if checkpoint_id is None:
             raise InvalidInputError("put_writes needs config['configurable']['checkpoint_id']")
         task_id = require_key(task_id, "task_id")
@@ -473,20 +368,32 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             return
         sql = self._sql
         special = sorted({r["idx"] for r in rows if r["idx"] < 0})
+        # LangGraph may send a step's writes while that step's checkpoint is being put.
+        await self._in_flight.wait_for((thread_id, ns, checkpoint_id))
 
         # Ordinary writes are kept from the first call (one statement); special ones
         # (errors, interrupts, ...) replace earlier ones, in one transaction.
-        try:
-            if special:
-                await self._replace_special_writes(store, rows, special)
-            else:
-                await store.execute_many(sql.insert_writes, rows)
-        except ConstraintError as exc:
-            # The only constraint these inserts can break: the thread has no checkpoint.
-            raise _thread_gone(thread_id, ns, f"the writes of task {task_id!r}") from exc
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (0.0 if self.store.is_bound else self.first_checkpoint_wait)
+        delay = 0.002
+        while True:
+            try:
+                if special:
+                    await self._replace_special_writes(rows, special)
+                else:
+                    await self.store.execute_many(sql.insert_writes, rows)
+                return
+            except ConstraintError as exc:
+                # The only constraint these inserts can break: the thread has no
+                # checkpoint. Nothing was written (one statement, or one transaction);
+                # its first checkpoint may still be on its way (see the class).
+                if loop.time() + delay > deadline:
+                    raise _thread_gone(thread_id, ns, f"the writes of task {task_id!r}") from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
     async def _replace_special_writes(
-        self, store: Store, rows: Sequence[dict[str, Any]], special: Sequence[int]
+        self, rows: Sequence[dict[str, Any]], special: Sequence[int]
     ) -> None:
         sql = self._sql
         first = rows[0]
@@ -506,28 +413,31 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             )
             await conn.execute(sql.insert_writes, list(rows), execution_options=COMMIT_WITH_THIS)
 
-        await store.run(work, atomic=True)
+        await self.store.run(work, atomic=True)
 
-    async def _delete_threads(self, store: Store, thread_ids: Sequence[str]) -> None:
+    async def _delete_threads(self, thread_ids: Sequence[str]) -> None:
         sql = self._sql
 
         async def work(conn: AsyncConnection) -> None:
-            for chunk in chunks(thread_ids):
+            for chunk in chunks(thread_ids, KEYS_PER_STATEMENT):
                 for statement in sql.delete_threads:
                     await conn.execute(statement, {"thread_ids": chunk})
 
-        await store.run(work, atomic=True)
+        await self.store.run(work, atomic=True)
 
-    async def _delete_for_runs(self, store: Store, run_ids: Sequence[str]) -> None:
-        _require_many(run_ids, "run_ids")
-        ids = sorted({_key_text(run_id, "run_id") for run_id in run_ids})
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self._delete_threads([key_text(thread_id, "thread_id")])
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        require_many(run_ids, "run_ids")
+        ids = sorted({key_text(run_id, "run_id") for run_id in run_ids})
         if not ids:
             return
         sql = self._sql
 
         async def work(conn: AsyncConnection) -> None:
             doomed: Rows = []
-            for chunk in chunks(ids):
+            for chunk in chunks(ids, KEYS_PER_STATEMENT):
                 result = await conn.execute(sql.select_run_checkpoints, {"run_ids": chunk})
                 doomed.extend(result.all())
             if not doomed:
@@ -536,16 +446,16 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             candidates = set().union(*(self._referenced(r) for r in doomed))
             groups = sorted({(r[0], r[1]) for r in doomed})
             referenced: set[BlobKey] = set()
-            for some in chunks(groups):
+            for some in chunks(groups, KEYS_PER_STATEMENT):
                 result = await conn.execute(*sql.group_checkpoints(some))
                 referenced.update(*(self._referenced(r) for r in result))
             await self._delete_values(conn, candidates - referenced)
 
-        await store.run(work, atomic=True)
+        await self.store.run(work, atomic=True)
 
-    async def _copy_thread(self, store: Store, source: str, target: str) -> None:
-        source = _key_text(source, "source_thread_id")
-        target = _key_text(target, "target_thread_id")
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        source = key_text(source_thread_id, "source_thread_id")
+        target = key_text(target_thread_id, "target_thread_id")
         if source == target:
             return
         sql = self._sql
@@ -554,22 +464,22 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
             for statement in sql.copy_thread:
                 await conn.execute(statement, {"source": source, "target": target})
 
-        await store.run(work, atomic=True)
+        await self.store.run(work, atomic=True)
 
-    async def _prune(self, store: Store, thread_ids: Sequence[str], strategy: str) -> None:
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         if strategy not in PRUNE_STRATEGIES:
             raise InvalidInputError(
                 f"unknown prune strategy {strategy!r}: use one of {', '.join(PRUNE_STRATEGIES)}"
             )
-        _require_many(thread_ids, "thread_ids")
-        threads = sorted({_key_text(t, "thread_id") for t in thread_ids})
+        require_many(thread_ids, "thread_ids")
+        threads = sorted({key_text(t, "thread_id") for t in thread_ids})
         if not threads:
             return
         if strategy == "delete":
-            await self._delete_threads(store, threads)
+            await self._delete_threads(threads)
             return
-        for chunk in chunks(threads):
-            await store.run(partial(self._keep_latest, thread_ids=chunk), atomic=True)
+        for chunk in chunks(threads, KEYS_PER_STATEMENT):
+            await self.store.run(partial(self._keep_latest, thread_ids=chunk), atomic=True)
 
     async def _keep_latest(self, conn: AsyncConnection, thread_ids: Sequence[str]) -> None:
         """Keep each namespace's newest checkpoint (and what its delta channels need)."""
@@ -598,12 +508,12 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         doomed = set(parents) - set(kept)
         await self._delete_checkpoints(conn, sorted(doomed))
         orphans = sorted(k for k in kept if (k[0], k[1], parents.get(k)) in doomed)
-        for some in chunks(orphans):
+        for some in chunks(orphans, KEYS_PER_STATEMENT):
             # A kept checkpoint whose parent just went becomes a root, so no
             # parent_config names a checkpoint that is not there.
             await conn.execute(*sql.clear_parents(some))
         stored: set[BlobKey] = set()
-        for chunk in chunks(sorted(newest)):
+        for chunk in chunks(sorted(newest), KEYS_PER_STATEMENT):
             result = await conn.execute(*sql.group_blob_keys(chunk))
             stored.update((r[0], r[1], r[2], r[3]) for r in result)
         referenced = set().union(*(self._referenced(row) for row in kept.values()))
@@ -657,7 +567,7 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
         self, conn: AsyncConnection, keys: Sequence[CheckpointKey]
     ) -> dict[CheckpointKey, AnyRow]:
         rows: dict[CheckpointKey, AnyRow] = {}
-        for chunk in chunks(keys):
+        for chunk in chunks(keys, KEYS_PER_STATEMENT):
             for row in await conn.execute(*self._sql.checkpoints_by_key(chunk)):
                 rows[(row[0], row[1], row[2])] = row
         return rows
@@ -665,134 +575,18 @@ class SQLAlchemySaver(BaseCheckpointSaver[str]):
     async def _delete_checkpoints(
         self, conn: AsyncConnection, keys: Sequence[CheckpointKey]
     ) -> None:
-        for chunk in chunks(keys):
+        for chunk in chunks(keys, KEYS_PER_STATEMENT):
             await conn.execute(*self._sql.delete_writes(chunk))
             await conn.execute(*self._sql.delete_checkpoints(chunk))
 
     async def _delete_values(self, conn: AsyncConnection, keys: set[BlobKey]) -> None:
-        for chunk in chunks(sorted(keys)):
+        for chunk in chunks(sorted(keys), KEYS_PER_STATEMENT):
             await conn.execute(*self._sql.delete_blobs(chunk))
 
     def _referenced(self, row: AnyRow) -> set[BlobKey]:
         """The channel value versions a checkpoint row references."""
         versions = self.serde.loads_typed((row[4], row[5]))["channel_versions"]
         return {(row[0], row[1], channel, str(v)) for channel, v in versions.items()}
-
-    # -- the sync bridge ----------------------------------------------------------------------
-    def _sync(self, make: Callable[[Store], Coroutine[Any, Any, T]]) -> T:
-        """Run ``make(store)`` (a coroutine) on the private loop and wait for its result."""
-        background = self._background
-        if background is None:
-            if self.store.is_bound:
-                raise RuntimeError(
-                    "the sync methods cannot run inside a bound store's transaction; "
-                    "use the async methods (aget_tuple, aput, ...)"
-                )
-            with self._background_init:
-                if self._background is None:
-                    self._background = _BackgroundLoop(self.store)
-                background = self._background
-        return background.run(make(background.store))
-
-
-def _require_many(values: object, what: str) -> None:
-    """Refuse one string where a sequence of ids is expected (it would be read letter by letter)."""
-    if isinstance(values, str | bytes):
-        raise InvalidTypeError(
-            f"{what} must be a sequence of ids, not a single string: pass [{values!r}]"
-        )
-
-
-class _BackgroundLoop:
-    """An event loop on a daemon thread, with a store whose pool belongs to that loop."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store.on_own_pool()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="locus-store-langgraph", daemon=True
-        )
-        self.thread.start()
-        self._finalizer = weakref.finalize(self, _stop_loop, self.loop, self.thread, self.store)
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if threading.current_thread() is self.thread:
-            coro.close()
-            raise RuntimeError("a sync saver method was called from the saver's own loop")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, store: Store) -> None:
-    if loop.is_closed():
-        return
-    if threading.current_thread() is thread:  # dropped by code running on the loop itself
-        loop.create_task(store.close()).add_done_callback(lambda _: loop.stop())
-        return
-    try:
-        asyncio.run_coroutine_threadsafe(store.close(), loop).result(timeout=30)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        if not thread.is_alive():
-            loop.close()
-
-
-# -- configs --------------------------------------------------------------------------------
-def _key_text(value: object, what: str) -> str:
-    """A key LangGraph may hand over as ``str``, ``int`` or ``UUID``, as checked text."""
-    if isinstance(value, int | uuid.UUID) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise InvalidTypeError(f"{what} must be a string, not {type(value).__name__}")
-    return require_key(value, what)
-
-
-def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
-    """(thread_id, checkpoint_ns, checkpoint_id or None) of a config."""
-    configurable = config.get("configurable") or {}
-    if configurable.get("thread_id") is None:
-        raise InvalidInputError("config['configurable']['thread_id'] is required")
-    thread_id = _key_text(configurable["thread_id"], "thread_id")
-    ns = require_key(configurable.get("checkpoint_ns") or "", "checkpoint_ns", allow_empty=True)
-    checkpoint_id = configurable.get("checkpoint_id")
-    return thread_id, ns, require_key(checkpoint_id, "checkpoint_id") if checkpoint_id else None
-
-
-def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
-    return {
-        "configurable": {
-            "thread_id": thread_id,
-            "checkpoint_ns": ns,
-            "checkpoint_id": checkpoint_id,
-        }
-    }
-
-
-def _key_of(config: RunnableConfig) -> CheckpointKey:
-    c = config["configurable"]
-    return c["thread_id"], c["checkpoint_ns"], c["checkpoint_id"]
-
-
-def _list_query(
-    config: RunnableConfig | None,
-    filter: dict[str, Any] | None,
-    before: RunnableConfig | None,
-) -> _ListQuery:
-    thread_id = ns = checkpoint_id = None
-    if config is not None:
-        thread_id, _, checkpoint_id = _address(config)
-        raw_ns = (config.get("configurable") or {}).get("checkpoint_ns")
-        ns = None if raw_ns is None else require_key(raw_ns, "checkpoint_ns", allow_empty=True)
-    before_id = None
-    if before is not None:
-        raw = (before.get("configurable") or {}).get("checkpoint_id")
-        before_id = require_key(raw, "before checkpoint_id") if raw else None
-    if filter is not None and not isinstance(filter, dict):
-        raise InvalidTypeError(f"filter must be a dict or None, not {type(filter).__name__}")
-    return _ListQuery(thread_id, ns, checkpoint_id, before_id, filter or None)
 
 
 def _thread_gone(thread_id: str, ns: str, what: str) -> CheckpointNotFoundError:
