@@ -155,6 +155,9 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "length": "built above from a constant",
         "element.name": CONSTANT + ": the alias 'pairs' given by the constructor",
     },
+    ("src/locus_store/langgraph/statements.py", "_delta_history"): {
+        "EMPTY": CONSTANT + ": the value type of a channel with no value ('empty')",
+    },
     ("src/locus_store/sql/like.py", "_like"): {
         "column": COMPILED,
         "pattern": COMPILED,

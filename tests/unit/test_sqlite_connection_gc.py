@@ -77,3 +77,41 @@ def test_the_store_connection_warns_when_collected_unclosed(tmp_path: Path) -> N
         del connection  # its last reference: collected here
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def _failed_connect_in_a_loop_that_closes(cls: type[aiosqlite.Connection]) -> list[Any]:
+    """Thread exceptions after ``cls`` fails to connect (a missing directory) and the
+    loop that awaited it closes at once, as at the end of ``asyncio.run``."""
+    failures: list[Any] = []
+    previous = threading.excepthook
+    threading.excepthook = failures.append
+    threads: list[threading.Thread] = []
+
+    async def connect() -> None:
+        connection = cls(partial(sqlite3.connect, "/nonexistent-dir/x.db"), 64)
+        connection._thread.daemon = True
+        threads.append(connection._thread)
+        with pytest.raises(sqlite3.OperationalError):
+            await connection
+
+    try:
+        for _ in range(20):  # the thread must lose the race with the loop's close
+            asyncio.run(connect())
+        for thread in threads:
+            thread.join(timeout=10)
+            assert not thread.is_alive(), "the driver's thread did not end"
+    finally:
+        threading.excepthook = previous
+    return failures
+
+
+def test_a_failed_connect_leaves_no_thread_reporting_to_a_closed_loop() -> None:
+    assert _failed_connect_in_a_loop_that_closes(OneTripConnection) == []
+
+
+def test_a_failed_plain_aiosqlite_connect_can_report_to_a_closed_loop() -> None:
+    """What the store's connections avoid (shown, so the test above can fail)."""
+    failures = _failed_connect_in_a_loop_that_closes(aiosqlite.Connection)
+    if not failures:
+        pytest.skip("the plain connection's thread won every race this time")
+    assert "Event loop is closed" in str(failures[0].exc_value)

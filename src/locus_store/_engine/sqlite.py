@@ -125,16 +125,22 @@ class OneTripConnection(aiosqlite.Connection):
         if self._in_transaction():
             await super().rollback()
 
-    def __del__(self) -> None:
-        """Garbage-collected unclosed: stop the driver's thread without an event loop.
+    def stop(self) -> None:
+        """Stop the driver's thread (closing the sqlite3 connection) without an event loop.
 
-        aiosqlite's own ``__del__`` queues the close with a future made on whatever
-        loop ``asyncio.get_event_loop()`` returns; at garbage collection that is often
-        a closed one (a finished ``asyncio.run``, a test's loop), and the driver's
-        thread then dies on "Event loop is closed" when it reports back. The close is
-        queued with no future instead: the thread closes the sqlite3 connection and
-        ends, reporting to nobody.
+        aiosqlite's own ``stop`` queues the close with a future made on whatever loop
+        ``asyncio.get_event_loop()`` returns, and nobody awaits it when it is called
+        after a failed connect (a missing directory, say) or from ``__del__``: if that
+        loop has closed by the time the thread gets to it (the end of an
+        ``asyncio.run``, of a test), the thread dies on "Event loop is closed". Here the
+        close is queued with no future: the thread closes the connection and ends,
+        reporting to nobody. ``close()`` has closed the connection itself already.
         """
+        self._running = False
+        self._tx.put_nowait((None, partial(_close_and_stop, self)))
+
+    def __del__(self) -> None:
+        """Garbage-collected unclosed: warn, and stop the driver's thread (see `stop`)."""
         if self._connection is None:
             return
         warnings.warn(
@@ -143,8 +149,7 @@ class OneTripConnection(aiosqlite.Connection):
             ResourceWarning,
             stacklevel=1,
         )
-        self._running = False
-        self._tx.put_nowait((None, partial(_close_and_stop, self)))
+        self.stop()
 
 
 def _close_and_stop(connection: OneTripConnection) -> object:
