@@ -478,6 +478,15 @@ FROM locus_lg_writes dst
 WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.checkpoint_id = src.checkpoint_id AND dst.task_id = src.task_id AND dst.idx = src.idx))
 /
 
+-- langgraph.count_writes_by_key
+--   :k0_thread_id = 'thread-1'
+--   :k0_checkpoint_ns = ''
+--   :k0_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
+SELECT count(*) AS count_1
+FROM locus_lg_writes
+WHERE locus_lg_writes.thread_id = :k0_thread_id AND locus_lg_writes.checkpoint_ns = :k0_checkpoint_ns AND locus_lg_writes.checkpoint_id = :k0_checkpoint_id
+/
+
 -- langgraph.delete_blobs_by_key
 --   :k0_thread_id = 'thread-1'
 --   :k0_checkpoint_ns = ''
@@ -609,6 +618,14 @@ WHERE locus_lg_blobs.thread_id = :k0_thread_id AND locus_lg_blobs.checkpoint_ns 
 SELECT locus_lg_checkpoints.thread_id, locus_lg_checkpoints.checkpoint_ns, locus_lg_checkpoints.checkpoint_id, locus_lg_checkpoints.parent_checkpoint_id, locus_lg_checkpoints.checkpoint_type, locus_lg_checkpoints.checkpoint, locus_lg_checkpoints.metadata, locus_lg_checkpoints.channel_versions
 FROM locus_lg_checkpoints
 WHERE locus_lg_checkpoints.thread_id = :k0_thread_id AND locus_lg_checkpoints.checkpoint_ns = :k0_checkpoint_ns
+/
+
+-- langgraph.get_interrupted
+--   :channel_1 = '__interrupt__'
+--   :thread_ids_1 = 'thread-1'
+SELECT DISTINCT locus_lg_writes.thread_id, locus_lg_writes.checkpoint_ns, locus_lg_writes.checkpoint_id
+FROM locus_lg_writes
+WHERE locus_lg_writes.thread_id IN (:thread_ids_1) AND locus_lg_writes.channel = :channel_1
 /
 
 -- langgraph.get_latest_checkpoint

@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from locus_store.langgraph.saver import SQLAlchemySaver
     from locus_store.latest.checkpointer import LatestCheckpointer
     from locus_store.ops.erase import ErasureReport
+    from locus_store.ops.threads import Progress
+    from locus_store.ops.vacuum import VacuumReport
     from locus_store.versioned.saver import VersionedSaver
 
 __all__ = ["BoundStore", "Record", "Store", "create_engine_for"]
@@ -263,6 +265,32 @@ class Store:
         from locus_store.ops.erase import erase_thread
 
         return await erase_thread(self, thread_id, dry_run=dry_run)
+
+    async def vacuum(
+        self,
+        *,
+        older_than_days: float,
+        keep_last: int = 0,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> VacuumReport:
+        """Remove old checkpoints from every contract's tables, in short transactions.
+
+        Single-row threads not saved for ``older_than_days``, versions older than that
+        but each lineage's newest ``keep_last``, LangGraph threads idle that long (whole),
+        and with ``keep_last`` > 0 each LangGraph namespace's older checkpoints but the
+        newest ``keep_last`` and what they need (`locus_store.ops.vacuum.vacuum`).
+        Returns a `VacuumReport` per table; ``dry_run=True`` counts and deletes nothing.
+        """
+        from locus_store.ops.vacuum import vacuum
+
+        return await vacuum(
+            self,
+            older_than_days=older_than_days,
+            keep_last=keep_last,
+            dry_run=dry_run,
+            progress=progress,
+        )
 
     def bind(self, target: AsyncConnection | AsyncSession) -> BoundStore:
         """A view of this store whose repositories run inside ``target``'s transaction.

@@ -153,7 +153,16 @@ async def test_vacuum_dry_run_counts_and_vacuum_removes_old_rows(store: Store, c
     assert await store.latest().load("old") is not None
 
     done = cli("vacuum", "--older-than-days", "30", "--keep-last", "1", "--json", *on(store))
-    assert done.json() == {"threads": 1, "checkpoints": 2, "writes": 1, "dry_run": False}
+    assert done.json() == {
+        "threads": 1,
+        "checkpoints": 2,
+        "writes": 1,
+        "langgraph_threads": 0,
+        "langgraph_checkpoints": 0,
+        "langgraph_writes": 0,
+        "langgraph_values": 0,
+        "dry_run": False,
+    }
     assert await store.latest().load("old") is None
     assert await store.latest().load("new") is not None
     remaining = await versions.list_checkpoints(thread_id="old")

@@ -39,7 +39,7 @@ def test_review_lists_every_statement_the_saver_holds() -> None:
         for name, member in inspect.getmembers(LangGraphStatements, inspect.isfunction)
         if inspect.signature(member).return_annotation == "Keyed" and not name.startswith("_")
     ]
-    assert len(keyed) == 8
+    assert len(keyed) == 9
     # select_page is built per call; the review holds two of its shapes.
     assert len(STATEMENTS) == len(fixed) + lists + len(keyed) + 2, sorted(STATEMENTS)
 

@@ -139,10 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=10, help="at most this many (default: 10)")
 
-    p = command("vacuum", cmd_vacuum, "delete threads and versions older than N days", as_json)
+    p = command(
+        "vacuum",
+        cmd_vacuum,
+        "delete threads and checkpoints older than N days (every contract's tables)",
+        as_json,
+    )
     p.add_argument("--older-than-days", type=float, required=True, metavar="N")
     p.add_argument(
-        "--keep-last", type=int, default=0, help="versions to keep per lineage (default: 0)"
+        "--keep-last",
+        type=int,
+        default=0,
+        help="versions to keep per lineage; LangGraph checkpoints to keep per namespace, "
+        "whatever their age (default: 0, LangGraph threads pruned only when idle)",
     )
     p.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 

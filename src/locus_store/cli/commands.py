@@ -342,7 +342,8 @@ async def cmd_vacuum(args: argparse.Namespace, store: Store) -> int:
     else:
         verb = "would remove" if args.dry_run else "removed"
         days = f"{args.older_than_days:g} day{'' if args.older_than_days == 1 else 's'}"
-        print(f"{verb} {report.summary()} older than {days}")
+        kept = f", keeping the last {args.keep_last}" if args.keep_last else ""
+        print(f"{verb} {report.summary()} (older than {days}{kept})")
     return Exit.OK
 
 

@@ -60,6 +60,13 @@ from locus_store.langgraph._config import (
 )
 from locus_store.langgraph._in_flight import PutsInFlight
 from locus_store.langgraph._sync import SyncBridge
+from locus_store.langgraph.retention import (
+    BlobKey,
+    delete_checkpoints,
+    delete_values,
+    keep_newest,
+    referenced,
+)
 from locus_store.langgraph.statements import EMPTY, KEYS_PER_STATEMENT, LangGraphStatements
 from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
 from locus_store.sql.statements import chunks
@@ -70,16 +77,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLAlchemySaver"]
 
-#: (thread_id, checkpoint_ns, channel, version)
-BlobKey = tuple[str, str, str, str]
 #: A result row (checkpoint rows: thread, ns, id, parent, type, body, metadata).
 AnyRow = Row[*tuple[Any, ...]]
 Rows = list[AnyRow]
 
 #: ``prune(strategy=...)`` values.
 PRUNE_STRATEGIES = ("keep_latest", "delete")
-#: Metadata key that names a graph's delta channels (LangGraph's ``DeltaChannel``).
-DELTA_COUNTERS = "counters_since_delta_snapshot"
 
 
 class SQLAlchemySaver(SyncBridge):
@@ -442,14 +445,14 @@ class SQLAlchemySaver(SyncBridge):
                 doomed.extend(result.all())
             if not doomed:
                 return
-            await self._delete_checkpoints(conn, [(r[0], r[1], r[2]) for r in doomed])
-            candidates = set().union(*(self._referenced(r) for r in doomed))
+            await delete_checkpoints(conn, sql, [(r[0], r[1], r[2]) for r in doomed])
+            candidates = set().union(*(referenced(r) for r in doomed))
             groups = sorted({(r[0], r[1]) for r in doomed})
-            referenced: set[BlobKey] = set()
+            still_used: set[BlobKey] = set()
             for some in chunks(groups, KEYS_PER_STATEMENT):
                 result = await conn.execute(*sql.group_checkpoints(some))
-                referenced.update(*(self._referenced(r) for r in result))
-            await self._delete_values(conn, candidates - referenced)
+                still_used.update(*(referenced(r) for r in result))
+            await delete_values(conn, sql, candidates - still_used)
 
         await self.store.run(work, atomic=True)
 
@@ -479,114 +482,8 @@ class SQLAlchemySaver(SyncBridge):
             await self._delete_threads(threads)
             return
         for chunk in chunks(threads, KEYS_PER_STATEMENT):
-            await self.store.run(partial(self._keep_latest, thread_ids=chunk), atomic=True)
-
-    async def _keep_latest(self, conn: AsyncConnection, thread_ids: Sequence[str]) -> None:
-        """Keep each namespace's newest checkpoint (and what its delta channels need)."""
-        sql = self._sql
-        parents: dict[CheckpointKey, str | None] = {}
-        for row in await conn.execute(sql.select_lineage, {"thread_ids": thread_ids}):
-            parents[(row[0], row[1], row[2])] = row[3]
-        newest: dict[tuple[str, str], CheckpointKey] = {}
-        for key in parents:
-            group = (key[0], key[1])
-            if group not in newest or key[2] > newest[group][2]:
-                newest[group] = key
-        kept = await self._rows_by_key(conn, list(newest.values()))
-        marked = {
-            (row[0], row[1])
-            for row in await conn.execute(sql.select_delta_marked, {"thread_ids": thread_ids})
-        }
-        for key in list(kept):
-            if (key[0], key[1]) in marked and not kept[key][6].get(DELTA_COUNTERS):
-                # Delta channels without the counters that name them (LangGraph.js):
-                # which ancestors a value is rebuilt from is unknown, so the head's
-                # whole line is kept; only checkpoints off it go.
-                await self._keep_line(conn, kept, key, parents)
-            else:
-                await self._keep_delta_ancestors(conn, kept, key, parents)
-        doomed = set(parents) - set(kept)
-        await self._delete_checkpoints(conn, sorted(doomed))
-        orphans = sorted(k for k in kept if (k[0], k[1], parents.get(k)) in doomed)
-        for some in chunks(orphans, KEYS_PER_STATEMENT):
-            # A kept checkpoint whose parent just went becomes a root, so no
-            # parent_config names a checkpoint that is not there.
-            await conn.execute(*sql.clear_parents(some))
-        stored: set[BlobKey] = set()
-        for chunk in chunks(sorted(newest), KEYS_PER_STATEMENT):
-            result = await conn.execute(*sql.group_blob_keys(chunk))
-            stored.update((r[0], r[1], r[2], r[3]) for r in result)
-        referenced = set().union(*(self._referenced(row) for row in kept.values()))
-        await self._delete_values(conn, stored - referenced)
-
-    async def _keep_delta_ancestors(
-        self,
-        conn: AsyncConnection,
-        kept: dict[CheckpointKey, AnyRow],
-        key: CheckpointKey,
-        parents: dict[CheckpointKey, str | None],
-    ) -> None:
-        """Also keep the ancestors a delta channel is rebuilt from, up to its last snapshot."""
-        newest = kept[key]
-        delta = set(newest[6].get(DELTA_COUNTERS) or ())
-        row: AnyRow | None = newest
-        walked: set[str] = set()
-        while delta and row is not None and row[2] not in walked:  # bounded: no lap twice
-            walked.add(row[2])
-            body = self.serde.loads_typed((row[4], row[5]))
-            versions = body["channel_versions"]
-            probe = [(row[0], row[1], c, str(versions[c])) for c in delta if c in versions]
-            stored = (await conn.execute(*self._sql.blob_types(probe))).all() if probe else []
-            delta -= {r[2] for r in stored if r[4] != EMPTY}
-            parent_id = parents.get((row[0], row[1], row[2]))
-            parent = (row[0], row[1], parent_id) if parent_id else None
-            if not delta or parent is None or parent not in parents:
-                return
-            found = await self._rows_by_key(conn, [parent])
-            row = found.get(parent)
-            if row is not None:
-                kept[parent] = row
-
-    async def _keep_line(
-        self,
-        conn: AsyncConnection,
-        kept: dict[CheckpointKey, AnyRow],
-        key: CheckpointKey,
-        parents: dict[CheckpointKey, str | None],
-    ) -> None:
-        """Also keep every ancestor of ``key`` (each once, so a cycle cannot loop)."""
-        line: list[CheckpointKey] = []
-        current: CheckpointKey | None = key
-        while current is not None and current in parents and current not in line:
-            line.append(current)
-            parent_id = parents[current]
-            current = (key[0], key[1], parent_id) if parent_id else None
-        kept.update(await self._rows_by_key(conn, [k for k in line if k not in kept]))
-
-    async def _rows_by_key(
-        self, conn: AsyncConnection, keys: Sequence[CheckpointKey]
-    ) -> dict[CheckpointKey, AnyRow]:
-        rows: dict[CheckpointKey, AnyRow] = {}
-        for chunk in chunks(keys, KEYS_PER_STATEMENT):
-            for row in await conn.execute(*self._sql.checkpoints_by_key(chunk)):
-                rows[(row[0], row[1], row[2])] = row
-        return rows
-
-    async def _delete_checkpoints(
-        self, conn: AsyncConnection, keys: Sequence[CheckpointKey]
-    ) -> None:
-        for chunk in chunks(keys, KEYS_PER_STATEMENT):
-            await conn.execute(*self._sql.delete_writes(chunk))
-            await conn.execute(*self._sql.delete_checkpoints(chunk))
-
-    async def _delete_values(self, conn: AsyncConnection, keys: set[BlobKey]) -> None:
-        for chunk in chunks(sorted(keys), KEYS_PER_STATEMENT):
-            await conn.execute(*self._sql.delete_blobs(chunk))
-
-    def _referenced(self, row: AnyRow) -> set[BlobKey]:
-        """The channel value versions a checkpoint row references."""
-        versions = self.serde.loads_typed((row[4], row[5]))["channel_versions"]
-        return {(row[0], row[1], channel, str(v)) for channel, v in versions.items()}
+            # LangGraph's keep_latest: each namespace's newest checkpoint (and what it needs).
+            await self.store.run(partial(keep_newest, sql=self._sql, thread_ids=chunk), atomic=True)
 
 
 def _thread_gone(thread_id: str, ns: str, what: str) -> CheckpointNotFoundError:

@@ -149,6 +149,8 @@ def _oracle_version_pairs(element: OracleVersionPairs, compiler: Any, **kw: Any)
 EMPTY = "empty"
 #: Metadata key LangGraph.js puts on threads its delta-channel graphs write.
 DELTA_MARKER = "delta_writes_versioned"
+#: The channel of the writes that record an interrupt (``langgraph.constants.INTERRUPT``).
+INTERRUPT = "__interrupt__"
 CHECKPOINT_KEY = ("thread_id", "checkpoint_ns", "checkpoint_id")
 #: Binds of a child checkpoint's put: its thread and type again, read through the thread.
 CHILD_THREAD, CHILD_TYPE = "child_of_thread", "child_type"
@@ -531,6 +533,8 @@ class LangGraphStatements(StatementSet):
     #: Namespaces some checkpoint of which LangGraph.js marked as written by a
     #: graph with delta channels (it records no counters to tell which).
     select_delta_marked: Select[Any]
+    #: The checkpoints of some threads holding interrupt writes (a prune keeps the pending).
+    select_interrupted: Select[Any]
     #: Checkpoints, values, then writes.
     copy_thread: tuple[Insert, ...]
 
@@ -613,6 +617,11 @@ class LangGraphStatements(StatementSet):
             .where(cp.c.thread_id.in_(of_threads()))
             .where(JSONHasKey(cp.c.metadata, DELTA_MARKER))
             .distinct(),
+            select_interrupted=select(
+                writes.c.thread_id, writes.c.checkpoint_ns, writes.c.checkpoint_id
+            )
+            .where(writes.c.thread_id.in_(of_threads()), writes.c.channel == INTERRUPT)
+            .distinct(),
             copy_thread=tuple(_copy(t) for t in (cp, blobs, writes)),
         )
 
@@ -681,6 +690,18 @@ class LangGraphStatements(StatementSet):
             groups,
             GROUP_KEY,
             lambda n: select(*(b.c[c] for c in BLOB_KEY)).where(_keys_match(b, GROUP_KEY, "k", n)),
+        )
+
+    def count_writes(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
+        """How many pending writes these checkpoints hold (a prune's dry run)."""
+        w = self.writes
+        return self._by_keys(
+            "count_writes",
+            keys,
+            CHECKPOINT_KEY,
+            lambda n: (
+                select(func.count()).select_from(w).where(_keys_match(w, CHECKPOINT_KEY, "k", n))
+            ),
         )
 
     def delete_writes(self, keys: Sequence[tuple[str, str, str]]) -> Keyed:
@@ -919,6 +940,8 @@ class LangGraphStatements(StatementSet):
             "get_run_checkpoints": _bound(self.select_run_checkpoints, run_ids=["run-1", "run-2"]),
             "get_lineage": _bound(self.select_lineage, thread_ids=[thread]),
             "get_delta_marked": _bound(self.select_delta_marked, thread_ids=[thread]),
+            "get_interrupted": _bound(self.select_interrupted, thread_ids=[thread]),
+            "count_writes_by_key": _bound(*self.count_writes([cp_key])),
             "get_checkpoints_by_key": _bound(*self.checkpoints_by_key([cp_key])),
             "get_blob_types": _bound(*self.blob_types([blob_key])),
             "get_group_checkpoints": _bound(*self.group_checkpoints([(thread, ns)])),

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     case,
+    delete,
     func,
     insert,
     select,
@@ -255,10 +256,34 @@ class VacuumStatements(StatementSet):
     writes: Delete
     reroot: Update
     checkpoints: Delete
+    #: LangGraph threads whose newest checkpoint (any namespace) is older than ``:cutoff``.
+    idle_langgraph_threads: Select[Any]
+    #: LangGraph threads with a namespace holding more than ``:keep_last`` checkpoints.
+    crowded_langgraph_threads: Select[Any]
+    #: The idle threads among ``:threads``.
+    idle_langgraph_of: Select[Any]
+    #: LangGraph table name -> its rows of the idle threads among ``:threads``, counted.
+    count_idle_langgraph: dict[str, Select[Any]]
+    #: The same rows deleted, checkpoints first: a put racing the vacuum writes its values
+    #: before its checkpoint, so they are left once that checkpoint makes the thread busy.
+    idle_langgraph: dict[str, Delete]
 
     @classmethod
     def build(cls, schema: Schema, dialect: Dialect) -> Self:
         th, cp, wr = schema.threads, schema.checkpoints, schema.writes
+        lg = schema.lg_checkpoints
+        newer = lg.alias("newer")
+        cutoff = bindparam("cutoff", type_=lg.c.created_at.type)
+
+        def idle(table: Table) -> ColumnElement[bool]:
+            # Checked again at delete time: a thread written since the plan is not idle.
+            return in_threads(table) & ~(
+                select(newer.c.thread_id)
+                .where(newer.c.thread_id == table.c.thread_id, newer.c.created_at >= cutoff)
+                .exists()
+            )
+
+        lg_tables = (lg, schema.lg_writes, schema.lg_blobs)
         # `build`, not `of`: `of` holds its lock while this set is built.
         latest = LatestStatements.build(schema, dialect).vacuum
         lineage = LineageStatements.build(schema, dialect)
@@ -283,10 +308,25 @@ class VacuumStatements(StatementSet):
             writes=lineage.vacuum_writes.where(in_threads(wr)),
             reroot=lineage.vacuum_reroot.where(in_threads(cp)),
             checkpoints=lineage.vacuum_checkpoints.where(in_threads(cp)),
+            idle_langgraph_threads=select(lg.c.thread_id)
+            .group_by(lg.c.thread_id)
+            .having(func.max(lg.c.created_at) < cutoff),
+            crowded_langgraph_threads=select(lg.c.thread_id)
+            .group_by(lg.c.thread_id, lg.c.checkpoint_ns)
+            .having(func.count() > bindparam(Bind.KEEP_LAST, type_=Integer())),
+            idle_langgraph_of=select(lg.c.thread_id).where(idle(lg)).distinct(),
+            count_idle_langgraph={t.name: count(t, idle(t)) for t in lg_tables},
+            idle_langgraph={t.name: delete(t).where(idle(t)) for t in lg_tables},
         )
 
     def review(self) -> dict[str, ClauseElement]:
-        return _reviewed(self.statements())
+        return _reviewed(
+            {
+                **self.statements(),
+                **{f"count_idle_langgraph.{n}": s for n, s in self.count_idle_langgraph.items()},
+                **{f"idle_langgraph.{n}": s for n, s in self.idle_langgraph.items()},
+            }
+        )
 
 
 @dataclass(frozen=True)

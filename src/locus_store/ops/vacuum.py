@@ -1,18 +1,23 @@
 """Removing old checkpoints from every table of a store, in short transactions.
 
-The same rules as ``store.latest().vacuum`` and ``store.versioned().vacuum``, run
-over batches of threads so a large clean-up never holds one long transaction
-(``locus-store vacuum``).
+The same rules as ``store.latest().vacuum`` and ``store.versioned().vacuum``, and for
+the LangGraph tables whole idle threads and ``keep_last`` pruning (the saver's own
+keep rule, `locus_store.langgraph.retention`), run over batches of threads so a large
+clean-up never holds one long transaction (``store.vacuum()``, ``locus-store vacuum``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from locus_store.errors import InvalidInputError
+from locus_store.langgraph.retention import keep_newest
+from locus_store.langgraph.statements import LangGraphStatements
 from locus_store.ops.statements import VacuumStatements
 from locus_store.ops.threads import Progress, in_batches
 from locus_store.ops.threads import count as counted
@@ -28,17 +33,26 @@ if TYPE_CHECKING:
 #: Threads whose old rows one transaction deletes. Ids only are held (no documents), so
 #: the batch is larger than a transfer's; it stays well under Oracle's 1000 per ``IN``.
 THREADS_PER_VACUUM = 200
+#: LangGraph threads pruned to their newest checkpoints per transaction: each reads its
+#: whole lineage and walks the delta channels of what it keeps, so fewer at a time.
+LANGGRAPH_THREADS_PER_PRUNE = 50
 
 _log = logging.getLogger(__name__)
 
 
 @dataclass
 class VacuumReport:
-    """Rows removed (or, in a dry run, that would be)."""
+    """Rows removed (or, in a dry run, that would be), per table."""
 
     threads: int = 0
     checkpoints: int = 0
     writes: int = 0
+    #: LangGraph threads removed whole (idle since the cutoff).
+    langgraph_threads: int = 0
+    #: Rows of the LangGraph tables: checkpoints, pending writes, channel values.
+    langgraph_checkpoints: int = 0
+    langgraph_writes: int = 0
+    langgraph_values: int = 0
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,15 +60,43 @@ class VacuumReport:
             "threads": self.threads,
             "checkpoints": self.checkpoints,
             "writes": self.writes,
+            "langgraph_threads": self.langgraph_threads,
+            "langgraph_checkpoints": self.langgraph_checkpoints,
+            "langgraph_writes": self.langgraph_writes,
+            "langgraph_values": self.langgraph_values,
             "dry_run": self.dry_run,
         }
 
     def summary(self) -> str:
-        """``1 single-row thread, 2 versions and 0 pending writes``."""
-        return (
+        """``1 single-row thread, 2 versions and 0 pending writes``, then the LangGraph
+        rows when there are any (``; LangGraph: 3 checkpoints (1 whole thread), ...``)."""
+        locus = (
             f"{counted(self.threads, 'single-row thread')}, "
             f"{counted(self.checkpoints, 'version')} and {counted(self.writes, 'pending write')}"
         )
+        if not (self.langgraph_checkpoints or self.langgraph_writes or self.langgraph_values):
+            return locus
+        return (
+            f"{locus}; LangGraph: {counted(self.langgraph_checkpoints, 'checkpoint')} "
+            f"({counted(self.langgraph_threads, 'whole thread')}), "
+            f"{counted(self.langgraph_writes, 'pending write')} and "
+            f"{counted(self.langgraph_values, 'channel value')}"
+        )
+
+
+@dataclass
+class _Plan:
+    """The threads each rule may remove rows of (checked again when they are removed)."""
+
+    namespaces: list[str]
+    threads: list[str]
+    lineages: dict[str, list[str]]
+    idle: list[str]
+    crowded: list[str]
+
+
+#: One batch's work in a transaction, given the batch's thread ids and the connection.
+_Job = Callable[[list[str], "AsyncConnection"], Awaitable[None]]
 
 
 async def vacuum(
@@ -68,8 +110,15 @@ async def vacuum(
     """Remove single-row threads not saved for ``older_than_days`` (and expired ones), and
     versions older than that in every namespace but each lineage's newest ``keep_last``.
 
-    The same rules as ``store.latest().vacuum`` and ``store.versioned().vacuum``, run in
-    short transactions of `THREADS_PER_VACUUM` threads each; ``progress(done, total)``
+    LangGraph tables: a thread whose newest checkpoint (in any namespace) is older than
+    the cutoff goes whole, pending interrupt or not (the interrupt is that old too);
+    with ``keep_last`` > 0, every other thread keeps, per namespace, its ``keep_last``
+    newest checkpoints, those holding a pending interrupt, and what they need (delta
+    ancestors, channel values; see `locus_store.langgraph.retention`), whatever their
+    age, and loses the rest with their writes and values.
+
+    Run in short transactions of `THREADS_PER_VACUUM` threads each
+    (`LANGGRAPH_THREADS_PER_PRUNE` for LangGraph pruning); ``progress(done, total)``
     is called after each. ``dry_run`` counts instead of deleting.
     """
     days = require_non_negative_number(older_than_days, "older_than_days")
@@ -81,27 +130,70 @@ async def vacuum(
     except OverflowError:
         raise InvalidInputError(f"older_than_days {older_than_days} is too large") from None
     sql = VacuumStatements.of(store.table_prefix, store.dialect_name)
+    langgraph = LangGraphStatements.of(store.table_prefix, store.dialect_name)
     single = {"cutoff": cutoff, "now": now}
 
     def lineage(ns: str) -> dict[str, Any]:
         return {Bind.NS: ns, Bind.CUTOFF: cutoff, Bind.KEEP_LAST: keep_last}
 
-    async def plan(conn: AsyncConnection) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    async def plan(conn: AsyncConnection) -> _Plan:
         namespaces = [r[0] for r in await conn.execute(sql.namespaces)]
-        threads = [r[0] for r in await conn.execute(sql.candidate_threads, single)]
-        lineages = {
-            ns: [r[0] for r in await conn.execute(sql.candidate_lineages, lineage(ns))]
-            for ns in namespaces
-        }
-        return namespaces, threads, lineages
+        idle = sorted({r[0] for r in await conn.execute(sql.idle_langgraph_threads, single)})
+        crowded: set[str] = set()
+        if keep_last > 0:
+            params = {Bind.KEEP_LAST: keep_last}
+            crowded = {r[0] for r in await conn.execute(sql.crowded_langgraph_threads, params)}
+        return _Plan(
+            namespaces=namespaces,
+            threads=[r[0] for r in await conn.execute(sql.candidate_threads, single)],
+            lineages={
+                ns: [r[0] for r in await conn.execute(sql.candidate_lineages, lineage(ns))]
+                for ns in namespaces
+            },
+            idle=idle,
+            crowded=sorted(crowded - set(idle)),
+        )
 
-    namespaces, threads, lineages = await store.run(plan)
+    found = await store.run(plan)
     report = VacuumReport(dry_run=dry_run)
+
+    async def remove_idle(batch: list[str], conn: AsyncConnection) -> None:
+        params = {**single, "threads": batch}
+        report.langgraph_threads += len((await conn.execute(sql.idle_langgraph_of, params)).all())
+        if dry_run:
+            counts = {
+                name: int((await conn.execute(statement, params)).scalar_one())
+                for name, statement in sql.count_idle_langgraph.items()
+            }
+        else:
+            counts = {
+                name: (await conn.execute(statement, params)).rowcount
+                for name, statement in sql.idle_langgraph.items()
+            }
+        schema = store.schema
+        report.langgraph_writes += counts[schema.lg_writes.name]
+        report.langgraph_values += counts[schema.lg_blobs.name]
+        report.langgraph_checkpoints += counts[schema.lg_checkpoints.name]
+
+    async def prune(batch: list[str], conn: AsyncConnection) -> None:
+        removed = await keep_newest(
+            conn, langgraph, batch, keep=keep_last, keep_interrupted=True, dry_run=dry_run
+        )
+        report.langgraph_checkpoints += removed.checkpoints
+        report.langgraph_writes += removed.writes
+        report.langgraph_values += removed.values
+
+    langgraph_jobs: list[tuple[_Job, list[str]]] = [
+        (remove_idle, b) for b in in_batches(found.idle, THREADS_PER_VACUUM)
+    ]
+    langgraph_jobs.extend(
+        (prune, b) for b in in_batches(found.crowded, LANGGRAPH_THREADS_PER_PRUNE)
+    )
     if dry_run:
 
         async def count(conn: AsyncConnection) -> None:
             report.threads = int((await conn.execute(sql.count_threads, single)).scalar_one())
-            for ns in namespaces:
+            for ns in found.namespaces:
                 params = lineage(ns)
                 report.checkpoints += int(
                     (await conn.execute(sql.count_checkpoints, params)).scalar_one()
@@ -109,16 +201,25 @@ async def vacuum(
                 report.writes += int((await conn.execute(sql.count_writes, params)).scalar_one())
 
         await store.run(count)
+        for job, batch in langgraph_jobs:
+            await store.run(partial(job, batch))
         _log.info("vacuum dry run would remove %s", report.summary())
         return report
 
     batches: list[tuple[str | None, list[str]]] = [
-        (None, b) for b in in_batches(threads, THREADS_PER_VACUUM)
+        (None, b) for b in in_batches(found.threads, THREADS_PER_VACUUM)
     ]
-    for ns in namespaces:
-        batches.extend((ns, b) for b in in_batches(lineages[ns], THREADS_PER_VACUUM))
-    total = sum(len(b) for _, b in batches)
+    for ns in found.namespaces:
+        batches.extend((ns, b) for b in in_batches(found.lineages[ns], THREADS_PER_VACUUM))
+    total = sum(len(b) for _, b in batches) + sum(len(b) for _, b in langgraph_jobs)
     done = 0
+
+    def advanced(size: int) -> None:
+        nonlocal done
+        done += size
+        if progress is not None:
+            progress(done, total)
+
     for namespace, batch in batches:
 
         async def work(
@@ -134,8 +235,9 @@ async def vacuum(
             await conn.execute(sql.reroot, params)  # after the delete: orphans become roots
 
         await store.run(work, atomic=True)
-        done += len(batch)
-        if progress is not None:
-            progress(done, total)
+        advanced(len(batch))
+    for job, batch in langgraph_jobs:
+        await store.run(partial(job, batch), atomic=True)
+        advanced(len(batch))
     _log.info("vacuum removed %s", report.summary())
     return report
