@@ -16,66 +16,18 @@ import sqlalchemy as sa
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     BaseCheckpointSaver,
-    Checkpoint,
     DeltaChannelHistory,
-    empty_checkpoint,
 )
 
 from locus_store import Store
 from locus_store.langgraph.saver import SQLAlchemySaver
 from tests.support.database import statements_sent
+from tests.support.langgraph import Lineage, graph_config
 
 #: Channels asked for: a delta channel snapshotted every 40 steps, one every 97 steps,
 #: one never stored (writes back to the root), one stored once and never changed
 #: again (every ancestor holds it), one nobody writes.
 CHANNELS = ("messages", "files", "log", "settings", "unused")
-
-
-def _config(thread: str, checkpoint_id: str | None = None, ns: str = "") -> RunnableConfig:
-    configurable: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ns}
-    if checkpoint_id:
-        configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
-
-
-class Lineage:
-    """Successive checkpoints of one thread, each with several tasks' pending writes."""
-
-    def __init__(self, saver: SQLAlchemySaver, config: RunnableConfig) -> None:
-        self.saver, self.config = saver, config
-        self.versions: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-        self.step_no = 0
-
-    def fork(self, config: RunnableConfig) -> Lineage:
-        """A branch continuing from ``config`` (an earlier checkpoint of this line)."""
-        branch = Lineage(self.saver, config)
-        branch.versions, branch.values = dict(self.versions), dict(self.values)
-        branch.step_no = self.step_no
-        return branch
-
-    async def step(self, updates: Mapping[str, Any]) -> RunnableConfig:
-        """A checkpoint where ``updates`` changed (``...``: a new version, no value stored)."""
-        self.step_no += 1
-        new_versions = {}
-        for channel, value in updates.items():
-            self.versions[channel] = self.saver.get_next_version(self.versions.get(channel), None)
-            new_versions[channel] = self.versions[channel]
-            if value is ...:
-                self.values.pop(channel, None)
-            else:
-                self.values[channel] = value
-        checkpoint: Checkpoint = empty_checkpoint()
-        checkpoint["channel_values"] = dict(self.values)
-        checkpoint["channel_versions"] = dict(self.versions)
-        metadata = {"source": "loop", "step": self.step_no}
-        self.config = await self.saver.aput(self.config, checkpoint, metadata, new_versions)  # type: ignore[arg-type]
-        return self.config
-
-    async def writes(self, tasks: Sequence[tuple[str, str, Sequence[tuple[str, Any]]]]) -> None:
-        """Pending writes on the current checkpoint: (task_id, task_path, writes) each."""
-        for task_id, task_path, writes in tasks:
-            await self.saver.aput_writes(self.config, writes, task_id, task_path)
 
 
 def _updates(n: int) -> dict[str, Any]:
@@ -118,7 +70,7 @@ async def _reference(
 
 async def _long_thread(saver: SQLAlchemySaver) -> tuple[list[RunnableConfig], list[RunnableConfig]]:
     """240 checkpoints on the main line, and a 60-checkpoint fork from the 150th."""
-    main = Lineage(saver, _config("long"))
+    main = Lineage(saver, "long")
     line = await _history(main, 1, 150)
     branch = main.fork(line[-1])
     line += await _history(main, 151, 90)
@@ -130,7 +82,7 @@ async def test_matches_langgraphs_walk_on_a_long_forked_history(store: Store) ->
     saver = store.langgraph_saver()
     line, fork = await _long_thread(saver)
     targets = [line[-1], line[200], line[150], line[149], line[41], line[1], line[0], fork[-1]]
-    targets += [fork[0], _config("long")]
+    targets += [fork[0], graph_config("long")]
     for target in targets:
         ours = await saver.aget_delta_channel_history(config=target, channels=CHANNELS)
         assert ours == await _reference(saver, target, CHANNELS), target
@@ -161,7 +113,7 @@ async def test_sync_twin_matches_langgraphs_sync_walk(store: Store) -> None:
 
 async def test_one_channel_and_repeated_channels_match_the_walk(store: Store) -> None:
     saver = store.langgraph_saver()
-    line = await _history(Lineage(saver, _config("t")), 1, 90)
+    line = await _history(Lineage(saver, "t"), 1, 90)
     for channels in (["messages"], ["log"], ["files", "files", "messages"], ["unused"]):
         ours = await saver.aget_delta_channel_history(config=line[-1], channels=channels)
         assert ours == await _reference(saver, line[-1], channels)
@@ -169,17 +121,17 @@ async def test_one_channel_and_repeated_channels_match_the_walk(store: Store) ->
 
 async def test_namespaces_and_threads_are_walked_apart(store: Store) -> None:
     saver = store.langgraph_saver()
-    await _history(Lineage(saver, _config("t")), 1, 30)
-    inner = await _history(Lineage(saver, _config("t", ns="inner")), 500, 20)
-    other = await _history(Lineage(saver, _config("u")), 700, 10)
-    for target in (inner[-1], other[-1], _config("t", ns="inner")):
+    await _history(Lineage(saver, "t"), 1, 30)
+    inner = await _history(Lineage(saver, "t", ns="inner"), 500, 20)
+    other = await _history(Lineage(saver, "u"), 700, 10)
+    for target in (inner[-1], other[-1], graph_config("t", ns="inner")):
         ours = await saver.aget_delta_channel_history(config=target, channels=CHANNELS)
         assert ours == await _reference(saver, target, CHANNELS)
 
 
 async def test_an_empty_channel_name_is_walked_like_any_other(store: Store) -> None:
     saver = store.langgraph_saver()
-    lineage = Lineage(saver, _config("t"))
+    lineage = Lineage(saver, "t")
     for n in range(6):
         await lineage.step({"": {"n": n} if n in (0, 3) else ...})
         await lineage.writes([("task", "p", [("", n)])])
@@ -191,17 +143,17 @@ async def test_an_empty_channel_name_is_walked_like_any_other(store: Store) -> N
 @pytest.mark.parametrize("length", [3, 300])
 async def test_is_one_statement_whatever_the_history_length(store: Store, length: int) -> None:
     saver = store.langgraph_saver()
-    line = await _history(Lineage(saver, _config("t")), 1, length)
+    line = await _history(Lineage(saver, "t"), 1, length)
     await saver.aget_delta_channel_history(config=line[-1], channels=CHANNELS)
     with statements_sent(store) as sent:
         await saver.aget_delta_channel_history(config=line[-1], channels=CHANNELS)
-        await saver.aget_delta_channel_history(config=_config("t"), channels=["log"])
+        await saver.aget_delta_channel_history(config=graph_config("t"), channels=["log"])
     assert len(sent.statements) == 2, sent.statements
 
 
 async def test_no_channels_is_an_empty_mapping_without_a_query(store: Store) -> None:
     saver = store.langgraph_saver()
-    line = await _history(Lineage(saver, _config("t")), 1, 3)
+    line = await _history(Lineage(saver, "t"), 1, 3)
     with statements_sent(store) as sent:
         assert await saver.aget_delta_channel_history(config=line[-1], channels=[]) == {}
     assert sent.statements == []
@@ -210,11 +162,11 @@ async def test_no_channels_is_an_empty_mapping_without_a_query(store: Store) -> 
 
 async def test_unknown_thread_or_checkpoint_answers_what_the_walk_answers(store: Store) -> None:
     saver = store.langgraph_saver()
-    await _history(Lineage(saver, _config("t")), 1, 3)
+    await _history(Lineage(saver, "t"), 1, 3)
     for target in (
-        _config("nobody"),
-        _config("t", "1f0a9c3e-0000-6000-8000-000000000000"),
-        _config("t", ns="elsewhere"),
+        graph_config("nobody"),
+        graph_config("t", "1f0a9c3e-0000-6000-8000-000000000000"),
+        graph_config("t", ns="elsewhere"),
     ):
         ours = await saver.aget_delta_channel_history(config=target, channels=["log", "messages"])
         assert ours == await _reference(saver, target, ["log", "messages"])
@@ -223,7 +175,7 @@ async def test_unknown_thread_or_checkpoint_answers_what_the_walk_answers(store:
 
 async def test_a_lineage_cycle_ends_and_visits_each_checkpoint_once(store: Store) -> None:
     saver = store.langgraph_saver()
-    line = await _history(Lineage(saver, _config("t")), 2, 5)
+    line = await _history(Lineage(saver, "t"), 2, 5)
     cp = store.schema.lg_checkpoints
     root, head = line[0]["configurable"]["checkpoint_id"], line[-1]["configurable"]["checkpoint_id"]
     # The saver never re-parents a checkpoint; a hand edit can close the loop.

@@ -7,48 +7,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
+from langgraph.checkpoint.base import empty_checkpoint
 
 from locus_store import InvalidInputError, Store
 from locus_store.langgraph.saver import SQLAlchemySaver
 from locus_store.langgraph.statements import LangGraphStatements
-
-
-def _config(thread: str, checkpoint_id: str | None = None, ns: str = "") -> RunnableConfig:
-    configurable: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ns}
-    if checkpoint_id:
-        configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
-
-
-class Lineage:
-    """Puts successive checkpoints of one thread the way a graph does."""
-
-    def __init__(self, saver: SQLAlchemySaver, thread: str) -> None:
-        self.saver, self.thread = saver, thread
-        self.config = _config(thread)
-        self.versions: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-
-    async def step(
-        self, updates: dict[str, Any], metadata: dict[str, Any] | None = None
-    ) -> RunnableConfig:
-        """A checkpoint where ``updates`` changed (``...`` = new version, no value)."""
-        new_versions = {}
-        for channel, value in updates.items():
-            self.versions[channel] = self.saver.get_next_version(self.versions.get(channel), None)
-            new_versions[channel] = self.versions[channel]
-            if value is ...:
-                self.values.pop(channel, None)
-            else:
-                self.values[channel] = value
-        checkpoint: Checkpoint = empty_checkpoint()
-        checkpoint["channel_values"] = dict(self.values)
-        checkpoint["channel_versions"] = dict(self.versions)
-        md = {"source": "loop", "step": len(self.versions), **(metadata or {})}
-        self.config = await self.saver.aput(self.config, checkpoint, md, new_versions)  # type: ignore[arg-type]
-        return self.config
+from tests.support.langgraph import Lineage, graph_config
 
 
 async def _count(store: Store, table: sa.Table) -> int:
@@ -75,7 +39,7 @@ async def test_get_tuple_reads_only_the_value_versions_its_checkpoint_references
         return tuples(rows)
 
     saver._tuples = spy  # type: ignore[method-assign]
-    latest = await saver.aget_tuple(_config("t1"))
+    latest = await saver.aget_tuple(graph_config("t1"))
     assert latest is not None
     assert latest.checkpoint["channel_values"] == {"a": 7, "b": "kept"}
     assert latest.pending_writes == [("task", "a", "pending")]
@@ -138,7 +102,9 @@ async def test_list_filter_runs_in_sql_and_respects_json_types(store: Store) -> 
     sa.event.listen(store.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
 
     async def steps(flt: dict[str, Any]) -> list[Any]:
-        return [dict(t.metadata)["score"] async for t in saver.alist(_config("t1"), filter=flt)]
+        return [
+            dict(t.metadata)["score"] async for t in saver.alist(graph_config("t1"), filter=flt)
+        ]
 
     assert await steps({"score": 1}) == [1]
     assert await steps({"score": "1"}) == []
@@ -161,9 +127,9 @@ async def test_list_pages_through_long_histories_newest_first_with_before_and_li
     saver = store.langgraph_saver()
     lineage = Lineage(saver, "t1")
     ids = [(await lineage.step({"a": i}))["configurable"]["checkpoint_id"] for i in range(120)]
-    listed = [t.checkpoint["id"] async for t in saver.alist(_config("t1"))]
+    listed = [t.checkpoint["id"] async for t in saver.alist(graph_config("t1"))]
     assert listed == ids[::-1]
-    before = _config("t1", ids[100])
+    before = graph_config("t1", ids[100])
     page = [t.checkpoint["id"] async for t in saver.alist(None, before=before, limit=60)]
     assert page == ids[99:39:-1]
 
@@ -199,14 +165,14 @@ async def test_prune_keep_latest_keeps_only_the_values_the_latest_checkpoint_use
     await other.step({"a": 2})
 
     await saver.aprune(["t1"], strategy="keep_latest")
-    found = await saver.aget_tuple(_config("t1"))
+    found = await saver.aget_tuple(graph_config("t1"))
     assert found is not None
     assert found.config == latest
     assert found.checkpoint["channel_values"] == {"a": 3, "b": "from the start"}
     assert found.parent_config is None  # its parent is gone: the head is now a root
     assert await _count(store, store.schema.lg_blobs) == 2 + 2
     assert await _count(store, store.schema.lg_writes) == 0
-    assert len([t async for t in saver.alist(_config("t2"))]) == 2
+    assert len([t async for t in saver.alist(graph_config("t2"))]) == 2
 
 
 async def test_prune_keep_latest_keeps_delta_channel_history_back_to_its_snapshot(
@@ -222,7 +188,7 @@ async def test_prune_keep_latest_keeps_delta_channel_history_back_to_its_snapsho
     latest = await lineage.step({"d": ...}, delta)
 
     await saver.aprune(["t1"], strategy="keep_latest")
-    kept = [t.config async for t in saver.alist(_config("t1"))]
+    kept = [t.config async for t in saver.alist(graph_config("t1"))]
     assert kept == [latest, middle, snapshot]
     found = await saver.aget_tuple(middle)
     assert found is not None
@@ -251,7 +217,7 @@ async def test_delete_for_runs_drops_values_only_its_checkpoints_used(store: Sto
     found = await saver.aget_tuple(kept)
     assert found is not None
     assert found.checkpoint["channel_values"] == {"a": 2, "b": "shared"}
-    assert [t.config async for t in saver.alist(_config("t1"))] == [kept]
+    assert [t.config async for t in saver.alist(graph_config("t1"))] == [kept]
     assert await _count(store, store.schema.lg_blobs) == 2  # a@1 went, b@1 is still used
 
 
@@ -262,12 +228,16 @@ async def test_copy_thread_copies_values_and_is_safe_to_repeat(store: Store) -> 
     await saver.aput_writes(await lineage.step({"a": 2}), [("a", 3)], "task")
     await saver.acopy_thread("src", "dst")
     await saver.acopy_thread("src", "dst")
-    src = [(t.checkpoint, t.metadata, t.pending_writes) async for t in saver.alist(_config("src"))]
-    dst = [(t.checkpoint, t.metadata, t.pending_writes) async for t in saver.alist(_config("dst"))]
+    src = [
+        (t.checkpoint, t.metadata, t.pending_writes) async for t in saver.alist(graph_config("src"))
+    ]
+    dst = [
+        (t.checkpoint, t.metadata, t.pending_writes) async for t in saver.alist(graph_config("dst"))
+    ]
     assert dst == src
     assert len(dst) == 2
     await saver.adelete_thread("src")
-    found = await saver.aget_tuple(_config("dst"))
+    found = await saver.aget_tuple(graph_config("dst"))
     assert found is not None
     assert found.checkpoint["channel_values"] == {"a": 2}
 
@@ -280,13 +250,13 @@ async def test_sync_twins_run_on_their_own_loop_and_leave_the_async_pool_alone(
     pool = store.engine.sync_engine.pool
     try:
         # Called from inside a running loop, on purpose: the saver's loop is another one.
-        config = saver.put(_config("t2"), empty_checkpoint(), {"step": 0}, {})
+        config = saver.put(graph_config("t2"), empty_checkpoint(), {"step": 0}, {})
         assert saver.get_tuple(config) is not None
-        assert [t.config for t in saver.list(_config("t2"))] == [config]
+        assert [t.config for t in saver.list(graph_config("t2"))] == [config]
         assert await saver.aget_tuple(config) is not None
         assert store.engine.sync_engine.pool is pool  # no dispose between the two styles
         results = await asyncio.gather(
-            *(asyncio.to_thread(saver.get_tuple, _config("t1")) for _ in range(8))
+            *(asyncio.to_thread(saver.get_tuple, graph_config("t1")) for _ in range(8))
         )
         assert all(r is not None for r in results)
     finally:
@@ -336,14 +306,14 @@ async def test_keys_are_checked_before_any_sql(store: Store) -> None:
     with pytest.raises(InvalidInputError, match="thread_id"):
         await saver.aget_tuple({"configurable": {}})
     with pytest.raises(InvalidInputError, match="thread_id must not be empty"):
-        await saver.aget_tuple(_config(""))
+        await saver.aget_tuple(graph_config(""))
     with pytest.raises(InvalidInputError, match="checkpoint_id"):
-        await saver.aput_writes(_config("t1"), [("a", 1)], "task")
+        await saver.aput_writes(graph_config("t1"), [("a", 1)], "task")
     config = await saver.aput(
         {"configurable": {"thread_id": 42, "checkpoint_ns": ""}}, empty_checkpoint(), {}, {}
     )
     assert config["configurable"]["thread_id"] == "42"
-    assert await saver.aget_tuple(_config("42")) is not None
+    assert await saver.aget_tuple(graph_config("42")) is not None
 
 
 def test_next_versions_sort_as_text_past_every_power_of_ten() -> None:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import Checkpoint, empty_checkpoint
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store import Store
@@ -19,50 +18,9 @@ from locus_store.langgraph.saver import SQLAlchemySaver
 from locus_store.langgraph.statements import INTERRUPT
 from locus_store.ops.vacuum import VacuumReport
 from tests.support.cli import locus_store, on
+from tests.support.langgraph import Lineage, graph_config
 
 DELTA = {"counters_since_delta_snapshot": {"d": [1, 1]}}
-
-
-def _config(thread: str, checkpoint_id: str | None = None, ns: str = "") -> RunnableConfig:
-    configurable: dict[str, Any] = {"thread_id": thread, "checkpoint_ns": ns}
-    if checkpoint_id:
-        configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
-
-
-class Lineage:
-    """Puts successive checkpoints of one thread and namespace the way a graph does."""
-
-    def __init__(self, saver: SQLAlchemySaver, thread: str, ns: str = "") -> None:
-        self.saver, self.thread = saver, thread
-        self.config = _config(thread, ns=ns)
-        self.versions: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-
-    async def step(
-        self, updates: dict[str, Any], metadata: dict[str, Any] | None = None
-    ) -> RunnableConfig:
-        """A checkpoint where ``updates`` changed (``...`` = new version, no value)."""
-        new_versions = {}
-        for channel, value in updates.items():
-            self.versions[channel] = self.saver.get_next_version(self.versions.get(channel), None)
-            new_versions[channel] = self.versions[channel]
-            if value is ...:
-                self.values.pop(channel, None)
-            else:
-                self.values[channel] = value
-        checkpoint: Checkpoint = empty_checkpoint()
-        checkpoint["channel_values"] = dict(self.values)
-        checkpoint["channel_versions"] = dict(self.versions)
-        md = {"source": "loop", "step": len(self.versions), **(metadata or {})}
-        self.config = await self.saver.aput(self.config, checkpoint, md, new_versions)  # type: ignore[arg-type]
-        return self.config
-
-    def fork(self, at: RunnableConfig) -> Lineage:
-        """A lineage continuing from ``at`` (time travel), with the values it had then."""
-        other = Lineage(self.saver, self.thread)
-        other.config, other.versions, other.values = at, dict(self.versions), dict(self.values)
-        return other
 
 
 def _id(config: RunnableConfig) -> str:
@@ -70,7 +28,7 @@ def _id(config: RunnableConfig) -> str:
 
 
 async def _ids(saver: SQLAlchemySaver, thread: str, ns: str = "") -> list[str]:
-    return [_id(t.config) async for t in saver.alist(_config(thread, ns=ns))]
+    return [_id(t.config) async for t in saver.alist(graph_config(thread, ns=ns))]
 
 
 async def _rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -104,7 +62,7 @@ async def _assert_readable(saver: SQLAlchemySaver, thread: str, ns: str = "") ->
     """Every checkpoint left reads, and its parent is either gone from the link or there."""
     left = set(await _ids(saver, thread, ns))
     for checkpoint_id in left:
-        found = await saver.aget_tuple(_config(thread, checkpoint_id, ns))
+        found = await saver.aget_tuple(graph_config(thread, checkpoint_id, ns))
         assert found is not None
         if found.parent_config is not None:
             assert _id(found.parent_config) in left
