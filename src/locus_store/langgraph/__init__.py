@@ -3,7 +3,8 @@
 ``statements.py`` builds its statements once per (prefix, dialect) and needs no
 LangGraph; ``saver.py`` (``store.langgraph_saver()``) binds and runs them, its async
 methods; ``_sync.py`` bridges the sync twins to them; ``_config.py`` reads configs
-and pages listings.
+and pages listings; ``_in_flight.py`` lets writes wait for their checkpoint's put;
+``retention.py`` decides what a prune or a vacuum keeps (it needs no LangGraph either).
 ``from locus_store.langgraph import SQLAlchemySaver`` imports LangGraph on first use.
 """
 
