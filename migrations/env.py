@@ -45,11 +45,26 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
     return True
 
 
+def include_object(
+    item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave out what the models cannot state: the vectors' shape is the migration's choice.
+
+    The embedding column's dimensions come from ``-x memory_dims`` (the model has none),
+    and on PostgreSQL without pgvector the vectors table is rightly absent.
+    """
+    vectors = schema.memory_vectors.name
+    if type_ == "column" and name == "embedding" and item.table.name == vectors:
+        return False
+    return not (type_ == "table" and name == vectors and not reflected and compare_to is None)
+
+
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         version_table=schema.version_table,
         include_name=include_name,
+        include_object=include_object,
         compare_type=True,
         **kwargs,
     )

@@ -19,14 +19,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from locus_store import Store
 from tests.support.backends import (
     BACKENDS,
+    MEMORY_TEST_DIMS,
+    VECTOR_BACKENDS,
     Target,
     oracle_target,
+    pgvector_target,
     postgres_target,
     sqlite_target,
     unique_prefix,
 )
 from tests.support.database import check_reachable, empty_tables, require, run_blocking
 from tests.support.oracle.fake_driver import FakeDriver
+from tests.support.pgvector import require_pgvector_url
 from tests.support.roles import (
     APP_BACKEND,
     NO_DDL_REASON,
@@ -77,6 +81,8 @@ def target_for(
                 value: Target | str = sqlite_target(str(tmp_path_factory.mktemp("sqlite") / "t.db"))
             elif backend == "postgresql":
                 value = postgres_target()
+            elif backend == "pgvector":
+                value = pgvector_target(require_pgvector_url())
             elif backend == APP_BACKEND:
                 value = NO_DDL_REASON  # its store comes from ``migrated`` only
             else:
@@ -109,7 +115,7 @@ def migrated(
                 await check_reachable(target)
                 store = Store.from_settings(target.owner_settings, table_prefix=prefix)
                 try:
-                    await store.upgrade()
+                    await store.upgrade(memory_dims=MEMORY_TEST_DIMS)
                 finally:
                     await store.close()
 
@@ -148,6 +154,30 @@ async def store(backend: str, migrated: dict[str, tuple[Target, str]]) -> AsyncI
         yield st
     finally:
         await st.close()
+
+
+@pytest.fixture(params=VECTOR_BACKENDS)
+async def vector_store(
+    request: pytest.FixtureRequest, migrated: dict[str, tuple[Target, str]]
+) -> AsyncIterator[Store]:
+    """A migrated, empty store whose memory has vectors (``MEMORY_TEST_DIMS`` of them):
+    SQLite, and the PostgreSQL with pgvector (skipped without it, failed under CI)."""
+    if request.param == "pgvector":
+        require_pgvector_url()
+    target, prefix = migrated[str(request.param)]
+    st = Store.from_settings(target.settings, table_prefix=prefix)
+    await empty_tables(st)
+    try:
+        yield st
+    finally:
+        await st.close()
+
+
+@pytest.fixture(scope="session")
+def pgvector_url() -> str:
+    """The URL of the PostgreSQL with pgvector (``LOCUS_TEST_PGVECTOR_URL``, from
+    ``scripts/pgvector_server.py``); skips the test without one, fails it under CI."""
+    return require_pgvector_url()
 
 
 @pytest.fixture

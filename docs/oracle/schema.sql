@@ -198,6 +198,97 @@ UPDATE locus_alembic_version SET version_num='c4e1f7a92b3d' WHERE locus_alembic_
 
 /
 
+-- Running upgrade c4e1f7a92b3d -> b7e2d94c1f08
+
+CREATE TABLE IF NOT EXISTS locus_memory_items (
+    namespace VARCHAR2(1000 CHAR) NOT NULL, 
+    key VARCHAR2(255 CHAR) NOT NULL, 
+    value JSON NOT NULL, 
+    metadata JSON, 
+    search_text CLOB, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    expires_at TIMESTAMP WITH TIME ZONE, 
+    ttl_seconds FLOAT, 
+    version INTEGER NOT NULL, 
+    stamp VARCHAR2(32 CHAR) NOT NULL, 
+    CONSTRAINT locus_memory_items_pk PRIMARY KEY (namespace, key)
+)
+
+/
+
+CREATE INDEX IF NOT EXISTS locus_memory_items_upd_ix ON locus_memory_items (namespace, updated_at)
+
+/
+
+CREATE INDEX IF NOT EXISTS locus_memory_items_exp_ix ON locus_memory_items (expires_at)
+
+/
+
+CREATE TABLE IF NOT EXISTS locus_memory_config (
+    id INTEGER NOT NULL, 
+    vectors VARCHAR2(16 CHAR) NOT NULL, 
+    dims INTEGER, 
+    distance VARCHAR2(16 CHAR) NOT NULL, 
+    CONSTRAINT locus_memory_config_pk PRIMARY KEY (id)
+)
+
+/
+
+INSERT INTO locus_memory_config (id, vectors, dims, distance) SELECT 1 AS anon_1, 'none' AS anon_2, NULL AS anon_3, 'cosine' AS anon_4 FROM DUAL 
+WHERE NOT (EXISTS (SELECT * 
+FROM locus_memory_config 
+WHERE locus_memory_config.id = 1))
+
+/
+
+DECLARE
+    index_loading EXCEPTION;
+    PRAGMA EXCEPTION_INIT(index_loading, -29868);
+    drop_routine_failed EXCEPTION;
+    PRAGMA EXCEPTION_INIT(drop_routine_failed, -29856);
+BEGIN
+    EXECUTE IMMEDIATE 'DROP INDEX IF EXISTS locus_memory_items_txt_ix';
+EXCEPTION
+    WHEN index_loading OR drop_routine_failed THEN
+        EXECUTE IMMEDIATE 'DROP INDEX locus_memory_items_txt_ix FORCE';
+END;
+
+/
+
+CREATE INDEX locus_memory_items_txt_ix ON locus_memory_items (search_text) INDEXTYPE IS CTXSYS.CONTEXT PARAMETERS ('SYNC (ON COMMIT) STOPLIST CTXSYS.EMPTY_STOPLIST')
+
+/
+
+UPDATE locus_alembic_version SET version_num='b7e2d94c1f08' WHERE locus_alembic_version.version_num = 'c4e1f7a92b3d'
+
+/
+
+-- Running upgrade b7e2d94c1f08 -> e41a6c0d5b93
+
+CREATE TABLE IF NOT EXISTS locus_memory_vectors (
+    namespace VARCHAR2(1000 CHAR) NOT NULL, 
+    key VARCHAR2(255 CHAR) NOT NULL, 
+    field VARCHAR2(255 CHAR) NOT NULL, 
+    stamp VARCHAR2(32 CHAR) NOT NULL, 
+    embedding VECTOR(1536,FLOAT32,*) NOT NULL, 
+    CONSTRAINT locus_memory_vectors_pk PRIMARY KEY (namespace, key, field)
+)
+
+/
+
+CREATE VECTOR INDEX IF NOT EXISTS locus_memory_vectors_ivf_ix ON locus_memory_vectors (embedding) ORGANIZATION NEIGHBOR PARTITIONS DISTANCE COSINE WITH TARGET ACCURACY 95
+
+/
+
+UPDATE locus_memory_config SET vectors='native', dims=1536, distance='cosine' WHERE locus_memory_config.id = 1
+
+/
+
+UPDATE locus_alembic_version SET version_num='e41a6c0d5b93' WHERE locus_alembic_version.version_num = 'b7e2d94c1f08'
+
+/
+
 COMMIT
 
 /

@@ -14,6 +14,7 @@ from locus_store.errors import (
     ConstraintError,
     ExportFormatError,
     InvalidInputError,
+    InvalidNamespaceError,
     InvalidPrefixError,
     InvalidTypeError,
     LineageConflictError,
@@ -26,6 +27,8 @@ from locus_store.errors import (
     TablespaceQuotaError,
     ThreadNotFoundError,
     UsageError,
+    VectorDimensionError,
+    VectorSearchUnavailableError,
 )
 from locus_store.ops.erase import ErasureReport
 from locus_store.store import Store
@@ -40,6 +43,7 @@ __all__ = [
     "ErasureReport",
     "ExportFormatError",
     "InvalidInputError",
+    "InvalidNamespaceError",
     "InvalidPrefixError",
     "InvalidTypeError",
     "LineageConflictError",
@@ -53,6 +57,8 @@ __all__ = [
     "TablespaceQuotaError",
     "ThreadNotFoundError",
     "UsageError",
+    "VectorDimensionError",
+    "VectorSearchUnavailableError",
 ]
 
 # locus.memory.get_checkpointer("sqlalchemy", ...) builds our checkpointers; see registry.py.

@@ -20,6 +20,20 @@ class InvalidTypeError(LocusStoreError, TypeError):
     """An argument has a type the store cannot persist."""
 
 
+class InvalidNamespaceError(InvalidInputError):
+    """A memory namespace is not a non-empty tuple of clean, non-empty string labels."""
+
+
+class VectorDimensionError(InvalidInputError):
+    """A vector's length differs from the dimensions the schema was migrated with, or it
+    holds NaN or an infinity."""
+
+
+class VectorSearchUnavailableError(LocusStoreError, NotImplementedError):
+    """This database has no memory vectors (PostgreSQL without pgvector); the message says
+    how to enable them."""
+
+
 class InvalidPrefixError(InvalidInputError):
     """A table prefix is not a safe SQL identifier."""
 

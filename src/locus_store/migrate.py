@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,7 +17,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.compiler import DDLCompiler
 
+from locus_store.errors import ConfigurationError
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
+from locus_store.schema.vectors import ORACLE_MAX_DIMS, Distance, require_distance
 from locus_store.settings import PREFIX_ENV
 
 if TYPE_CHECKING:
@@ -97,6 +99,40 @@ def x_arguments(config: Config) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw if "=" in item)
 
 
+#: Embedding dimensions of the memory vectors when a migration is not told otherwise.
+DEFAULT_MEMORY_DIMS = 1536
+DEFAULT_MEMORY_DISTANCE = "cosine"
+
+
+def memory_vector_options(config: Config) -> tuple[int, Distance]:
+    """The memory vectors' dimensions and distance for a migration run.
+
+    ``store.upgrade(memory_dims=, memory_distance=)``, then ``-x memory_dims=N -x
+    memory_distance=cosine|dot|l2``, then the defaults (1536, cosine).
+    """
+    given = x_arguments(config)
+    dims = config.attributes.get("memory_dims") or given.get("memory_dims") or DEFAULT_MEMORY_DIMS
+    distance = (
+        config.attributes.get("memory_distance")
+        or given.get("memory_distance")
+        or DEFAULT_MEMORY_DISTANCE
+    )
+    return require_dims(dims), require_distance(distance)
+
+
+def require_dims(value: object) -> int:
+    """Vector dimensions: a positive integer (a string from the command line is read)."""
+    try:
+        dims = int(value) if isinstance(value, str | int) and not isinstance(value, bool) else 0
+    except ValueError:
+        dims = 0
+    if not 0 < dims <= ORACLE_MAX_DIMS:
+        raise ConfigurationError(
+            f"memory_dims must be an integer from 1 to {ORACLE_MAX_DIMS}, not {value!r}"
+        )
+    return dims
+
+
 def migration_schema() -> Schema:
     """The schema the running migration applies to (for use inside revision scripts)."""
     from alembic import context
@@ -104,10 +140,17 @@ def migration_schema() -> Schema:
     return schema_for(config_prefix(context.config))
 
 
-def _run(sync_conn: Connection, prefix: str, direction: str, revision: str) -> None:
+def _run(
+    sync_conn: Connection,
+    prefix: str,
+    direction: str,
+    revision: str,
+    options: Mapping[str, object],
+) -> None:
     config = alembic_config(prefix)
     config.attributes["connection"] = sync_conn
     config.attributes["table_prefix"] = prefix
+    config.attributes.update(options)
     before = _current_heads(sync_conn, prefix)
     if direction == "upgrade":
         command.upgrade(config, revision)
@@ -155,9 +198,19 @@ def _shown(revisions: tuple[str, ...]) -> str:
     return ", ".join(revisions) if revisions else "base"
 
 
-async def run_migrations(conn: AsyncConnection, prefix: str, direction: str, revision: str) -> None:
-    """Upgrade or downgrade the schema of ``prefix`` on ``conn``."""
-    await conn.run_sync(_run, prefix, direction, revision)
+async def run_migrations(
+    conn: AsyncConnection,
+    prefix: str,
+    direction: str,
+    revision: str,
+    options: Mapping[str, object] | None = None,
+) -> None:
+    """Upgrade or downgrade the schema of ``prefix`` on ``conn``.
+
+    ``options`` go to the revisions as Alembic config attributes (``memory_dims``,
+    ``memory_distance``).
+    """
+    await conn.run_sync(_run, prefix, direction, revision, dict(options or {}))
 
 
 #: A placeholder URL for offline scripts: only its dialect matters.

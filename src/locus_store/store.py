@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.serde.base import SerializerProtocol
 
     from locus_store.langgraph.saver import SQLAlchemySaver
+    from locus_store.memory.langgraph_store import SQLAlchemyStore
+    from locus_store.memory.locus_store import MemoryStore
     from locus_store.latest.checkpointer import LatestCheckpointer
     from locus_store.ops.erase import ErasureReport
     from locus_store.ops.threads import Progress
@@ -200,25 +202,46 @@ class Store:
         return f"Store({redact(self._engine.url)!r}, table_prefix={self.table_prefix!r})"
 
     # -- schema ---------------------------------------------------------------------
-    async def upgrade(self, revision: str = "head") -> None:
+    async def upgrade(
+        self,
+        revision: str = "head",
+        *,
+        memory_dims: int | None = None,
+        memory_distance: str | None = None,
+    ) -> None:
         """Run the packaged Alembic migrations up to ``revision`` on this store's database.
+
+        ``memory_dims`` and ``memory_distance`` (``"cosine"``, ``"dot"``, ``"l2"``) shape
+        the memory store's vector column and index when the revision creating it runs
+        (default 1536 dimensions, cosine); they are part of the schema, like
+        ``alembic -x memory_dims=384 upgrade head``.
 
         Needs a role that may change the schema (its owner): with one that may not,
         `SchemaPermissionError`, and nothing is changed (one transaction where
         the database has transactional DDL).
         """
-        await self._migrate("upgrade", revision)
+        from locus_store.migrate import require_dims
+        from locus_store.schema.vectors import require_distance
+
+        options: dict[str, object] = {}
+        if memory_dims is not None:
+            options["memory_dims"] = require_dims(memory_dims)
+        if memory_distance is not None:
+            options["memory_distance"] = require_distance(memory_distance)
+        await self._migrate("upgrade", revision, options)
 
     async def downgrade(self, revision: str = "base") -> None:
         """Run the packaged Alembic migrations down to ``revision`` (same role as ``upgrade``)."""
         await self._migrate("downgrade", revision)
 
-    async def _migrate(self, direction: str, revision: str) -> None:
+    async def _migrate(
+        self, direction: str, revision: str, options: dict[str, object] | None = None
+    ) -> None:
         from locus_store.migrate import run_migrations
 
         try:
             await self.run(
-                lambda conn: run_migrations(conn, self.table_prefix, direction, revision),
+                lambda conn: run_migrations(conn, self.table_prefix, direction, revision, options),
                 atomic=True,
                 retry=False,
             )
@@ -253,6 +276,35 @@ class Store:
         from locus_store.langgraph.saver import SQLAlchemySaver
 
         return SQLAlchemySaver(self, serde=serde)
+
+    def memory(
+        self,
+        *,
+        embed: Any = None,
+        ttl: timedelta | float | None = None,
+    ) -> MemoryStore:
+        """Long-term memory under Locus's ``BaseStore`` contract (``locus.memory.store``).
+
+        ``embed``: a function (sync or async) from a list of texts to their vectors; with
+        it, puts store the value's embedding and ``search(query)`` is semantic where this
+        database has vectors. ``ttl``: how long each put item stays visible.
+        """
+        from locus_store.memory.items import MemoryItems
+        from locus_store.memory.locus_store import MemoryStore
+
+        return MemoryStore(MemoryItems(self), embed=embed, ttl=ttl)
+
+    def langgraph_store(self, *, index: Any = None, ttl: Any = None) -> SQLAlchemyStore:
+        """Long-term memory under LangGraph's ``BaseStore`` contract (``langgraph`` extra).
+
+        ``index``: LangGraph's ``IndexConfig`` (``dims``, ``embed``, ``fields``) for
+        semantic search; ``ttl``: its ``TTLConfig`` (``default_ttl`` minutes,
+        ``refresh_on_read``, ``sweep_interval_minutes``).
+        """
+        from locus_store.memory.items import MemoryItems
+        from locus_store.memory.langgraph_store import SQLAlchemyStore
+
+        return SQLAlchemyStore(MemoryItems(self), index=index, ttl=ttl)
 
     async def erase_thread(self, thread_id: str, *, dry_run: bool = False) -> ErasureReport:
         """Delete ``thread_id`` from every table (single-row, versioned with its writes,

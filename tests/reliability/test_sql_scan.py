@@ -77,8 +77,8 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "*": "an error message for the DBA, never sent to the database",
     },
     ("src/locus_store/schema/search.py", "_create_oracle"): {
-        "s.search_index": PREFIX,
-        "s.threads.name": PREFIX,
+        "t.index": PREFIX,
+        "t.table": PREFIX,
         "element.oracle_parameters": CONSTANT + ": the index parameters a revision names",
     },
     ("src/locus_store/schema/search.py", "_drop_oracle"): {
@@ -89,12 +89,12 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "' OR '.join(_DROP_NEEDS_FORCE)": CONSTANT + ": the exception names",
     },
     ("src/locus_store/schema/search.py", "_drop_postgresql"): {
-        "element.schema.search_index": PREFIX,
+        "element.text_index.index": PREFIX,
     },
     ("src/locus_store/schema/search.py", "_drop_index"): {"element.schema.search_index": PREFIX},
     ("src/locus_store/schema/search.py", "_create_postgresql"): {
-        "s.search_index": PREFIX,
-        "s.threads.name": PREFIX,
+        "t.index": PREFIX,
+        "t.table": PREFIX,
         "PG_TS_CONFIG": CONSTANT,
     },
     ("src/locus_store/schema/search.py", "_create_sqlite"): {
@@ -107,6 +107,14 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("src/locus_store/schema/search.py", "_drop_sqlite"): {
         "fts": PREFIX,
         "element.part": CHECKED + ": one of the fixed DDL parts",
+    },
+    ("migrations/versions/2026-12-02_memory_vectors_e41a6c0d5b93.py", "upgrade"): {
+        "vectors": PREFIX,
+        "_PG_OPERATOR_CLASSES[distance]": CONSTANT + ": looked up by a checked distance name",
+        "_ORACLE_DISTANCES[distance]": CONSTANT + ": looked up by a checked distance name",
+    },
+    ("migrations/versions/2026-12-02_memory_vectors_e41a6c0d5b93.py", "downgrade"): {
+        "vectors": PREFIX,
     },
     ("src/locus_store/schema/types.py", "_compile_utc_bind_oracle"): {
         "bind": COMPILED,
@@ -180,9 +188,9 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("src/locus_store/sql/search.py", "oracle_text_query"): {
         "*": "a bound value, not SQL: the Oracle Text query string is a parameter of CONTAINS",
     },
-    ("src/locus_store/sql/search.py", "search_statement"): {
+    ("src/locus_store/sql/search.py", "text_match"): {
         "PG_TS_CONFIG": CONSTANT,
-        "threads.name": PREFIX,
+        "table.name": PREFIX,
     },
     ("src/locus_store/_engine/create.py", "_sqlite_pragmas"): {
         "int(SQLITE_BUSY_TIMEOUT * 1000)": CONSTANT,

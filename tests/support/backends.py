@@ -61,6 +61,16 @@ def postgres_target() -> Target:
     )
 
 
+#: Dimensions the test schemas' memory vectors are migrated with.
+MEMORY_TEST_DIMS = 8
+#: The backends with memory vectors: SQLite (exact) and the PostgreSQL with pgvector.
+VECTOR_BACKENDS = ("sqlite", "pgvector")
+
+
+def pgvector_target(url: str) -> Target:
+    return Target("pgvector", ConnectionSettings(async_url(url)))
+
+
 def sqlite_target(path: str) -> Target:
     return Target("sqlite", ConnectionSettings(async_url(f"sqlite:///{path}")))
 

@@ -101,11 +101,14 @@ async def _drop(admin: URL, roles: Roles) -> None:
 def grant_dml(roles: Roles, prefix: str) -> None:
     """As the owner: DML on the prefix's tables and reading the schema version, to the app role."""
     schema = schema_for(prefix)
-    tables = ", ".join(_quote(t.name) for t in schema.metadata.sorted_tables)
+    names = [t.name for t in schema.metadata.sorted_tables]
 
     async def grant() -> None:
         conn = await asyncpg.connect(_dsn(roles.owner_url))
         try:
+            # Only the tables the migrations made (no memory vectors without pgvector).
+            made = [n for n in names if await conn.fetchval("SELECT to_regclass($1)", n)]
+            tables = ", ".join(_quote(n) for n in made)
             await conn.execute(f"GRANT {', '.join(DML)} ON {tables} TO {_quote(roles.app)}")
             # The CLI checks the revision before it acts; it never changes it.
             await conn.execute(

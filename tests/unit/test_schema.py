@@ -59,6 +59,9 @@ def test_several_prefixes_coexist_with_their_own_metadata() -> None:
         "alpha_lg_checkpoints",
         "alpha_lg_blobs",
         "alpha_lg_writes",
+        "alpha_memory_items",
+        "alpha_memory_vectors",
+        "alpha_memory_config",
     }
     assert {t.name for t in b.metadata.sorted_tables} == {
         "beta_threads",
@@ -67,6 +70,9 @@ def test_several_prefixes_coexist_with_their_own_metadata() -> None:
         "beta_lg_checkpoints",
         "beta_lg_blobs",
         "beta_lg_writes",
+        "beta_memory_items",
+        "beta_memory_vectors",
+        "beta_memory_config",
     }
     assert schema_for("alpha") is a
 

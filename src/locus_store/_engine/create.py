@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, Literal, get_args
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -26,6 +26,7 @@ from locus_store._engine.sqlite import (
 )
 from locus_store.errors import ConfigurationError
 from locus_store.schema.types import install_oracle_binds
+from locus_store.schema.vectors import register_sqlite_functions
 from locus_store.settings import ConnectionSettings, async_url, require_supported
 
 #: Seconds a SQLite writer waits for the database lock before "database is locked".
@@ -56,8 +57,7 @@ def _require_durability(durability: object, backend: str) -> Durability:
                 )
             return level
     raise ConfigurationError(
-        f"durability must be one of {', '.join(map(repr, DURABILITY_LEVELS))}, "
-        f"not {durability!r}"
+        f"durability must be one of {', '.join(map(repr, DURABILITY_LEVELS))}, not {durability!r}"
     )
 
 
@@ -203,6 +203,19 @@ def prepare_engine(engine: AsyncEngine) -> None:
     install_error_translation(engine.sync_engine)
     install_oracle_binds(engine.sync_engine)
     install_oracle_sessions(engine.sync_engine)
+    install_sqlite_functions(engine.sync_engine)
+
+
+def _register_sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
+    register_sqlite_functions(dbapi_connection)
+
+
+def install_sqlite_functions(engine: Engine) -> None:
+    """The store's SQL functions on every new SQLite connection (memory vector distance)."""
+    if engine.dialect.name == "sqlite" and not event.contains(
+        engine, "connect", _register_sqlite_functions
+    ):
+        event.listen(engine, "connect", _register_sqlite_functions)
 
 
 def autocommit_view(engine: AsyncEngine) -> AsyncEngine:

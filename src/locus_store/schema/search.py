@@ -1,6 +1,8 @@
-"""Full-text search objects of the threads table, one DDL construct per dialect.
+"""Full-text search objects, one DDL construct per dialect, for each table that has them.
 
-The index reads ``search_text`` (message contents), never the JSON document:
+Two tables carry a ``search_text`` column (see `TextIndex`): the single-row threads
+(message contents) and the memory items (the text of each value). The index reads
+that column, never the JSON document:
 - Oracle: an Oracle Text ``CONTEXT`` index kept current by ``SYNC (ON COMMIT)``, with no
   stop words;
 - PostgreSQL: a GIN index over ``to_tsvector('simple', search_text)``;
@@ -19,6 +21,7 @@ dropped before it can be re-created), and ``IF NOT EXISTS`` would keep it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.compiler import compiles
@@ -46,23 +49,54 @@ _DROP_NEEDS_FORCE = {"index_loading": -29868, "drop_routine_failed": -29856}
 _SQLITE_TRIGGER_EVENTS = ("ai", "au", "ad")
 
 
+@dataclass(frozen=True)
+class TextIndex:
+    """The full-text index of one table's ``search_text`` column."""
+
+    #: The indexed table.
+    table: str
+    #: The Oracle Text / PostgreSQL GIN index.
+    index: str
+    #: SQLite's external-content FTS5 table (its triggers are named after it).
+    fts: str
+
+    def object_names(self) -> list[str]:
+        return [self.index, self.fts, *(f"{self.fts}_{e}" for e in _SQLITE_TRIGGER_EVENTS)]
+
+
+def thread_text_index(schema: Schema) -> TextIndex:
+    """The index of the single-row threads' message text."""
+    return TextIndex(schema.threads.name, schema.search_index, f"{schema.prefix}_threads_fts")
+
+
+def memory_text_index(schema: Schema) -> TextIndex:
+    """The index of the memory items' text."""
+    table = schema.memory_items.name
+    return TextIndex(table, f"{table}_txt_ix", f"{table}_fts")
+
+
+def text_indexes(schema: Schema) -> tuple[TextIndex, ...]:
+    return (thread_text_index(schema), memory_text_index(schema))
+
+
 def fts_table(schema: Schema) -> str:
     """SQLite's FTS5 table that mirrors ``search_text`` of the threads table."""
-    return f"{schema.prefix}_threads_fts"
+    return thread_text_index(schema).fts
 
 
 def search_object_names(schema: Schema) -> list[str]:
     """Names of the search objects on any dialect (for identifier-length checks)."""
-    fts = fts_table(schema)
-    return [schema.search_index, fts, *(f"{fts}_{e}" for e in _SQLITE_TRIGGER_EVENTS)]
+    return [name for index in text_indexes(schema) for name in index.object_names()]
 
 
 def is_search_object(name: str | None, schema: Schema) -> bool:
     """True for objects the migrations create that autogenerate cannot see."""
     if name is None:
         return False
-    fts = fts_table(schema)
-    return name == schema.search_index or name == fts or name.startswith(f"{fts}_")
+    return any(
+        name in (index.index, index.fts) or name.startswith(f"{index.fts}_")
+        for index in text_indexes(schema)
+    )
 
 
 class _SearchDDL(ExecutableDDLElement):
@@ -73,10 +107,12 @@ class _SearchDDL(ExecutableDDLElement):
         schema: Schema,
         part: str = "index",
         oracle_parameters: str = ORACLE_TEXT_PARAMETERS,
+        target: TextIndex | None = None,
     ) -> None:
         self.schema = schema
         self.part = part
         self.oracle_parameters = oracle_parameters
+        self.text_index = target or thread_text_index(schema)
 
 
 class CreateSearchIndex(_SearchDDL):
@@ -91,41 +127,46 @@ def create_search_statements(
     schema: Schema,
     dialect_name: str,
     oracle_parameters: str = ORACLE_TEXT_PARAMETERS,
+    *,
+    target: TextIndex | None = None,
 ) -> list[ExecutableDDLElement]:
-    """The statements that create the search index on ``dialect_name``, in order.
+    """The statements that create a search index on ``dialect_name``, in order.
 
-    ``oracle_parameters`` is the Oracle Text PARAMETERS string (a revision passes the
-    one of its time). On Oracle the index is dropped first: see the module docstring.
+    ``target`` is the index (the threads' by default); ``oracle_parameters`` the Oracle
+    Text PARAMETERS string (a revision passes the one of its time). On Oracle the index
+    is dropped first: see the module docstring.
     """
     if dialect_name == "sqlite":
         return [
-            CreateSearchIndex(schema, "table"),
-            *(CreateSearchIndex(schema, e) for e in _SQLITE_TRIGGER_EVENTS),
-            CreateSearchIndex(schema, "rebuild"),
+            CreateSearchIndex(schema, "table", target=target),
+            *(CreateSearchIndex(schema, e, target=target) for e in _SQLITE_TRIGGER_EVENTS),
+            CreateSearchIndex(schema, "rebuild", target=target),
         ]
     if dialect_name == "oracle":
         return [
-            DropSearchIndex(schema),
-            CreateSearchIndex(schema, oracle_parameters=oracle_parameters),
+            DropSearchIndex(schema, target=target),
+            CreateSearchIndex(schema, oracle_parameters=oracle_parameters, target=target),
         ]
-    return [CreateSearchIndex(schema)]
+    return [CreateSearchIndex(schema, target=target)]
 
 
-def drop_search_statements(schema: Schema, dialect_name: str) -> list[ExecutableDDLElement]:
-    """The statements that drop the search index on ``dialect_name``, in order."""
+def drop_search_statements(
+    schema: Schema, dialect_name: str, *, target: TextIndex | None = None
+) -> list[ExecutableDDLElement]:
+    """The statements that drop a search index on ``dialect_name``, in order."""
     if dialect_name == "sqlite":
         return [
-            *(DropSearchIndex(schema, e) for e in _SQLITE_TRIGGER_EVENTS),
-            DropSearchIndex(schema, "table"),
+            *(DropSearchIndex(schema, e, target=target) for e in _SQLITE_TRIGGER_EVENTS),
+            DropSearchIndex(schema, "table", target=target),
         ]
-    return [DropSearchIndex(schema)]
+    return [DropSearchIndex(schema, target=target)]
 
 
 @compiles(CreateSearchIndex, "oracle")
 def _create_oracle(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
-    s = element.schema
+    t = element.text_index
     return (
-        f"CREATE INDEX {s.search_index} ON {s.threads.name} (search_text) "
+        f"CREATE INDEX {t.index} ON {t.table} (search_text) "
         f"INDEXTYPE IS CTXSYS.CONTEXT PARAMETERS ('{element.oracle_parameters}')"
     )
 
@@ -138,7 +179,7 @@ def _drop_oracle(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> 
     index marked IN PROGRESS or whose indextype routine returns an error. Oracle Text
     Reference, "DROP INDEX": use FORCE only when a regular DROP INDEX fails.
     """
-    index = element.schema.search_index
+    index = element.text_index.index
     declare = "".join(
         f"    {name} EXCEPTION;\n    PRAGMA EXCEPTION_INIT({name}, {code});\n"
         for name, code in _DROP_NEEDS_FORCE.items()
@@ -154,22 +195,21 @@ def _drop_oracle(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> 
 
 @compiles(DropSearchIndex, "postgresql")
 def _drop_postgresql(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
-    return f"DROP INDEX IF EXISTS {element.schema.search_index}"
+    return f"DROP INDEX IF EXISTS {element.text_index.index}"
 
 
 @compiles(CreateSearchIndex, "postgresql")
 def _create_postgresql(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
-    s = element.schema
+    t = element.text_index
     return (
-        f"CREATE INDEX IF NOT EXISTS {s.search_index} ON {s.threads.name} "
+        f"CREATE INDEX IF NOT EXISTS {t.index} ON {t.table} "
         f"USING gin (to_tsvector('{PG_TS_CONFIG}', coalesce(search_text, '')))"
     )
 
 
 @compiles(CreateSearchIndex, "sqlite")
 def _create_sqlite(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
-    s = element.schema
-    fts, threads = fts_table(s), s.threads.name
+    fts, threads = element.text_index.fts, element.text_index.table
     add = f"INSERT INTO {fts}(rowid, search_text) VALUES (new.rowid, new.search_text);"
     remove = (
         f"INSERT INTO {fts}({fts}, rowid, search_text) "
@@ -192,7 +232,7 @@ def _create_sqlite(element: CreateSearchIndex, compiler: DDLCompiler, **kw: Any)
 
 @compiles(DropSearchIndex, "sqlite")
 def _drop_sqlite(element: DropSearchIndex, compiler: DDLCompiler, **kw: Any) -> str:
-    fts = fts_table(element.schema)
+    fts = element.text_index.fts
     if element.part == "table":
         return f"DROP TABLE IF EXISTS {fts}"
     return f"DROP TRIGGER IF EXISTS {fts}_{element.part}"

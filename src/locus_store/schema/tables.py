@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from locus_store.errors import InvalidPrefixError
 from locus_store.schema.langgraph_tables import langgraph_models
+from locus_store.schema.memory_tables import memory_models
 from locus_store.schema.types import JSONDocument, KeyString, SearchText, UTCDateTime
 
 DEFAULT_PREFIX = "locus"
@@ -120,6 +121,10 @@ class Schema:
     LangGraphCheckpoint: type[Any]
     LangGraphBlob: type[Any]
     LangGraphWrite: type[Any]
+    #: The long-term memory tables (see ``locus_store.schema.memory_tables``).
+    MemoryItem: type[Any]
+    MemoryVector: type[Any]
+    MemoryConfig: type[Any]
 
     @property
     def threads(self) -> Table:
@@ -144,6 +149,18 @@ class Schema:
     @property
     def lg_writes(self) -> Table:
         return self.LangGraphWrite.__table__  # type: ignore[no-any-return]
+
+    @property
+    def memory_items(self) -> Table:
+        return self.MemoryItem.__table__  # type: ignore[no-any-return]
+
+    @property
+    def memory_vectors(self) -> Table:
+        return self.MemoryVector.__table__  # type: ignore[no-any-return]
+
+    @property
+    def memory_config(self) -> Table:
+        return self.MemoryConfig.__table__  # type: ignore[no-any-return]
 
     @property
     def version_table(self) -> str:
@@ -186,4 +203,12 @@ def schema_for(prefix: str = DEFAULT_PREFIX) -> Schema:
         "Checkpoint", (_CheckpointColumns, Base), {"__tablename__": f"{prefix}_checkpoints"}
     )
     write = type("Write", (_WriteColumns, Base), {"__tablename__": f"{prefix}_writes"})
-    return Schema(prefix, Base.metadata, thread, checkpoint, write, *langgraph_models(Base, prefix))
+    return Schema(
+        prefix,
+        Base.metadata,
+        thread,
+        checkpoint,
+        write,
+        *langgraph_models(Base, prefix),
+        *memory_models(Base, prefix),
+    )

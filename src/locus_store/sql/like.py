@@ -91,9 +91,7 @@ class CaseSensitiveLike(ColumnElement[bool]):
         ("escape", InternalTraversal.dp_string),
     ]
 
-    def __init__(
-        self, column: ColumnElement[Any], name: str, escape: str = LIKE_ESCAPE
-    ) -> None:
+    def __init__(self, column: ColumnElement[Any], name: str, escape: str = LIKE_ESCAPE) -> None:
         if len(escape) != 1 or escape in "'%_":
             raise ValueError(f"bad LIKE escape character {escape!r}")
         self.column = column

@@ -112,8 +112,11 @@ def upsert(
     values: Mapping[str, ColumnElement[Any]],
     keys: Sequence[str],
     update: Sequence[str],
+    increment: Sequence[str] = (),
 ) -> Upsert:
     """Insert a row of ``values``, or update the ``update`` columns of the row with its ``keys``.
+
+    ``increment`` columns of an existing row go up by one (a new row takes ``values``).
 
     One statement on every dialect: a `Merge` on Oracle, an
     ``INSERT ... ON CONFLICT (keys) DO UPDATE`` on PostgreSQL and SQLite.
@@ -121,25 +124,29 @@ def upsert(
     missing = sorted({*keys, *update} - set(values))
     if missing:
         raise ArgumentError(f"upsert has no value for {missing}")
-    if set(keys) & set(update):
+    if set(keys) & {*update, *increment}:
         raise ArgumentError("an upsert cannot update its key columns")
+    bumped = {c: table.c[c] + 1 for c in increment}
     if dialect_name == "oracle":
         return Merge(
             table,
             keys=[(table.c[k], values[k]) for k in keys],
             inserts=[(table.c[c], v) for c, v in values.items() if c not in keys],
-            updates=[(table.c[c], values[c]) for c in update],
+            updates=[
+                *((table.c[c], values[c]) for c in update),
+                *((table.c[c], v) for c, v in bumped.items()),
+            ],
         )
     if dialect_name == "postgresql":
         pg = postgresql.insert(table).values(dict(values))
         return pg.on_conflict_do_update(
             index_elements=[table.c[k] for k in keys],
-            set_={c: pg.excluded[c] for c in update},
+            set_={**{c: pg.excluded[c] for c in update}, **bumped},
         )
     if dialect_name == "sqlite":
         lite = sqlite.insert(table).values(dict(values))
         return lite.on_conflict_do_update(
             index_elements=[table.c[k] for k in keys],
-            set_={c: lite.excluded[c] for c in update},
+            set_={**{c: lite.excluded[c] for c in update}, **bumped},
         )
     raise CompileError(f"no upsert for the {dialect_name} dialect")

@@ -19,6 +19,7 @@ result must contain every term.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -26,18 +27,20 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     bindparam,
     column,
     func,
     literal_column,
     select,
-    table,
 )
+from sqlalchemy import table as sql_table
 from sqlalchemy.exc import CompileError
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from locus_store.errors import InvalidInputError, InvalidTypeError
-from locus_store.schema.search import PG_TS_CONFIG, fts_table
+from locus_store.schema.search import PG_TS_CONFIG, TextIndex, thread_text_index
 
 if TYPE_CHECKING:
     from locus_store.schema.tables import Schema
@@ -138,6 +141,41 @@ def translate_query(query: object, dialect_name: str) -> str | None:
     raise CompileError(f"no full-text search for the {dialect_name} dialect")
 
 
+@dataclass(frozen=True)
+class TextMatch:
+    """The pieces of a full-text match on one table: where to select from, the condition,
+    and the score (higher is better) to order by."""
+
+    source: FromClause
+    matches: ColumnElement[bool]
+    score: ColumnElement[float]
+
+
+def text_match(
+    table: Table, index: TextIndex, dialect_name: str, query: ColumnElement[str]
+) -> TextMatch:
+    """``table``'s ``search_text`` matching ``query`` (the output of `translate_query`)."""
+    text_column = table.c.search_text
+    if dialect_name == "oracle":
+        score: ColumnElement[Any] = func.score(literal_column("1"), type_=Float())
+        matches = func.contains(text_column, query, literal_column("1"), type_=Integer())
+        return TextMatch(table, matches > literal_column("0"), score)
+    if dialect_name == "postgresql":
+        config: ColumnElement[str] = literal_column(f"'{PG_TS_CONFIG}'")
+        text = func.coalesce(text_column, literal_column("''"))
+        document = func.to_tsvector(config, text)  # the GIN index's expression, verbatim
+        wanted = func.websearch_to_tsquery(config, query)
+        rank = func.ts_rank(document, wanted, type_=Float())
+        return TextMatch(table, document.bool_op("@@")(wanted), rank)
+    if dialect_name == "sqlite":
+        fts = sql_table(index.fts, column("rowid"))
+        fts_handle: ColumnElement[Any] = literal_column(index.fts)
+        joined = table.join(fts, fts.c.rowid == literal_column(f"{table.name}.rowid"))
+        bm25 = func.bm25(fts_handle, type_=Float())
+        return TextMatch(joined, fts_handle.op("MATCH")(query), -bm25)
+    raise CompileError(f"no full-text search for the {dialect_name} dialect")
+
+
 def search_statement(
     schema: Schema, dialect_name: str, *, where: ColumnElement[bool]
 ) -> Select[Any]:
@@ -149,34 +187,11 @@ def search_statement(
     threads = schema.threads
     query = bindparam("query", type_=String())
     columns = (threads.c.thread_id, threads.c.checkpoint_id, threads.c.updated_at)
-    if dialect_name == "oracle":
-        score: ColumnElement[Any] = func.score(literal_column("1"), type_=Float())
-        matches = func.contains(threads.c.search_text, query, literal_column("1"), type_=Integer())
-        statement = select(*columns, score.label("score")).where(matches > literal_column("0"))
-        best_first = score.desc()
-    elif dialect_name == "postgresql":
-        config: ColumnElement[str] = literal_column(f"'{PG_TS_CONFIG}'")
-        text = func.coalesce(threads.c.search_text, literal_column("''"))
-        document = func.to_tsvector(config, text)  # the GIN index's expression, verbatim
-        wanted = func.websearch_to_tsquery(config, query)
-        score = func.ts_rank(document, wanted, type_=Float())
-        statement = select(*columns, score.label("score")).where(document.bool_op("@@")(wanted))
-        best_first = score.desc()
-    elif dialect_name == "sqlite":
-        name = fts_table(schema)
-        fts = table(name, column("rowid"))
-        fts_handle: ColumnElement[Any] = literal_column(name)
-        rank = func.bm25(fts_handle, type_=Float())
-        statement = (
-            select(*columns, (-rank).label("score"))
-            .join_from(threads, fts, fts.c.rowid == literal_column(f"{threads.name}.rowid"))
-            .where(fts_handle.op("MATCH")(query))
-        )
-        best_first = rank.asc()
-    else:
-        raise CompileError(f"no full-text search for the {dialect_name} dialect")
+    match = text_match(threads, thread_text_index(schema), dialect_name, query)
     return (
-        statement.where(where)
-        .order_by(best_first, threads.c.updated_at.desc(), threads.c.thread_id)
+        select(*columns, match.score.label("score"))
+        .select_from(match.source)
+        .where(match.matches, where)
+        .order_by(match.score.desc(), threads.c.updated_at.desc(), threads.c.thread_id)
         .limit(bindparam("limit", type_=Integer()))
     )
