@@ -68,9 +68,9 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.serde.base import SerializerProtocol
 
     from locus_store.langgraph.saver import SQLAlchemySaver
+    from locus_store.latest.checkpointer import LatestCheckpointer
     from locus_store.memory.langgraph_store import SQLAlchemyStore
     from locus_store.memory.locus_store import MemoryStore
-    from locus_store.latest.checkpointer import LatestCheckpointer
     from locus_store.ops.erase import ErasureReport
     from locus_store.ops.threads import Progress
     from locus_store.ops.vacuum import VacuumReport

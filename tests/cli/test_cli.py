@@ -161,6 +161,8 @@ async def test_vacuum_dry_run_counts_and_vacuum_removes_old_rows(store: Store, c
         "langgraph_checkpoints": 0,
         "langgraph_writes": 0,
         "langgraph_values": 0,
+        "memory_items": 0,
+        "memory_vectors": 0,
         "dry_run": False,
     }
     assert await store.latest().load("old") is None

@@ -144,6 +144,14 @@ class VectorSettings:
 
 
 @dataclass
+class SweepReport:
+    """What a sweep removed (or, in a dry run, would)."""
+
+    items: int = 0
+    vectors: int = 0
+
+
+@dataclass
 class _Prepared:
     row: dict[str, Any]
     vectors: list[dict[str, Any]] = field(default_factory=list)
@@ -316,17 +324,28 @@ class MemoryItems:
         await self.vector_settings()
         return await self._store.run(work, atomic=True)
 
-    async def sweep(self) -> int:
-        """Delete expired items and vectors no item answers for; how many items went."""
+    async def sweep(self, *, dry_run: bool = False) -> SweepReport:
+        """Delete expired items, one namespace per transaction, then the vectors no item
+        answers for (older values', deleted items'); ``dry_run`` counts instead."""
         settings = await self.vector_settings()
-
-        async def work(conn: AsyncConnection) -> int:
-            count = (await conn.execute(self._sql.sweep, {"now": utcnow()})).rowcount
+        now = utcnow()
+        report = SweepReport()
+        if dry_run:
+            report.items = int(await self._scalar(self._sql.count_expired, {"now": now}))
             if settings.available:
-                await conn.execute(self._sql.sweep_vectors)
-            return int(count)
+                report.vectors = int(await self._scalar(self._sql.count_stale_vectors, {}))
+            return report
+        rows = await self._store.fetch_all(self._sql.expired_namespaces, {"now": now})
+        for row in rows:
+            params = {"namespace": row.namespace, "now": now}
+            report.items += await self._store.row_count(self._sql.sweep, params)
+        if settings.available:
+            report.vectors = await self._store.row_count(self._sql.sweep_vectors)
+        return report
 
-        return await self._store.run(work, atomic=True)
+    async def _scalar(self, statement: Any, params: Mapping[str, Any]) -> Any:
+        row = await self._store.fetch_one(statement, params)
+        return row[0] if row is not None else 0
 
     # -- reads ------------------------------------------------------------------------
     def _keys(self, keys: Sequence[Key]) -> list[Key]:

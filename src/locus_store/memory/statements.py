@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     literal,
     literal_column,
     or_,
@@ -84,8 +85,11 @@ class MemoryStatements(StatementSet):
     clear_namespace: Delete
     clear_namespace_vectors: Delete
     refresh: Update
+    expired_namespaces: Select[Any]
     sweep: Delete
+    count_expired: Select[Any]
     sweep_vectors: Delete
+    count_stale_vectors: Select[Any]
     embeddings: Select[Any]
     namespaces: Select[Any]
     config: Select[Any]
@@ -163,6 +167,7 @@ class MemoryStatements(StatementSet):
             config.c.id == CONFIG_ROW
         )
         expired = c.expires_at <= now
+        stale = ~exists().where(v.namespace == c.namespace, v.key == c.key, v.stamp == c.stamp)
         return cls(
             items=items,
             vectors=vectors,
@@ -183,10 +188,11 @@ class MemoryStatements(StatementSet):
                 c.ttl_seconds.is_not(None),
             )
             .values(expires_at=_param(items, "new_expires_at", "expires_at")),
-            sweep=items.delete().where(expired),
-            sweep_vectors=vectors.delete().where(
-                ~exists().where(v.namespace == c.namespace, v.key == c.key, v.stamp == c.stamp)
-            ),
+            expired_namespaces=select(c.namespace).distinct().where(expired),
+            sweep=items.delete().where(c.namespace == namespace, expired),
+            count_expired=select(func.count()).select_from(items).where(expired),
+            sweep_vectors=vectors.delete().where(stale),
+            count_stale_vectors=select(func.count()).select_from(vectors).where(stale),
             embeddings=embeddings,
             namespaces=namespaces,
             config=cfg,
@@ -288,8 +294,6 @@ def distance_expression(
 ) -> ColumnElement[float]:
     """``embedding``'s distance to ``query`` (smaller is nearer) in the index's own terms."""
     if dialect == "sqlite":
-        from sqlalchemy import func
-
         call: ColumnElement[float] = getattr(func, SQLITE_DISTANCE_FUNCTION)(
             embedding, query, literal_column(f"'{distance}'"), type_=Float()
         )

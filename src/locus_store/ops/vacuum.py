@@ -1,4 +1,5 @@
-"""Removing old checkpoints from every table of a store, in short transactions.
+"""Removing old checkpoints (and expired memory items) from every table of a store, in
+short transactions.
 
 The same rules as ``store.latest().vacuum`` and ``store.versioned().vacuum``, and for
 the LangGraph tables whole idle threads and ``keep_last`` pruning (the saver's own
@@ -53,6 +54,9 @@ class VacuumReport:
     langgraph_checkpoints: int = 0
     langgraph_writes: int = 0
     langgraph_values: int = 0
+    #: Long-term memory: expired items, and vectors of older values or deleted items.
+    memory_items: int = 0
+    memory_vectors: int = 0
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,6 +68,8 @@ class VacuumReport:
             "langgraph_checkpoints": self.langgraph_checkpoints,
             "langgraph_writes": self.langgraph_writes,
             "langgraph_values": self.langgraph_values,
+            "memory_items": self.memory_items,
+            "memory_vectors": self.memory_vectors,
             "dry_run": self.dry_run,
         }
 
@@ -74,14 +80,20 @@ class VacuumReport:
             f"{counted(self.threads, 'single-row thread')}, "
             f"{counted(self.checkpoints, 'version')} and {counted(self.writes, 'pending write')}"
         )
-        if not (self.langgraph_checkpoints or self.langgraph_writes or self.langgraph_values):
-            return locus
-        return (
-            f"{locus}; LangGraph: {counted(self.langgraph_checkpoints, 'checkpoint')} "
-            f"({counted(self.langgraph_threads, 'whole thread')}), "
-            f"{counted(self.langgraph_writes, 'pending write')} and "
-            f"{counted(self.langgraph_values, 'channel value')}"
-        )
+        text = locus
+        if self.langgraph_checkpoints or self.langgraph_writes or self.langgraph_values:
+            text += (
+                f"; LangGraph: {counted(self.langgraph_checkpoints, 'checkpoint')} "
+                f"({counted(self.langgraph_threads, 'whole thread')}), "
+                f"{counted(self.langgraph_writes, 'pending write')} and "
+                f"{counted(self.langgraph_values, 'channel value')}"
+            )
+        if self.memory_items or self.memory_vectors:
+            text += (
+                f"; memory: {counted(self.memory_items, 'expired item')} and "
+                f"{counted(self.memory_vectors, 'stale vector')}"
+            )
+        return text
 
 
 @dataclass
@@ -203,6 +215,7 @@ async def vacuum(
         await store.run(count)
         for job, batch in langgraph_jobs:
             await store.run(partial(job, batch))
+        await _sweep_memory(store, report)
         _log.info("vacuum dry run would remove %s", report.summary())
         return report
 
@@ -239,5 +252,15 @@ async def vacuum(
     for job, batch in langgraph_jobs:
         await store.run(partial(job, batch), atomic=True)
         advanced(len(batch))
+    await _sweep_memory(store, report)
     _log.info("vacuum removed %s", report.summary())
     return report
+
+
+async def _sweep_memory(store: Store, report: VacuumReport) -> None:
+    """Expired memory items go whatever ``older_than_days`` says: they are already invisible."""
+    from locus_store.memory.items import MemoryItems
+
+    swept = await MemoryItems(store).sweep(dry_run=report.dry_run)
+    report.memory_items += swept.items
+    report.memory_vectors += swept.vectors
