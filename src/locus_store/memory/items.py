@@ -216,6 +216,11 @@ class MemoryItems:
     def store(self) -> Store:
         return self._store
 
+    @property
+    def cached_vector_settings(self) -> VectorSettings | None:
+        """`vector_settings` if it was read already (no SQL), else ``None``."""
+        return self._settings
+
     def __repr__(self) -> str:
         return f"MemoryItems({self._store!r})"
 
@@ -405,7 +410,9 @@ class MemoryItems:
         value_filter: Mapping[str, Any] | None,
         metadata_filter: Mapping[str, Any] | None,
     ) -> Scope:
-        checked = ns.require_namespaces(namespaces)
+        if isinstance(namespaces, str) or not isinstance(namespaces, Sequence):
+            raise InvalidTypeError("namespaces must be a list of namespace tuples")
+        checked = [() if prefix and n in ((), []) else ns.require_namespace(n) for n in namespaces]
         if len(checked) > MAX_NAMESPACES_PER_SEARCH:
             raise InvalidInputError(
                 f"one search covers at most {MAX_NAMESPACES_PER_SEARCH} namespaces"
@@ -424,6 +431,8 @@ class MemoryItems:
             "offset": _require_offset(offset),
         }
         for i, encoded in enumerate(scope.namespaces):
+            if scope.prefix and not encoded:
+                continue  # the empty prefix: every namespace, nothing to bind
             params[f"ns_{i}"] = encoded
             if scope.prefix:
                 params[f"below_{i}"] = ns.like_literal(encoded + ns.SEPARATOR) + "%"
@@ -440,14 +449,42 @@ class MemoryItems:
         offset: int = 0,
         refresh_ttl: bool = False,
     ) -> list[ItemRecord]:
-        """Items of ``namespace`` (or under it, with ``prefix``) newest first."""
-        scope = self._scope([namespace], prefix, value_filter, metadata_filter)
+        """Items of ``namespace`` (or under it, with ``prefix``; ``()`` is every
+        namespace then) newest first."""
+        (found,) = await self.list_many(
+            [namespace],
+            prefix=prefix,
+            value_filter=value_filter,
+            metadata_filter=metadata_filter,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=refresh_ttl,
+        )
+        return found
+
+    async def list_many(
+        self,
+        namespaces: Sequence[Namespace],
+        *,
+        prefix: bool = False,
+        value_filter: Mapping[str, Any] | None = None,
+        metadata_filter: Mapping[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool = False,
+    ) -> list[list[ItemRecord]]:
+        """Per namespace, its items newest first; one statement for all of them."""
+        scope = self._scope(namespaces, prefix, value_filter, metadata_filter)
         params = self._scope_params(scope, limit, offset)
+        results: list[list[ItemRecord]] = [[] for _ in scope.namespaces]
+        if not scope.namespaces:
+            return results
         statement = list_statement(self._schema, self._dialect, scope)
-        records = [_record(row) for row in await self._store.fetch_all(statement, params)]
+        for row in await self._store.fetch_all(statement, params):
+            results[row.branch].append(_record(row))
         if refresh_ttl:
-            await self._refresh(records, params["now"])
-        return records
+            await self._refresh([r for rs in results for r in rs], params["now"])
+        return results
 
     async def text_search(
         self,
@@ -488,8 +525,13 @@ class MemoryItems:
         offset: int = 0,
         max_distance: float | None = None,
         refresh_ttl: bool = False,
+        rows_per_result: int = VECTOR_ROWS_PER_RESULT,
     ) -> list[list[ItemRecord]]:
-        """Per namespace, the items nearest ``vector``, nearest first; one statement."""
+        """Per namespace, the items nearest ``vector``, nearest first; one statement.
+
+        ``rows_per_result``: vector rows fetched per result asked for (an item with
+        several embedded fields has several rows; say how many to expect).
+        """
         settings = await self.vector_settings()
         query = settings.require(vector, "query vector")
         assert settings.dims is not None
@@ -500,7 +542,8 @@ class MemoryItems:
         ):
             raise InvalidTypeError("max_distance must be a number")
         params["vector"] = query
-        params["fetch"] = (params["offset"] + params["limit"]) * VECTOR_ROWS_PER_RESULT
+        per_result = require_limit(rows_per_result, "rows_per_result")
+        params["fetch"] = min((params["offset"] + params["limit"]) * per_result, MAX_LIMIT)
         statement = vector_search_statement(
             self._schema, self._dialect, scope, settings.distance, settings.dims
         )
@@ -530,9 +573,11 @@ class MemoryItems:
         max_depth: int | None = None,
         limit: int = 100,
         offset: int = 0,
+        wildcards: bool = True,
     ) -> list[Namespace]:
-        """Distinct namespaces, sorted, matching ``prefix``/``suffix`` (``"*"``: any label),
-        cut to ``max_depth`` labels."""
+        """Distinct namespaces, sorted, matching ``prefix``/``suffix``, cut to ``max_depth``
+        labels. With ``wildcards``, a ``"*"`` label matches any one label (LangGraph's
+        rule); without, it is a label like any other (Locus's)."""
         want_prefix = _pattern(prefix, "prefix")
         want_suffix = _pattern(suffix, "suffix")
         if max_depth is not None and (
@@ -545,11 +590,14 @@ class MemoryItems:
         seen: set[Namespace] = set()
         for row in rows:
             namespace = ns.decode(row.namespace)
-            if want_prefix and not _matches(namespace[: len(want_prefix)], want_prefix):
+            if want_prefix and (
+                len(namespace) < len(want_prefix)
+                or not _matches(namespace[: len(want_prefix)], want_prefix, wildcards)
+            ):
                 continue
             if want_suffix and (
                 len(namespace) < len(want_suffix)
-                or not _matches(namespace[-len(want_suffix) :], want_suffix)
+                or not _matches(namespace[-len(want_suffix) :], want_suffix, wildcards)
             ):
                 continue
             if max_depth is not None:
@@ -600,5 +648,7 @@ def _pattern(labels: Sequence[str] | None, what: str) -> tuple[str, ...] | None:
     return tuple(ns.require_label(label, what) for label in labels) or None
 
 
-def _matches(labels: Namespace, pattern: Namespace) -> bool:
-    return all(p in ("*", label) for label, p in zip(labels, pattern, strict=True))
+def _matches(labels: Namespace, pattern: Namespace, wildcards: bool) -> bool:
+    return all(
+        p == label or (wildcards and p == "*") for label, p in zip(labels, pattern, strict=True)
+    )

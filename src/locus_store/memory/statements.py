@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
@@ -227,7 +228,11 @@ class Scope:
     metadata_filter: Mapping[str, Any] | None = None
 
 
-def _in_namespace(table: Table, index: int, prefix: bool) -> ColumnElement[bool]:
+def _in_namespace(
+    table: Table, index: int, prefix: bool, everything: bool = False
+) -> ColumnElement[bool]:
+    if everything:
+        return true()
     exact = table.c.namespace == bindparam(f"ns_{index}", type_=String())
     if not prefix:
         return exact
@@ -252,17 +257,28 @@ def _branches(parts: list[Select[Any]]) -> Select[Any]:
     return select(*union.c).order_by(union.c.branch)
 
 
+def _everything(scope: Scope, index: int) -> bool:
+    """The empty prefix: every namespace."""
+    return scope.prefix and scope.namespaces[index] == ""
+
+
 def list_statement(schema: Schema, dialect: Dialect, scope: Scope) -> Select[Any]:
-    """Items of ``scope`` newest first, ``:limit`` rows after ``:offset`` (one namespace)."""
+    """Items of each namespace of ``scope`` newest first, ``:limit`` rows after ``:offset``
+    each; columns: the record's and ``branch``. One statement for any number."""
     items = schema.memory_items
     c = items.c
-    return (
-        select(*records(items))
-        .where(_in_namespace(items, 0, scope.prefix), *_filters(items, scope, dialect))
+    parts = [
+        select(*records(items), literal(i, Integer()).label("branch"))
+        .where(
+            _in_namespace(items, i, scope.prefix, _everything(scope, i)),
+            *_filters(items, scope, dialect),
+        )
         .order_by(c.updated_at.desc(), c.namespace, c.key)
         .limit(bindparam("limit", type_=Integer()))
         .offset(bindparam("offset", type_=Integer()))
-    )
+        for i in range(len(scope.namespaces))
+    ]
+    return _branches(parts)
 
 
 def text_search_statement(schema: Schema, dialect: Dialect, scope: Scope) -> Select[Any]:
@@ -279,7 +295,7 @@ def text_search_statement(schema: Schema, dialect: Dialect, scope: Scope) -> Sel
     parts = [
         select(*records(items), literal(i, Integer()).label("branch"), match.score.label("score"))
         .select_from(match.source)
-        .where(match.matches, _in_namespace(items, i, scope.prefix))
+        .where(match.matches, _in_namespace(items, i, scope.prefix, _everything(scope, i)))
         .where(*_filters(items, scope, dialect))
         .order_by(match.score.desc(), c.updated_at.desc(), c.key)
         .limit(bindparam("limit", type_=Integer()))
@@ -329,7 +345,10 @@ def vector_search_statement(
                 items,
                 and_(v.namespace == c.namespace, v.key == c.key, v.stamp == c.stamp),
             )
-            .where(_in_namespace(vectors, i, scope.prefix), *_filters(items, scope, dialect))
+            .where(
+                _in_namespace(vectors, i, scope.prefix, _everything(scope, i)),
+                *_filters(items, scope, dialect),
+            )
             .order_by(near)
         )
         fetch = bindparam("fetch", type_=Integer())
