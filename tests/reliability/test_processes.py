@@ -251,3 +251,34 @@ def test_erasing_a_thread_while_an_agent_writes_to_it_leaves_it_absent_or_whole(
                 assert blobs == set()
 
     run_blocking(check)
+
+
+@pytest.mark.parametrize("backend", MODEL_BACKENDS)
+def test_processes_putting_one_memory_key_leave_one_whole_item_and_count_every_put(
+    backend: str, migrated: dict[str, tuple[Target, str]], long_run: bool
+) -> None:
+    from locus_store.memory.items import MemoryItems
+
+    target, prefix = migrated[backend]
+    empty(target, prefix)
+    count = 60 if long_run else 15
+    processes = LONG_PROCESSES if long_run else PROCESSES
+    job = {"job": "memory_puts", "count": count, "size": 2000}
+    done = run_together(target, prefix, [job] * processes)
+    assert [d["errors"] for d in done] == [[]] * processes
+
+    async def check() -> None:
+        async with on(target, prefix) as store:
+            items = MemoryItems(store)
+            namespace = ("shared", "memory")
+            found = await items.get([(namespace, "k")])
+            item = found[(namespace, "k")]
+            tag = item.value["tag"]
+            assert item.metadata == {"tag": tag}  # value and metadata of one put
+            assert item.value["pad"] == "x" * 2000
+            assert item.version == count * processes  # every put counted once
+            (hits,) = await items.text_search([namespace], f"token{tag}")
+            assert [h.key for h in hits] == ["k"]  # and its text
+            assert await items.keys(namespace) == ["k"]
+
+    run_blocking(check)

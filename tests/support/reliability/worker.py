@@ -195,7 +195,28 @@ async def erasures(store: Store, writer: int, job: dict[str, Any]) -> None:
     emit(done=True, errors=errors, removed=removed, hits=hits)
 
 
+async def memory_puts(store: Store, writer: int, job: dict[str, Any]) -> None:
+    """Put one shared memory item ``count`` times, each put whole (value, metadata, text)."""
+    from locus_store.memory.items import ItemPut, MemoryItems
+
+    items = MemoryItems(store)
+    errors: list[str] = []
+    pad = "x" * job.get("size", 0)
+    for i in range(job["count"]):
+        tag = f"w{writer}x{i}"
+        put = ItemPut(
+            ("shared", "memory"),
+            "k",
+            {"tag": tag, "pad": pad},
+            {"tag": tag},
+            search_text=f"token{tag}",
+        )
+        await guarded(errors, items.put([put]))
+    emit(done=True, errors=errors)
+
+
 JOBS = {
+    "memory_puts": memory_puts,
     "saves": saves,
     "writes": writes,
     "vacuums": vacuums,
