@@ -113,7 +113,11 @@ def _run_on(connection: Connection) -> None:
 async def _run_async() -> None:
     from locus_store.store import create_engine_for
 
-    engine = create_engine_for(_url(), poolclass=NullPool)
+    # ``-x schema=app``: the PostgreSQL schema / Oracle owner to migrate, when it is not
+    # the connecting role's own (see create_engine_for).
+    engine = create_engine_for(
+        _url(), poolclass=NullPool, schema=x_arguments(config).get("schema")
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_on)

@@ -36,6 +36,8 @@ from locus_store.errors import ConfigurationError
 URL_ENV = "LOCUS_STORE_URL"
 #: Environment variable holding the table prefix.
 PREFIX_ENV = "LOCUS_STORE_TABLE_PREFIX"
+#: The PostgreSQL schema / Oracle owner of the tables, when not the connecting role's own.
+SCHEMA_ENV = "LOCUS_STORE_SCHEMA"
 #: The embedded default when nothing else is configured.
 DEFAULT_SQLITE_PATH = "locus_store.sqlite3"
 
@@ -109,10 +111,14 @@ class ConnectionSettings:
 
     url: URL
     connect_args: dict[str, Any] = field(default_factory=dict)
+    #: The PostgreSQL schema / Oracle owner of the tables when not the connecting role's
+    #: own (``create_engine_for(schema=)``); ``None``: the role's default.
+    schema: str | None = None
 
     def __repr__(self) -> str:
         shown = {k: ("***" if "password" in k else v) for k, v in self.connect_args.items()}
-        return f"ConnectionSettings(url={redact(self.url)!r}, connect_args={shown!r})"
+        schema = f", schema={self.schema!r}" if self.schema else ""
+        return f"ConnectionSettings(url={redact(self.url)!r}, connect_args={shown!r}{schema})"
 
 
 def oracle_settings(

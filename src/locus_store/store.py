@@ -59,7 +59,13 @@ from locus_store.errors import (
     SchemaPermissionError,
 )
 from locus_store.schema.tables import DEFAULT_PREFIX, Schema, schema_for
-from locus_store.settings import PREFIX_ENV, ConnectionSettings, redact, settings_from_env
+from locus_store.settings import (
+    PREFIX_ENV,
+    SCHEMA_ENV,
+    ConnectionSettings,
+    redact,
+    settings_from_env,
+)
 from locus_store.sql.statements import Dialect, dialect_of
 
 if TYPE_CHECKING:
@@ -129,6 +135,7 @@ class Store:
         *,
         table_prefix: str = DEFAULT_PREFIX,
         dispose_engine: bool = False,
+        tables_schema: str | None = None,
     ) -> None:
         if not isinstance(engine, AsyncEngine):
             raise InvalidTypeError(_not_an_engine(engine))
@@ -141,6 +148,9 @@ class Store:
         self._fast = FastPath.for_engine(engine)
         self._dispose_engine = dispose_engine
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The PostgreSQL schema / Oracle owner the engine's connections resolve names in,
+        #: when the store was built with ``schema=`` (the engine does the resolving).
+        self.tables_schema = tables_schema
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -150,7 +160,12 @@ class Store:
         """A store on ``url`` (``postgresql://`` and ``sqlite:///`` get their async drivers)."""
         schema_for(table_prefix)  # refuse a bad prefix before building anything
         engine = create_engine_for(url, **engine_options)
-        return cls(engine, table_prefix=table_prefix, dispose_engine=True)
+        return cls(
+            engine,
+            table_prefix=table_prefix,
+            dispose_engine=True,
+            tables_schema=engine_options.get("schema"),
+        )
 
     @classmethod
     def from_settings(
@@ -163,12 +178,20 @@ class Store:
         """A store on resolved `ConnectionSettings` (an Oracle wallet, say)."""
         schema_for(table_prefix)
         engine = create_engine_for(settings, **engine_options)
-        return cls(engine, table_prefix=table_prefix, dispose_engine=True)
+        return cls(
+            engine,
+            table_prefix=table_prefix,
+            dispose_engine=True,
+            tables_schema=engine_options.get("schema") or settings.schema,
+        )
 
     @classmethod
     def from_env(cls, *, table_prefix: str | None = None, **engine_options: Any) -> Store:
-        """Oracle from ``ORACLE_*`` (wallet included), else ``LOCUS_STORE_URL``, else SQLite."""
+        """Oracle from ``ORACLE_*`` (wallet included), else ``LOCUS_STORE_URL``, else SQLite;
+        the tables' schema from ``LOCUS_STORE_SCHEMA`` when set (see ``create_engine_for``)."""
         prefix = table_prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
+        if os.environ.get(SCHEMA_ENV):
+            engine_options.setdefault("schema", os.environ[SCHEMA_ENV])
         return cls.from_settings(settings_from_env(), table_prefix=prefix, **engine_options)
 
     def on_own_pool(self) -> Store:
@@ -177,7 +200,10 @@ class Store:
         lives in its one connection: its engine is shared, and left open."""
         engine = engine_for_another_loop(self._engine)
         return Store(
-            engine, table_prefix=self.table_prefix, dispose_engine=engine is not self._engine
+            engine,
+            table_prefix=self.table_prefix,
+            dispose_engine=engine is not self._engine,
+            tables_schema=self.tables_schema,
         )
 
     @property
@@ -614,7 +640,9 @@ class BoundStore(Store):
     """
 
     def __init__(self, store: Store, target: AsyncConnection | AsyncSession) -> None:
-        super().__init__(store.engine, table_prefix=store.table_prefix)
+        super().__init__(
+            store.engine, table_prefix=store.table_prefix, tables_schema=store.tables_schema
+        )
         self.target = target
 
     @property

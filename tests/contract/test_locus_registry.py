@@ -67,9 +67,18 @@ def _url(store: Store) -> str:
     return store.engine.url.render_as_string(hide_password=False)
 
 
+def _in_schema(store: Store) -> dict[str, str]:
+    """The ``schema=`` engine option that reaches ``store``'s tables, when it has one."""
+    return {"schema": store.tables_schema} if store.tables_schema else {}
+
+
 async def test_get_checkpointer_gives_the_single_row_checkpointer(store: Store) -> None:
     checkpointer = get_checkpointer(
-        "sqlalchemy", url=_url(store), table_prefix=store.table_prefix, ttl=3600
+        "sqlalchemy",
+        url=_url(store),
+        table_prefix=store.table_prefix,
+        ttl=3600,
+        **_in_schema(store),
     )
     assert isinstance(checkpointer, LatestCheckpointer)
     assert checkpointer.capabilities.ttl
@@ -82,7 +91,10 @@ async def test_get_checkpointer_gives_the_single_row_checkpointer(store: Store) 
 
 async def test_get_checkpointer_versioned_keeps_every_version(store: Store) -> None:
     checkpointer = get_checkpointer(
-        f"sqlalchemy:{_url(store)}", versioned=True, table_prefix=store.table_prefix
+        f"sqlalchemy:{_url(store)}",
+        versioned=True,
+        table_prefix=store.table_prefix,
+        **_in_schema(store),
     )
     assert isinstance(checkpointer, VersionedCheckpointer)
     first = await checkpointer.save(conversation("one"), "t1")

@@ -41,9 +41,10 @@ def require_ddl(backend: str) -> None:
 
 
 def on(store: Store) -> list[str]:
-    """The ``--url`` and ``--prefix`` options that reach ``store``."""
+    """The ``--url``, ``--prefix`` (and ``--schema``) options that reach ``store``."""
     url = store.engine.url.render_as_string(hide_password=False)
-    return ["--url", url, "--prefix", store.table_prefix]
+    schema = ["--schema", store.tables_schema] if store.tables_schema else []
+    return ["--url", url, "--prefix", store.table_prefix, *schema]
 
 
 def locus_store(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:

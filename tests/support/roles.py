@@ -72,10 +72,8 @@ async def _create(admin: URL, roles: Roles, passwords: tuple[str, str]) -> None:
             # CREATE ROLE takes no bind parameters; the password is URL-safe base64.
             assert password.replace("-", "").replace("_", "").isalnum()
             await conn.execute(f"CREATE ROLE {_quote(role)} LOGIN PASSWORD '{password}'")
-            await conn.execute(
-                f"ALTER ROLE {_quote(role)} IN DATABASE {database} "
-                f"SET search_path = {_quote(roles.schema)}"
-            )
+            # No search_path for either role: the store finds its schema through
+            # ``schema=`` (ConnectionSettings.schema), as an application would.
         schema, owner = _quote(roles.schema), _quote(roles.owner)
         await conn.execute(f"CREATE SCHEMA {schema} AUTHORIZATION {owner}")
         await conn.execute(f"GRANT USAGE ON SCHEMA {_quote(roles.schema)} TO {_quote(roles.app)}")
@@ -100,19 +98,23 @@ async def _drop(admin: URL, roles: Roles) -> None:
 
 def grant_dml(roles: Roles, prefix: str) -> None:
     """As the owner: DML on the prefix's tables and reading the schema version, to the app role."""
-    schema = schema_for(prefix)
-    names = [t.name for t in schema.metadata.sorted_tables]
+    tables_of = schema_for(prefix)
+    names = [t.name for t in tables_of.metadata.sorted_tables]
+    schema = _quote(roles.schema)
 
     async def grant() -> None:
         conn = await asyncpg.connect(_dsn(roles.owner_url))
         try:
             # Only the tables the migrations made (no memory vectors without pgvector).
-            made = [n for n in names if await conn.fetchval("SELECT to_regclass($1)", n)]
-            tables = ", ".join(_quote(n) for n in made)
+            made = [
+                n for n in names if await conn.fetchval("SELECT to_regclass($1)", f"{schema}.{n}")
+            ]
+            tables = ", ".join(f"{schema}.{_quote(n)}" for n in made)
             await conn.execute(f"GRANT {', '.join(DML)} ON {tables} TO {_quote(roles.app)}")
             # The CLI checks the revision before it acts; it never changes it.
             await conn.execute(
-                f"GRANT SELECT ON {_quote(schema.version_table)} TO {_quote(roles.app)}"
+                f"GRANT SELECT ON {schema}.{_quote(tables_of.version_table)} "
+                f"TO {_quote(roles.app)}"
             )
         finally:
             await conn.close()
@@ -144,6 +146,6 @@ def app_target(roles: Roles) -> Target:
     """The app role's target; migrations use the owner's settings."""
     return Target(
         APP_BACKEND,
-        ConnectionSettings(roles.app_url),
-        migration_settings=ConnectionSettings(roles.owner_url),
+        ConnectionSettings(roles.app_url, schema=roles.schema),
+        migration_settings=ConnectionSettings(roles.owner_url, schema=roles.schema),
     )

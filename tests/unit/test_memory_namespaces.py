@@ -20,7 +20,7 @@ from locus_store.memory.namespaces import (
 from locus_store.sql.like import LIKE_ESCAPE
 
 labels = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     min_size=1,
     max_size=12,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
@@ -119,6 +120,7 @@ def create_engine_for(
     read_only: bool = False,
     durability: Durability = "full",
     prepared_statements: bool = True,
+    schema: str | None = None,
     **options: Any,
 ) -> AsyncEngine:
     """An ``AsyncEngine`` with the defaults a checkpoint store wants on each backend.
@@ -143,6 +145,13 @@ def create_engine_for(
     sends no named prepared statement and never executes a statement parsed in an
     earlier round trip: what PgBouncer in transaction or statement mode (before 1.21)
     and similar poolers need. See `NO_PREPARED_STATEMENTS`.
+
+    ``schema``: the PostgreSQL schema or Oracle owner holding the tables, when it is not
+    the connecting role's own (a DML-only application role, say). Every connection
+    resolves unqualified names there: PostgreSQL's ``search_path`` (the schema, then
+    ``public`` for extension types such as pgvector's) sent with the start-up packet,
+    Oracle's ``CURRENT_SCHEMA`` set as the connection opens. SQLite has no schemas
+    (`ConfigurationError`). Default: ``settings.schema``.
     """
     if not isinstance(settings, ConnectionSettings):
         settings = ConnectionSettings(async_url(settings))
@@ -155,6 +164,8 @@ def create_engine_for(
         )
     if not prepared_statements:
         _without_prepared_statements(url, connect_args)
+    schema = schema if schema is not None else settings.schema
+    in_schema = _in_schema(url, connect_args, schema) if schema is not None else None
     options.setdefault("hide_parameters", True)
     options.setdefault("json_serializer", json_codec.dumps)
     options.setdefault("json_deserializer", json_codec.loads)
@@ -189,9 +200,51 @@ def create_engine_for(
         settings_sent.setdefault("synchronous_commit", "off")
         connect_args["server_settings"] = settings_sent
     engine = create_async_engine(url, connect_args=connect_args, **options)
+    if in_schema is not None:
+        event.listen(engine.sync_engine, "connect", in_schema)
     if not options.get("pool_pre_ping"):
         install_idle_ping(engine.sync_engine, ping_after)
     return engine
+
+
+_SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
+
+
+def require_schema(schema: object) -> str:
+    """A schema name used as an identifier: a letter, then letters, digits, ``_ $ #``."""
+    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+        raise ConfigurationError(
+            f"schema must be 1-128 letters, digits, '_', '$' or '#' starting with a letter, "
+            f"not {schema!r}"
+        )
+    return schema
+
+
+def _in_schema(
+    url: URL, connect_args: dict[str, Any], schema: object
+) -> Callable[[Any, Any], None] | None:
+    """Make every connection of ``url`` resolve unqualified names in ``schema``."""
+    name = require_schema(schema)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        settings_sent = dict(connect_args.get("server_settings") or {})
+        settings_sent["search_path"] = f'"{name}", public'
+        connect_args["server_settings"] = settings_sent
+        return None
+    if backend == "oracle":
+        # python-oracledb, Connection.current_schema: "Setting this value is the same as
+        # executing the SQL statement ALTER SESSION SET CURRENT_SCHEMA"; it is sent with
+        # the next round trip, so it costs none of its own. Unquoted owner names are
+        # upper case.
+        owner = name.upper()
+
+        def set_current_schema(_dbapi_connection: Any, record: Any) -> None:
+            record.driver_connection.current_schema = owner
+
+        return set_current_schema
+    raise ConfigurationError(
+        f"schema= needs PostgreSQL or Oracle; {backend} has no schemas (use a table prefix)"
+    )
 
 
 def prepare_engine(engine: AsyncEngine) -> None:

@@ -52,7 +52,7 @@ from locus_store.errors import (
 from locus_store.ops.from_locus.key_value import TARGETS
 from locus_store.ops.status import require_current_schema
 from locus_store.ops.threads import ON_CONFLICT
-from locus_store.settings import DEFAULT_SQLITE_PATH, PREFIX_ENV, URL_ENV
+from locus_store.settings import DEFAULT_SQLITE_PATH, PREFIX_ENV, SCHEMA_ENV, URL_ENV
 from locus_store.store import Store
 from locus_store.versioned.saver import DEFAULT_NAMESPACE
 
@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--prefix",
         default=argparse.SUPPRESS,
         help=f"table prefix (default: {PREFIX_ENV}, then 'locus')",
+    )
+    common.add_argument(
+        "--schema",
+        default=argparse.SUPPRESS,
+        help="PostgreSQL schema or Oracle owner of the tables, when not the connecting "
+        f"role's own (default: {SCHEMA_ENV})",
     )
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -242,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.url = getattr(args, "url", None)
     args.prefix = getattr(args, "prefix", None)
+    args.schema = getattr(args, "schema", None)
     try:
         return asyncio.run(_run(args))
     except KeyboardInterrupt:

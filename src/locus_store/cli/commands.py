@@ -35,6 +35,7 @@ from locus_store.settings import (
     ORACLE_ENV,
     ORACLE_REQUIRED_ENV,
     PREFIX_ENV,
+    SCHEMA_ENV,
     URL_ENV,
     ConnectionSettings,
     async_url,
@@ -126,10 +127,12 @@ def open_store(
             f"{path}: no such SQLite database (`locus-store upgrade` creates it; "
             "or give the right --url)"
         )
+    schema = getattr(args, "schema", None) or os.environ.get(SCHEMA_ENV) or None
+    in_schema = {"schema": schema} if schema else {}
     try:
         if path is not None and (_reads_only(args) if read_only is None else read_only):
             return Store.from_settings(settings, table_prefix=prefix, read_only=True)
-        return Store.from_settings(settings, table_prefix=prefix)
+        return Store.from_settings(settings, table_prefix=prefix, **in_schema)
     except ArgumentError as exc:
         raise UsageError(
             f"the database URL cannot be used: {first_line(exc)} (check --url or {URL_ENV})"
