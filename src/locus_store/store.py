@@ -76,7 +76,7 @@ if TYPE_CHECKING:
     from locus_store.langgraph.saver import SQLAlchemySaver
     from locus_store.latest.checkpointer import LatestCheckpointer
     from locus_store.memory.langgraph_store import SQLAlchemyStore
-    from locus_store.memory.locus_store import MemoryStore
+    from locus_store.memory.locus_store import Embed, MemoryStore
     from locus_store.ops.erase import ErasureReport
     from locus_store.ops.threads import Progress
     from locus_store.ops.vacuum import VacuumReport
@@ -306,7 +306,7 @@ class Store:
     def memory(
         self,
         *,
-        embed: Any = None,
+        embed: Embed | None = None,
         ttl: timedelta | float | None = None,
     ) -> MemoryStore:
         """Long-term memory under Locus's ``BaseStore`` contract (``locus.memory.store``).

@@ -267,6 +267,8 @@ class MemoryItems:
             raise InvalidTypeError(f"puts must be ItemPut, not {type(put).__name__}")
         namespace = ns.require_namespace(put.namespace)
         key = require_item_key(put.key)
+        if put.value is None:
+            raise InvalidInputError("an item's value must not be None (delete the item instead)")
         value = require_json(put.value, "value")
         metadata = require_metadata(put.metadata)
         ttl = _require_ttl(put.ttl)
@@ -585,7 +587,21 @@ class MemoryItems:
         ):
             raise InvalidInputError("max_depth must be a positive integer or None")
         limit, offset = require_limit(limit), _require_offset(offset)
-        rows = await self._store.fetch_all(self._sql.namespaces, {"now": utcnow()})
+        # The labels before the first wildcard narrow the read in SQL (an index range).
+        fixed: list[str] = []
+        for label in want_prefix or ():
+            if wildcards and label == "*":
+                break
+            fixed.append(label)
+        if fixed:
+            params = {
+                "now": utcnow(),
+                "namespace": ns.encode(tuple(fixed)),
+                "below": ns.below(tuple(fixed)),
+            }
+            rows = await self._store.fetch_all(self._sql.namespaces_under, params)
+        else:
+            rows = await self._store.fetch_all(self._sql.namespaces, {"now": utcnow()})
         found: list[Namespace] = []
         seen: set[Namespace] = set()
         for row in rows:

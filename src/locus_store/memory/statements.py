@@ -8,7 +8,7 @@ Vectors answer only while they carry their item's ``stamp`` (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -32,11 +32,17 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from locus_store.schema.memory_tables import CONFIG_ROW
 from locus_store.schema.search import memory_text_index
 from locus_store.schema.tables import Schema
-from locus_store.schema.vectors import SQLITE_DISTANCE_FUNCTION, Distance, EmbeddingVector
+from locus_store.schema.vectors import (
+    ORACLE_DISTANCE_METRICS,
+    SQLITE_DISTANCE_FUNCTION,
+    Distance,
+    EmbeddingVector,
+)
 from locus_store.sql.json_filter import json_filter
 from locus_store.sql.like import CaseSensitiveLike
 from locus_store.sql.merge import Upsert, upsert
@@ -93,6 +99,8 @@ class MemoryStatements(StatementSet):
     count_stale_vectors: Select[Any]
     embeddings: Select[Any]
     namespaces: Select[Any]
+    #: Those equal to ``:namespace`` or below it (``:below``, see ``namespaces.below``).
+    namespaces_under: Select[Any]
     config: Select[Any]
 
     @classmethod
@@ -164,6 +172,12 @@ class MemoryStatements(StatementSet):
             .order_by(v.field)
         )
         namespaces = select(c.namespace).distinct().where(visible(items)).order_by(c.namespace)
+        namespaces_under = namespaces.where(
+            or_(
+                c.namespace == _param(items, "namespace", "namespace"),
+                CaseSensitiveLike(c.namespace, "below"),
+            )
+        )
         cfg = select(config.c.vectors, config.c.dims, config.c.distance).where(
             config.c.id == CONFIG_ROW
         )
@@ -196,6 +210,7 @@ class MemoryStatements(StatementSet):
             count_stale_vectors=select(func.count()).select_from(vectors).where(stale),
             embeddings=embeddings,
             namespaces=namespaces,
+            namespaces_under=namespaces_under,
             config=cfg,
         )
 
@@ -206,6 +221,7 @@ class MemoryStatements(StatementSet):
             "now": None,
             "limit": 10,
             "namespaces": ["users/u1"],
+            "below": "users/u1/%",
             "keys": ["k"],
         }
         return {
@@ -248,13 +264,20 @@ def _filters(items: Table, scope: Scope, dialect: Dialect) -> list[ColumnElement
     return conditions
 
 
-def _branches(parts: list[Select[Any]]) -> Select[Any]:
-    """The branches as one statement; each keeps its own ORDER BY and LIMIT."""
+def _branches(
+    parts: list[Select[Any]], within: Callable[[Subquery], list[ColumnElement[Any]]]
+) -> Select[Any]:
+    """The branches as one statement; each keeps its own ORDER BY and LIMIT.
+
+    The rows come in branch order and, inside a branch, ordered by ``within`` again: a
+    ``UNION ALL`` keeps no order of its branches' rows, and an ``ORDER BY`` leaves the
+    order of its ties to the database, so ``ORDER BY branch`` alone would not keep them.
+    """
     if len(parts) == 1:
         return parts[0]
     wrapped = [select(*part.subquery().c) for part in parts]
     union = union_all(*wrapped).subquery()
-    return select(*union.c).order_by(union.c.branch)
+    return select(*union.c).order_by(union.c.branch, *within(union))
 
 
 def _everything(scope: Scope, index: int) -> bool:
@@ -278,7 +301,7 @@ def list_statement(schema: Schema, dialect: Dialect, scope: Scope) -> Select[Any
         .offset(bindparam("offset", type_=Integer()))
         for i in range(len(scope.namespaces))
     ]
-    return _branches(parts)
+    return _branches(parts, lambda u: [u.c.updated_at.desc(), u.c.namespace, u.c.key])
 
 
 def text_search_statement(schema: Schema, dialect: Dialect, scope: Scope) -> Select[Any]:
@@ -302,18 +325,30 @@ def text_search_statement(schema: Schema, dialect: Dialect, scope: Scope) -> Sel
         .offset(bindparam("offset", type_=Integer()))
         for i in range(len(scope.namespaces))
     ]
-    return _branches(parts)
+    return _branches(parts, lambda u: [u.c.score.desc(), u.c.updated_at.desc(), u.c.key])
 
 
 def distance_expression(
     embedding: ColumnElement[Any], query: ColumnElement[Any], dialect: Dialect, distance: Distance
 ) -> ColumnElement[float]:
-    """``embedding``'s distance to ``query`` (smaller is nearer) in the index's own terms."""
+    """``embedding``'s distance to ``query`` (smaller is nearer) in the index's own terms.
+
+    On Oracle ``VECTOR_DISTANCE(embedding, :vector, METRIC)`` with the index's metric: an
+    approximate search needs "a distance function" as the first ORDER BY key, with the
+    metric of the vector index (SQL Language Reference, SELECT, row_limiting_clause, and
+    "VECTOR_DISTANCE"). Oracle's ``<=>``, ``<->`` and ``<#>`` mean the same as
+    pgvector's (cosine, Euclidean, negated dot product), but the function names the
+    metric and is what the documentation's approximate searches use.
+    """
     if dialect == "sqlite":
         call: ColumnElement[float] = getattr(func, SQLITE_DISTANCE_FUNCTION)(
             embedding, query, literal_column(f"'{distance}'"), type_=Float()
         )
         return call
+    if dialect == "oracle":
+        metric: ColumnElement[Any] = literal_column(ORACLE_DISTANCE_METRICS[distance])
+        oracle: ColumnElement[float] = func.vector_distance(embedding, query, metric, type_=Float())
+        return oracle
     operator = {"cosine": "<=>", "l2": "<->", "dot": "<#>"}[distance]
     return embedding.op(operator, return_type=Float())(query)
 
@@ -358,4 +393,4 @@ def vector_search_statement(
             else part.limit(fetch)
         )
         parts.append(part)
-    return _branches(parts)
+    return _branches(parts, lambda u: [u.c.distance])
