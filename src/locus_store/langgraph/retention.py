@@ -10,6 +10,10 @@ pending interrupt): a kept checkpoint keeps what reading it needs,
   counters (LangGraph.js): which ancestors a value comes from is then unknown;
 - every channel value version it references.
 
+A subgraph call's namespace is kept only while the root checkpoint its call started
+from is (see `_drop_finished_calls`): pruning bounds the storage of threads that call
+subgraphs, and an interrupted subgraph stays resumable.
+
 The rest goes with its writes; a kept checkpoint whose parent went becomes a root, so
 no ``parent_config`` names a missing checkpoint. Versions are read from the
 ``channel_versions`` column, so no serializer (and no LangGraph) is needed.
@@ -68,9 +72,11 @@ async def keep_newest(
     for key in parents:
         groups.setdefault((key[0], key[1]), []).append(key)
     heads = [k for keys in groups.values() for k in sorted(keys, reverse=True)[:keep]]
+    waiting = await _pending_interrupts(conn, sql, thread_ids, parents)
     if keep_interrupted:
-        heads.extend(sorted(await _pending_interrupts(conn, sql, thread_ids, parents) - set(heads)))
+        heads.extend(sorted(waiting - set(heads)))
     kept = await _rows_by_key(conn, sql, heads)
+    _drop_finished_calls(kept, waiting)
     marked = {
         (row[0], row[1])
         for row in await conn.execute(sql.select_delta_marked, {"thread_ids": list(thread_ids)})
@@ -100,6 +106,24 @@ async def keep_newest(
         await conn.execute(*sql.clear_parents(some))
     removed.values = await delete_values(conn, sql, unused)
     return removed
+
+
+def _drop_finished_calls(kept: dict[CheckpointKey, AnyRow], waiting: set[CheckpointKey]) -> None:
+    """Forget the kept heads of subgraph calls that started from a root checkpoint which
+    is not kept: the call finished and its parent moved on, so nothing reads them again.
+
+    A subgraph checkpoint names the root checkpoint its call started from in its
+    metadata (``parents[""]``, LangGraph's ``CONFIG_KEY_CHECKPOINT_MAP``). A call still
+    running or interrupted has its parent graph waiting at that very checkpoint (the
+    newest root one), so it stays, resumable; so does one holding a pending interrupt.
+    A checkpoint without that metadata (written by hand, or by another client) is kept.
+    """
+    roots = {key for key in kept if key[1] == ""}
+    for key in [k for k in kept if k[1] != "" and k not in waiting]:
+        parents = kept[key][6].get("parents") if isinstance(kept[key][6], dict) else None
+        started = parents.get("") if isinstance(parents, dict) else None
+        if isinstance(started, str) and (key[0], "", started) not in roots:
+            del kept[key]
 
 
 async def _pending_interrupts(
