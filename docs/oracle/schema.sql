@@ -271,13 +271,17 @@ CREATE TABLE IF NOT EXISTS locus_memory_vectors (
     key VARCHAR2(255 CHAR) NOT NULL, 
     field VARCHAR2(255 CHAR) NOT NULL, 
     stamp VARCHAR2(32 CHAR) NOT NULL, 
-    embedding VECTOR(1536,FLOAT32,*) NOT NULL, 
+    embedding VECTOR(1536, FLOAT32) NOT NULL, 
     CONSTRAINT locus_memory_vectors_pk PRIMARY KEY (namespace, key, field)
 )
 
 /
 
-CREATE VECTOR INDEX IF NOT EXISTS locus_memory_vectors_ivf_ix ON locus_memory_vectors (embedding) ORGANIZATION NEIGHBOR PARTITIONS DISTANCE COSINE WITH TARGET ACCURACY 95
+DROP INDEX IF EXISTS locus_memory_vectors_ivf_ix
+
+/
+
+CREATE VECTOR INDEX locus_memory_vectors_ivf_ix ON locus_memory_vectors (embedding) ORGANIZATION NEIGHBOR PARTITIONS DISTANCE COSINE WITH TARGET ACCURACY 95
 
 /
 

@@ -6,7 +6,8 @@
 -- MAX_STRING_SIZE=EXTENDED) as temporary CLOB/BLOB. Timestamps are bound as UTC
 -- and marked so with FROM_TZ(..., '+00:00'), an offset: thin mode cannot fetch a
 -- region name such as 'UTC' (DPY-3022). An empty namespace or channel is stored
--- as U+2400, since Oracle reads '' as NULL.
+-- as U+2400, since Oracle reads '' as NULL. Vectors are bound as array.array('f'),
+-- which thin mode sends as a FLOAT32 VECTOR (a Python list would be a PL/SQL array).
 
 -- =============================================================================
 -- Single-row checkpointer (store.latest())
@@ -876,4 +877,333 @@ DELETE FROM locus_threads WHERE locus_threads.thread_id = :thread_id
 -- erasure.delete_writes
 --   :thread_id = 'thread-1'
 DELETE FROM locus_writes WHERE locus_writes.thread_id = :thread_id
+/
+
+-- =============================================================================
+-- Long-term memory (store.memory(), store.langgraph_store()); searches in sample shapes
+-- =============================================================================
+
+-- memory.clear_namespace
+--   :namespace = 'users/u1'
+DELETE FROM locus_memory_items WHERE locus_memory_items.namespace = :namespace
+/
+
+-- memory.clear_namespace_vectors
+--   :namespace = 'users/u1'
+DELETE FROM locus_memory_vectors WHERE locus_memory_vectors.namespace = :namespace
+/
+
+-- memory.config
+--   :id_1 = 1
+SELECT locus_memory_config.vectors, locus_memory_config.dims, locus_memory_config.distance
+FROM locus_memory_config
+WHERE locus_memory_config.id = :id_1
+/
+
+-- memory.count_expired
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT count(*) AS count_1
+FROM locus_memory_items
+WHERE locus_memory_items.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')
+/
+
+-- memory.count_stale_vectors
+SELECT count(*) AS count_1
+FROM locus_memory_vectors
+WHERE NOT (EXISTS (SELECT *
+FROM locus_memory_items
+WHERE locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp))
+/
+
+-- memory.delete
+--   :namespace = 'users/u1'
+--   :key = 'k'
+DELETE FROM locus_memory_items WHERE locus_memory_items.namespace = :namespace AND locus_memory_items.key = :key
+/
+
+-- memory.embeddings
+--   :namespace = 'users/u1'
+--   :key = 'k'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT locus_memory_vectors.field, locus_memory_vectors.embedding
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key
+WHERE locus_memory_vectors.namespace = :namespace AND locus_memory_vectors.key = :key AND locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_memory_vectors.field
+/
+
+-- memory.expired_namespaces
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT DISTINCT locus_memory_items.namespace
+FROM locus_memory_items
+WHERE locus_memory_items.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')
+/
+
+-- memory.get
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :namespaces_1 = 'users/u1'
+--   :keys_1 = 'k'
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds
+FROM locus_memory_items
+WHERE locus_memory_items.namespace IN (:namespaces_1) AND locus_memory_items.key IN (:keys_1) AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
+/
+
+-- memory.keys
+--   :namespace = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :limit = 10
+SELECT locus_memory_items.key
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :namespace AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_memory_items.updated_at DESC, locus_memory_items.key
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- memory.list_1_namespace
+--   :param_1 = 0
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :offset = 0
+--   :limit = 10
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_memory_items.updated_at DESC, locus_memory_items.namespace, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- memory.list_3_namespaces
+--   :param_1 = 0
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :offset = 0
+--   :limit = 10
+--   :param_2 = 1
+--   :ns_1 = 'users/u2'
+--   :param_3 = 2
+--   :ns_2 = 'teams/t1'
+SELECT anon_1.namespace, anon_1.key, anon_1.value, anon_1.metadata, anon_1.created_at, anon_1.updated_at, anon_1.expires_at, anon_1.version, anon_1.ttl_seconds, anon_1.branch
+FROM (SELECT anon_2.namespace AS namespace, anon_2.key AS key, anon_2.value AS value, anon_2.metadata AS metadata, anon_2.created_at AS created_at, anon_2.updated_at AS updated_at, anon_2.expires_at AS expires_at, anon_2.version AS version, anon_2.ttl_seconds AS ttl_seconds, anon_2.branch AS branch
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_1 AS branch
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_memory_items.updated_at DESC, locus_memory_items.namespace, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY) anon_2 UNION ALL SELECT anon_3.namespace AS namespace, anon_3.key AS key, anon_3.value AS value, anon_3.metadata AS metadata, anon_3.created_at AS created_at, anon_3.updated_at AS updated_at, anon_3.expires_at AS expires_at, anon_3.version AS version, anon_3.ttl_seconds AS ttl_seconds, anon_3.branch AS branch
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_2 AS branch
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :ns_1 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_memory_items.updated_at DESC, locus_memory_items.namespace, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY) anon_3 UNION ALL SELECT anon_4.namespace AS namespace, anon_4.key AS key, anon_4.value AS value, anon_4.metadata AS metadata, anon_4.created_at AS created_at, anon_4.updated_at AS updated_at, anon_4.expires_at AS expires_at, anon_4.version AS version, anon_4.ttl_seconds AS ttl_seconds, anon_4.branch AS branch
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_3 AS branch
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :ns_2 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY locus_memory_items.updated_at DESC, locus_memory_items.namespace, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY) anon_4) anon_1 ORDER BY anon_1.branch, anon_1.updated_at DESC, anon_1.namespace, anon_1.key
+/
+
+-- memory.list_prefix_and_filter
+--   :param_1 = 0
+--   :ns_0 = 'users/u1'
+--   :below_0 = 'users/u1/%'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :param_2 = 'billing'
+--   :offset = 0
+--   :limit = 10
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch
+FROM locus_memory_items
+WHERE (locus_memory_items.namespace = :ns_0 OR locus_memory_items.namespace LIKE :below_0 ESCAPE '!') AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND (JSON_VALUE(locus_memory_items.metadata, '$."topic".type()') IN ('string') AND JSON_VALUE(locus_memory_items.metadata, '$."topic".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_2) ORDER BY locus_memory_items.updated_at DESC, locus_memory_items.namespace, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- memory.namespaces
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT DISTINCT locus_memory_items.namespace
+FROM locus_memory_items
+WHERE locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00') ORDER BY locus_memory_items.namespace
+/
+
+-- memory.namespaces_under
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :namespace = 'users/u1'
+--   :below = 'users/u1/%'
+SELECT DISTINCT locus_memory_items.namespace
+FROM locus_memory_items
+WHERE (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND (locus_memory_items.namespace = :namespace OR locus_memory_items.namespace LIKE :below ESCAPE '!') ORDER BY locus_memory_items.namespace
+/
+
+-- memory.put
+--   :namespace = 'users/u1'
+--   :key = 'k'
+--   :value = '{"text":"billing address changed"}'
+--   :meta = '{"topic":"billing"}'
+--   :search_text = 'billing address changed'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :expires_at = NULL
+--   :ttl_seconds = NULL
+--   :stamp = '5f0c3b1e9a7d4c2e8b6a1f0e3d2c1b0a'
+--   :version_1 = 1
+--   :param_1 = 1
+MERGE INTO locus_memory_items USING dual ON (locus_memory_items.namespace = :namespace AND locus_memory_items.key = :key) WHEN MATCHED THEN UPDATE SET value = :value, metadata = :meta, search_text = :search_text, updated_at = FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'), expires_at = FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00'), ttl_seconds = :ttl_seconds, stamp = :stamp, version = locus_memory_items.version + :version_1 WHEN NOT MATCHED THEN INSERT (namespace, key, value, metadata, search_text, created_at, updated_at, expires_at, ttl_seconds, version, stamp) VALUES (:namespace, :key, :value, :meta, :search_text, FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'), FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'), FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00'), :ttl_seconds, :param_1, :stamp)
+/
+
+-- memory.put_vector
+--   :namespace = 'users/u1'
+--   :key = 'k'
+--   :field = '$'
+--   :stamp = '5f0c3b1e9a7d4c2e8b6a1f0e3d2c1b0a'
+--   :embedding = array('f'): a VECTOR of 1536 FLOAT32
+MERGE INTO locus_memory_vectors USING dual ON (locus_memory_vectors.namespace = :namespace AND locus_memory_vectors.key = :key AND locus_memory_vectors.field = :field) WHEN MATCHED THEN UPDATE SET stamp = :stamp, embedding = :embedding WHEN NOT MATCHED THEN INSERT (namespace, key, field, stamp, embedding) VALUES (:namespace, :key, :field, :stamp, :embedding)
+/
+
+-- memory.refresh
+--   :new_expires_at = TIMESTAMP '2026-01-02 00:00:00' (UTC)
+--   :item_namespace = 'users/u1'
+--   :item_key = 'k'
+UPDATE locus_memory_items SET expires_at=FROM_TZ(CAST(:new_expires_at AS TIMESTAMP), '+00:00') WHERE locus_memory_items.namespace = :item_namespace AND locus_memory_items.key = :item_key AND locus_memory_items.ttl_seconds IS NOT NULL
+/
+
+-- memory.sweep
+--   :namespace = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+DELETE FROM locus_memory_items WHERE locus_memory_items.namespace = :namespace AND locus_memory_items.expires_at <= FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')
+/
+
+-- memory.sweep_vectors
+DELETE FROM locus_memory_vectors WHERE NOT (EXISTS (SELECT *
+FROM locus_memory_items
+WHERE locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp))
+/
+
+-- memory.text_search_1_namespace
+--   :param_1 = 0
+--   :query = '{billing} AND {address}'
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :offset = 0
+--   :limit = 10
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch, score(1) AS score
+FROM locus_memory_items
+WHERE contains(locus_memory_items.search_text, :query, 1) > 0 AND locus_memory_items.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY score(1) DESC, locus_memory_items.updated_at DESC, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- memory.text_search_3_namespaces
+--   :param_1 = 0
+--   :query = '{billing} AND {address}'
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :offset = 0
+--   :limit = 10
+--   :param_2 = 1
+--   :ns_1 = 'users/u2'
+--   :param_3 = 2
+--   :ns_2 = 'teams/t1'
+SELECT anon_1.namespace, anon_1.key, anon_1.value, anon_1.metadata, anon_1.created_at, anon_1.updated_at, anon_1.expires_at, anon_1.version, anon_1.ttl_seconds, anon_1.branch, anon_1.score
+FROM (SELECT anon_2.namespace AS namespace, anon_2.key AS key, anon_2.value AS value, anon_2.metadata AS metadata, anon_2.created_at AS created_at, anon_2.updated_at AS updated_at, anon_2.expires_at AS expires_at, anon_2.version AS version, anon_2.ttl_seconds AS ttl_seconds, anon_2.branch AS branch, anon_2.score AS score
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_1 AS branch, score(1) AS score
+FROM locus_memory_items
+WHERE contains(locus_memory_items.search_text, :query, 1) > 0 AND locus_memory_items.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY score(1) DESC, locus_memory_items.updated_at DESC, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY) anon_2 UNION ALL SELECT anon_3.namespace AS namespace, anon_3.key AS key, anon_3.value AS value, anon_3.metadata AS metadata, anon_3.created_at AS created_at, anon_3.updated_at AS updated_at, anon_3.expires_at AS expires_at, anon_3.version AS version, anon_3.ttl_seconds AS ttl_seconds, anon_3.branch AS branch, anon_3.score AS score
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_2 AS branch, score(1) AS score
+FROM locus_memory_items
+WHERE contains(locus_memory_items.search_text, :query, 1) > 0 AND locus_memory_items.namespace = :ns_1 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY score(1) DESC, locus_memory_items.updated_at DESC, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY) anon_3 UNION ALL SELECT anon_4.namespace AS namespace, anon_4.key AS key, anon_4.value AS value, anon_4.metadata AS metadata, anon_4.created_at AS created_at, anon_4.updated_at AS updated_at, anon_4.expires_at AS expires_at, anon_4.version AS version, anon_4.ttl_seconds AS ttl_seconds, anon_4.branch AS branch, anon_4.score AS score
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_3 AS branch, score(1) AS score
+FROM locus_memory_items
+WHERE contains(locus_memory_items.search_text, :query, 1) > 0 AND locus_memory_items.namespace = :ns_2 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY score(1) DESC, locus_memory_items.updated_at DESC, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY) anon_4) anon_1 ORDER BY anon_1.branch, anon_1.score DESC, anon_1.updated_at DESC, anon_1.key
+/
+
+-- memory.text_search_prefix_and_filter
+--   :param_1 = 0
+--   :query = '{billing} AND {address}'
+--   :ns_0 = 'users/u1'
+--   :below_0 = 'users/u1/%'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :param_2 = 'billing'
+--   :offset = 0
+--   :limit = 10
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch, score(1) AS score
+FROM locus_memory_items
+WHERE contains(locus_memory_items.search_text, :query, 1) > 0 AND (locus_memory_items.namespace = :ns_0 OR locus_memory_items.namespace LIKE :below_0 ESCAPE '!') AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND (JSON_VALUE(locus_memory_items.metadata, '$."topic".type()') IN ('string') AND JSON_VALUE(locus_memory_items.metadata, '$."topic".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_2) ORDER BY score(1) DESC, locus_memory_items.updated_at DESC, locus_memory_items.key
+ OFFSET :offset ROWS
+ FETCH FIRST :limit ROWS ONLY
+/
+
+-- memory.vector_search_1_namespace
+--   :param_1 = 0
+--   :vector = array('f'): a VECTOR of 1536 FLOAT32
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :fetch = 20
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch, locus_memory_vectors.field, vector_distance(locus_memory_vectors.embedding, :vector, COSINE) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE locus_memory_vectors.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, COSINE)
+ FETCH APPROX FIRST :fetch ROWS ONLY
+/
+
+-- memory.vector_search_1_namespace_dot
+--   :param_1 = 0
+--   :vector = array('f'): a VECTOR of 1536 FLOAT32
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :fetch = 20
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch, locus_memory_vectors.field, vector_distance(locus_memory_vectors.embedding, :vector, DOT) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE locus_memory_vectors.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, DOT)
+ FETCH APPROX FIRST :fetch ROWS ONLY
+/
+
+-- memory.vector_search_1_namespace_l2
+--   :param_1 = 0
+--   :vector = array('f'): a VECTOR of 1536 FLOAT32
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :fetch = 20
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch, locus_memory_vectors.field, vector_distance(locus_memory_vectors.embedding, :vector, EUCLIDEAN) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE locus_memory_vectors.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, EUCLIDEAN)
+ FETCH APPROX FIRST :fetch ROWS ONLY
+/
+
+-- memory.vector_search_3_namespaces
+--   :param_1 = 0
+--   :vector = array('f'): a VECTOR of 1536 FLOAT32
+--   :ns_0 = 'users/u1'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :fetch = 20
+--   :param_2 = 1
+--   :ns_1 = 'users/u2'
+--   :param_3 = 2
+--   :ns_2 = 'teams/t1'
+SELECT anon_1.namespace, anon_1.key, anon_1.value, anon_1.metadata, anon_1.created_at, anon_1.updated_at, anon_1.expires_at, anon_1.version, anon_1.ttl_seconds, anon_1.branch, anon_1.field, anon_1.distance
+FROM (SELECT anon_2.namespace AS namespace, anon_2.key AS key, anon_2.value AS value, anon_2.metadata AS metadata, anon_2.created_at AS created_at, anon_2.updated_at AS updated_at, anon_2.expires_at AS expires_at, anon_2.version AS version, anon_2.ttl_seconds AS ttl_seconds, anon_2.branch AS branch, anon_2.field AS field, anon_2.distance AS distance
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_1 AS branch, locus_memory_vectors.field AS field, vector_distance(locus_memory_vectors.embedding, :vector, COSINE) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE locus_memory_vectors.namespace = :ns_0 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, COSINE)
+ FETCH APPROX FIRST :fetch ROWS ONLY) anon_2 UNION ALL SELECT anon_3.namespace AS namespace, anon_3.key AS key, anon_3.value AS value, anon_3.metadata AS metadata, anon_3.created_at AS created_at, anon_3.updated_at AS updated_at, anon_3.expires_at AS expires_at, anon_3.version AS version, anon_3.ttl_seconds AS ttl_seconds, anon_3.branch AS branch, anon_3.field AS field, anon_3.distance AS distance
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_2 AS branch, locus_memory_vectors.field AS field, vector_distance(locus_memory_vectors.embedding, :vector, COSINE) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE locus_memory_vectors.namespace = :ns_1 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, COSINE)
+ FETCH APPROX FIRST :fetch ROWS ONLY) anon_3 UNION ALL SELECT anon_4.namespace AS namespace, anon_4.key AS key, anon_4.value AS value, anon_4.metadata AS metadata, anon_4.created_at AS created_at, anon_4.updated_at AS updated_at, anon_4.expires_at AS expires_at, anon_4.version AS version, anon_4.ttl_seconds AS ttl_seconds, anon_4.branch AS branch, anon_4.field AS field, anon_4.distance AS distance
+FROM (SELECT locus_memory_items.namespace AS namespace, locus_memory_items.key AS key, locus_memory_items.value AS value, locus_memory_items.metadata AS metadata, locus_memory_items.created_at AS created_at, locus_memory_items.updated_at AS updated_at, locus_memory_items.expires_at AS expires_at, locus_memory_items.version AS version, locus_memory_items.ttl_seconds AS ttl_seconds, :param_3 AS branch, locus_memory_vectors.field AS field, vector_distance(locus_memory_vectors.embedding, :vector, COSINE) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE locus_memory_vectors.namespace = :ns_2 AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, COSINE)
+ FETCH APPROX FIRST :fetch ROWS ONLY) anon_4) anon_1 ORDER BY anon_1.branch, anon_1.distance
+/
+
+-- memory.vector_search_prefix_and_filter
+--   :param_1 = 0
+--   :vector = array('f'): a VECTOR of 1536 FLOAT32
+--   :ns_0 = 'users/u1'
+--   :below_0 = 'users/u1/%'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+--   :param_2 = 'billing'
+--   :fetch = 20
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds, :param_1 AS branch, locus_memory_vectors.field, vector_distance(locus_memory_vectors.embedding, :vector, COSINE) AS distance
+FROM locus_memory_vectors JOIN locus_memory_items ON locus_memory_vectors.namespace = locus_memory_items.namespace AND locus_memory_vectors.key = locus_memory_items.key AND locus_memory_vectors.stamp = locus_memory_items.stamp
+WHERE (locus_memory_vectors.namespace = :ns_0 OR locus_memory_vectors.namespace LIKE :below_0 ESCAPE '!') AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00')) AND (JSON_VALUE(locus_memory_items.metadata, '$."topic".type()') IN ('string') AND JSON_VALUE(locus_memory_items.metadata, '$."topic".stringOnly()' RETURNING VARCHAR2(4000) NULL ON ERROR) = :param_2) ORDER BY vector_distance(locus_memory_vectors.embedding, :vector, COSINE)
+ FETCH APPROX FIRST :fetch ROWS ONLY
 /

@@ -8,6 +8,11 @@ embeddings go; items stay) and upgrade again with the new values, then re-embed.
 - Oracle: ``VECTOR(dims, FLOAT32)`` with an IVF vector index (``NEIGHBOR PARTITIONS``):
   unlike HNSW it needs no vector memory pool (``VECTOR_MEMORY_SIZE``), which a default
   instance does not have (AI Vector Search User's Guide, "Size the Vector Pool").
+  ``CREATE VECTOR INDEX`` takes no ``IF NOT EXISTS`` (SQL Language Reference, "CREATE
+  VECTOR INDEX"), so the step drops the index if it exists (``DROP INDEX IF EXISTS``)
+  and creates it again, as the Oracle Text index is. IVF partitions are computed from
+  the rows present when the index is built: after loading many vectors, rebuild it
+  (``DBMS_VECTOR.REBUILD_INDEX``) for its partitions to follow the data.
 - PostgreSQL: pgvector's ``vector(dims)`` with an HNSW index when the extension is
   installed or can be (``CREATE EXTENSION IF NOT EXISTS vector``, inside a savepoint so a
   role that may not create it leaves the rest of the upgrade standing). Without it no
@@ -31,7 +36,11 @@ from alembic import context, op
 from locus_store.migrate import memory_vector_options, migration_schema
 from locus_store.schema.memory_tables import CONFIG_ROW
 from locus_store.schema.types import KeyString
-from locus_store.schema.vectors import PGVECTOR_HNSW_MAX_DIMS, EmbeddingVector
+from locus_store.schema.vectors import (
+    ORACLE_DISTANCE_METRICS,
+    PGVECTOR_HNSW_MAX_DIMS,
+    EmbeddingVector,
+)
 
 revision = "e41a6c0d5b93"
 down_revision = "b7e2d94c1f08"
@@ -48,7 +57,6 @@ _PG_OPERATOR_CLASSES = {
     "dot": "vector_ip_ops",
     "l2": "vector_l2_ops",
 }
-_ORACLE_DISTANCES = {"cosine": "COSINE", "dot": "DOT", "l2": "EUCLIDEAN"}
 
 
 def _pgvector_ready() -> bool:
@@ -113,9 +121,10 @@ def upgrade() -> None:
             f"USING hnsw (embedding {_PG_OPERATOR_CLASSES[distance]})"
         )
     elif dialect == "oracle":
+        op.execute(f"DROP INDEX IF EXISTS {vectors}_ivf_ix")
         op.execute(
-            f"CREATE VECTOR INDEX IF NOT EXISTS {vectors}_ivf_ix ON {vectors} (embedding) "
-            f"ORGANIZATION NEIGHBOR PARTITIONS DISTANCE {_ORACLE_DISTANCES[distance]} "
+            f"CREATE VECTOR INDEX {vectors}_ivf_ix ON {vectors} (embedding) "
+            f"ORGANIZATION NEIGHBOR PARTITIONS DISTANCE {ORACLE_DISTANCE_METRICS[distance]} "
             "WITH TARGET ACCURACY 95"
         )
     _set_config("exact" if dialect == "sqlite" else "native", dims, distance)

@@ -51,7 +51,8 @@ async def test_a_refreshing_read_pushes_the_expiry_forward(store: Store) -> None
     await asyncio.sleep(0.2)
     await items.get([(USER, "k")], refresh_ttl=True)
     later = (await items.get([(USER, "k")]))[(USER, "k")].expires_at
-    assert later is not None and later > first
+    assert later is not None
+    assert later > first
 
 
 async def test_vectors_of_an_older_value_stop_answering_and_the_sweep_removes_them(

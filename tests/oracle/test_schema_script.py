@@ -8,23 +8,62 @@ commits) can be run again; the checks below hold for the upgrade and the downgra
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 import sqlglot
+from alembic import command
 from sqlglot import exp
 
-from locus_store.migrate import offline_sql
+from locus_store.migrate import ORACLE_OFFLINE_URL, alembic_config, offline_sql
+from locus_store.schema.tables import DEFAULT_PREFIX
 from tests.support.oracle.sqlcheck import region_names, zone_literals
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "oracle" / "schema.sql"
 STOP_ON_ERROR = "WHENEVER SQLERROR EXIT FAILURE ROLLBACK"
 _SQLPLUS_COMMAND = re.compile(r"^(WHENEVER|SET|SPOOL|PROMPT)\b", re.IGNORECASE)
+#: The revision that rewrote stored timestamps holding a region at offset +00:00.
+UTC_OFFSETS_REVISION = "c4e1f7a92b3d"
+#: A vector column's type, as every 23ai release documents it (see `_vector_columns_checked`).
+VECTOR_TYPE = re.compile(r"VECTOR\((?:[1-9]\d{0,4}|\*), FLOAT32\)")
+#: ``CREATE VECTOR INDEX`` for an IVF index, as the SQL Language Reference ("CREATE
+#: VECTOR INDEX") and the AI Vector Search User's Guide ("Inverted File Flat CREATE
+#: INDEX") write it: ``CREATE VECTOR INDEX name ON table (column) ORGANIZATION
+#: NEIGHBOR PARTITIONS [WITH] DISTANCE metric WITH TARGET ACCURACY percentage`` (no IF
+#: NOT EXISTS in its grammar; metrics of "VECTOR_DISTANCE"). sqlglot does not know it.
+VECTOR_INDEX = re.compile(
+    r"CREATE VECTOR INDEX (\w+) ON (\w+) \((\w+)\) ORGANIZATION NEIGHBOR PARTITIONS "
+    r"DISTANCE (COSINE|DOT|EUCLIDEAN) WITH TARGET ACCURACY (\d{1,3})"
+)
 
 
 def _script() -> str:
     return SCRIPT.read_text(encoding="utf-8")
+
+
+def _vector_columns_checked(sql: str) -> str:
+    """``sql`` with each ``VECTOR(n, FLOAT32)`` column type checked, then read as a BLOB.
+
+    sqlglot reads only the three-argument ``VECTOR(n, format, storage)`` of 23.7 and
+    later; the two-argument form is the one every 23ai release documents (SQL Language
+    Reference, "Data Types": ``VECTOR(100, FLOAT32)``, ``VECTOR(*, FLOAT32)``).
+    """
+    declared = re.findall(r"\bVECTOR\([^)]*\)", sql)
+    assert all(VECTOR_TYPE.fullmatch(d) for d in declared), declared
+    return VECTOR_TYPE.sub("BLOB", sql)
+
+
+def _offline_sql_with(**options: object) -> str:
+    """What ``alembic -x ... upgrade head --sql`` prints for Oracle with these options."""
+    buffer = io.StringIO()
+    config = alembic_config(DEFAULT_PREFIX, ORACLE_OFFLINE_URL)
+    config.output_buffer = buffer
+    config.attributes["table_prefix"] = DEFAULT_PREFIX
+    config.attributes.update(options)
+    command.upgrade(config, "head", sql=True)
+    return buffer.getvalue()
 
 
 def _downgrade_script() -> str:
@@ -68,7 +107,9 @@ def _unguarded(script: str) -> list[str]:
             dropped = [re.findall(r"DROP INDEX IF EXISTS (\w+)", s) for s in attempts]
             previous_drop = dropped[0][0] if dropped and dropped[0] else None
             continue
-        create = re.match(r"CREATE (?:UNIQUE )?(TABLE|INDEX) (IF NOT EXISTS )?(\w+)", statement)
+        create = re.match(
+            r"CREATE (?:UNIQUE |VECTOR )?(TABLE|INDEX) (IF NOT EXISTS )?(\w+)", statement
+        )
         drop = re.match(r"DROP (TABLE|INDEX) (IF EXISTS )?(\w+)", statement)
         if create and not create.group(2) and create.group(3) != previous_drop:
             found.append(statement.splitlines()[0])
@@ -132,7 +173,7 @@ def test_downgrade_recreates_the_text_index_with_the_default_stoplist() -> None:
 
 def test_schema_sql_statements_parse_as_oracle() -> None:
     kinds: set[type[exp.Expression]] = set()
-    blocks = 0
+    blocks = vector_indexes = 0
     for statement in _statements(_script()):
         if _is_plsql(statement):  # outside sqlglot's grammar: its dynamic SQL is parsed
             sqls = _dynamic_sql(statement)
@@ -141,13 +182,51 @@ def test_schema_sql_statements_parse_as_oracle() -> None:
                 assert isinstance(sqlglot.parse_one(sql, read="oracle"), exp.Drop), sql
             blocks += 1
             continue
+        if statement.startswith("CREATE VECTOR INDEX"):  # outside the grammar: its exact text
+            assert VECTOR_INDEX.fullmatch(statement), statement
+            vector_indexes += 1
+            continue
         # Oracle Text's INDEXTYPE clause is outside the grammar too; the rest is parsed.
         sql = statement.split(" INDEXTYPE IS ")[0]
-        tree = sqlglot.parse_one(sql, read="oracle")
-        assert isinstance(tree, exp.Create | exp.Insert | exp.Update | exp.Commit), statement
+        tree = sqlglot.parse_one(_vector_columns_checked(sql), read="oracle")
+        assert isinstance(tree, exp.Create | exp.Drop | exp.Insert | exp.Update | exp.Commit), (
+            statement
+        )
         kinds.add(type(tree))
-    assert kinds == {exp.Create, exp.Insert, exp.Update, exp.Commit}
-    assert blocks == 2  # the text index dropped before each of its two creations
+    assert kinds == {exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Commit}
+    assert blocks == 3  # a text index dropped before each of its three creations
+    assert vector_indexes == 1
+
+
+def test_schema_sql_creates_the_ivf_index_with_the_migrated_distance_dropping_it_first() -> None:
+    statements = _statements(_script())
+    created = [s for s in statements if s.startswith("CREATE VECTOR INDEX")]
+    assert len(created) == 1
+    match = VECTOR_INDEX.fullmatch(created[0])
+    assert match is not None
+    index, table, column, metric, accuracy = match.groups()
+    assert (index, table, column) == (
+        "locus_memory_vectors_ivf_ix",
+        "locus_memory_vectors",
+        "embedding",
+    )
+    assert metric == "COSINE"  # DEFAULT_MEMORY_DISTANCE
+    assert 0 < int(accuracy) <= 100  # "ACCURACY: > 0 and <= 100"
+    previous = statements[statements.index(created[0]) - 1]
+    assert previous == f"DROP INDEX IF EXISTS {index}"
+    assert "embedding VECTOR(1536, FLOAT32) NOT NULL" in _script()
+
+
+@pytest.mark.parametrize(
+    ("distance", "metric"), [("cosine", "COSINE"), ("dot", "DOT"), ("l2", "EUCLIDEAN")]
+)
+def test_the_ivf_index_takes_the_distance_chosen_when_migrating(distance: str, metric: str) -> None:
+    script = _offline_sql_with(memory_dims=8, memory_distance=distance)
+    [created] = [s for s in _statements(script) if s.startswith("CREATE VECTOR INDEX")]
+    match = VECTOR_INDEX.fullmatch(created)
+    assert match is not None
+    assert match.group(4) == metric
+    assert "embedding VECTOR(8, FLOAT32) NOT NULL" in script
 
 
 @pytest.mark.parametrize(
@@ -171,15 +250,31 @@ def test_the_guard_check_reports_an_unguarded_step() -> None:
     assert _unguarded(guarded) == []
 
 
-def test_every_stored_timestamp_is_rewritten_at_offset_utc_where_it_holds_a_region() -> None:
-    statements = _statements(_script())
-    columns = {
+def _upgrades(script: str) -> dict[str, str]:
+    """The script's text for each revision it runs, by revision id."""
+    parts = re.split(r"^-- Running upgrade \w* -> (\w+)$", script, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _timestamp_columns(statements: list[str]) -> set[tuple[str, str]]:
+    return {
         (table, column)
         for statement in statements
         if (create := re.match(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", statement))
         for table in [create.group(1)]
         for column in re.findall(r"^\s*(\w+) TIMESTAMP WITH TIME ZONE", statement, re.MULTILINE)
     }
+
+
+def test_every_stored_timestamp_is_rewritten_at_offset_utc_where_it_holds_a_region() -> None:
+    """Tables created before the rewrite may hold region names; later ones never did."""
+    upgrades = _upgrades(_script())
+    revisions = list(upgrades)
+    before = revisions[: revisions.index(UTC_OFFSETS_REVISION)]
+    statements = _statements(
+        "\n".join(upgrades[r] for r in before) + upgrades[UTC_OFFSETS_REVISION]
+    )
+    columns = _timestamp_columns(statements)
     assert len(columns) == 5, columns
     for table, column in columns:
         updates = [s for s in statements if s.startswith(f"UPDATE {table} SET")]
@@ -216,3 +311,18 @@ def test_schema_sql_for_another_prefix_names_only_that_prefix() -> None:
     names = set(re.findall(r"(?:TABLE|INDEX|INTO|UPDATE)(?: IF (?:NOT )?EXISTS)? (\w+)", script))
     assert names
     assert all(n.startswith("acme_agents_") for n in names), names
+
+
+def test_tables_created_after_the_rewrite_are_written_with_offsets_only() -> None:
+    """Their timestamps were only ever bound as ``FROM_TZ(..., '+00:00')`` (every statement
+    is checked for region names in ``test_static_checks``), so nothing rewrites them."""
+    upgrades = _upgrades(_script())
+    revisions = list(upgrades)
+    later = revisions[revisions.index(UTC_OFFSETS_REVISION) + 1 :]
+    statements = _statements("\n".join(upgrades[r] for r in later))
+    assert _timestamp_columns(statements) == {
+        ("locus_memory_items", "created_at"),
+        ("locus_memory_items", "updated_at"),
+        ("locus_memory_items", "expires_at"),
+    }
+    assert not [s for s in statements if s.startswith("UPDATE locus_memory_items")]

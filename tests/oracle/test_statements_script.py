@@ -6,13 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-import sqlglot
 from sqlglot import exp
 
-from locus_store.ops.oracle_review import compiled_statements, statements_script
+from locus_store.ops.oracle_review import SOURCES, compiled_statements, statements_script
+from tests.support.oracle.sqlcheck import ORACLE_RESERVED_WORDS, read_oracle
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "oracle" / "statements.sql"
 STATEMENTS = compiled_statements()
+GROUPS = [group for group, _title, _review in SOURCES]
 ORACLE_IDENTIFIER_LIMIT = 128
 #: DML ``RETURNING col, ... INTO :bind`` (a JSON function's ``RETURNING VARCHAR2(n)`` is fine).
 RETURNING_INTO = re.compile(r"\bRETURNING\b[^()]*?\bINTO\s+:", re.IGNORECASE)
@@ -36,17 +37,21 @@ def test_statements_sql_matches_what_the_code_generates() -> None:
 
 def test_script_lists_every_statement_of_every_repository_once() -> None:
     script = SCRIPT.read_text(encoding="utf-8")
-    names = re.findall(
-        r"^-- ((?:latest|versioned|langgraph|erasure)\.\w+)$", script, re.MULTILINE
-    )
+    names = re.findall(rf"^-- ((?:{'|'.join(GROUPS)})\.\w+)$", script, re.MULTILINE)
     assert names == list(STATEMENTS)
-    assert {name.split(".")[0] for name in names} == {"latest", "versioned", "langgraph", "erasure"}
+    assert {name.split(".")[0] for name in names} == {
+        "latest",
+        "versioned",
+        "langgraph",
+        "erasure",
+        "memory",
+    }
     assert _blocks(script) == [sql for sql, _ in STATEMENTS.values()]
 
 
 @pytest.mark.parametrize("name", list(STATEMENTS))
 def test_statement_parses_as_oracle_dml(name: str) -> None:
-    tree = sqlglot.parse_one(STATEMENTS[name][0], read="oracle")
+    tree = read_oracle(STATEMENTS[name][0])
     assert isinstance(
         tree, exp.Select | exp.Union | exp.Insert | exp.Update | exp.Delete | exp.Merge
     ), type(tree)
@@ -55,7 +60,7 @@ def test_statement_parses_as_oracle_dml(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n, (sql, _) in STATEMENTS.items() if "MERGE" in sql])
 def test_merge_never_updates_a_column_of_its_on_clause(name: str) -> None:
     """ORA-38104: columns referenced in the ON clause cannot be updated."""
-    merge = sqlglot.parse_one(STATEMENTS[name][0], read="oracle")
+    merge = read_oracle(STATEMENTS[name][0])
     assert isinstance(merge, exp.Merge)
     on_columns = {c.name.lower() for c in merge.args["on"].find_all(exp.Column)}
     updated = {
@@ -77,11 +82,14 @@ def test_every_statement_follows_the_oracle_rules() -> None:
         assert not re.search(r"\bLIMIT\s+[:\d]", upper), name
         if "FETCH" in upper or "OFFSET" in upper:
             assert re.search(
-                r"\bFETCH FIRST (:\w+|\d+) ROWS ONLY\b|\bOFFSET (:\w+|\d+) ROWS\b", upper
+                r"\bFETCH (APPROX )?FIRST (:\w+|\d+) ROWS ONLY\b|\bOFFSET (:\w+|\d+) ROWS\b",
+                upper,
             ), name
         for bind in params:
             assert len(bind) <= ORACLE_IDENTIFIER_LIMIT, (name, bind)
-        tree = sqlglot.parse_one(sql, read="oracle")
+            # ORA-01745 (invalid host/bind variable name) for a reserved word.
+            assert bind.upper() not in ORACLE_RESERVED_WORDS, (name, bind)
+        tree = read_oracle(sql)
         for identifier in tree.find_all(exp.Identifier):
             assert len(identifier.name.encode()) <= ORACLE_IDENTIFIER_LIMIT, (name, identifier)
 
@@ -112,7 +120,7 @@ def test_binds_are_shown_with_representative_values() -> None:
 def test_another_prefix_names_only_its_own_tables() -> None:
     tables: set[str] = set()
     for sql, _ in compiled_statements("acme_agents").values():
-        tree = sqlglot.parse_one(sql, read="oracle")
+        tree = read_oracle(sql)
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         tables |= {t.name.lower() for t in tree.find_all(exp.Table) if t.name} - ctes
     tables -= {"dual"}

@@ -23,26 +23,38 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import sqlglot
 from sqlalchemy.sql import ClauseElement
 from sqlglot import exp
 
 from locus_store.latest.statements import LatestStatements
+from locus_store.memory import namespaces
 from locus_store.ops import oracle_review as oracle_statements
 from locus_store.ops.oracle_review import compiled_statements, oracle_dialect
 from locus_store.schema.tables import schema_for
 from locus_store.schema.types import KeyString
 from locus_store.sql.json_match import json_matches
 from locus_store.validation import require_key
-from tests.support.oracle.sqlcheck import region_names
+from tests.support.oracle.sqlcheck import read_oracle, region_names
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)  # it cannot parse item methods in paths
 
 SCHEMA = schema_for("locus")
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In)
-#: Identifier columns: every id bound against them passed ``require_key`` (no ``''``).
+#: Identifier columns: every id bound against them passed ``require_key`` (no ``''``);
+#: a memory namespace is encoded from at least one label, none empty (`require_namespace`),
+#: an embedded field passed ``require_key``, and a stamp is a UUID's 32 hex digits.
 IDENTIFIER_COLUMNS = frozenset(
-    {"thread_id", "checkpoint_id", "parent_checkpoint_id", "task_id", "run_id", "version"}
+    {
+        "thread_id",
+        "checkpoint_id",
+        "parent_checkpoint_id",
+        "task_id",
+        "run_id",
+        "version",
+        "namespace",
+        "field",
+        "stamp",
+    }
 )
 #: Every kind of metadata filter value, each with an empty string somewhere.
 EMPTY_STRING_FILTERS: list[dict[str, Any]] = [
@@ -55,8 +67,8 @@ EMPTY_STRING_FILTERS: list[dict[str, Any]] = [
 def _review_statements() -> dict[str, ClauseElement]:
     return {
         f"{group}.{name}": statement
-        for group, _title, statement_set in oracle_statements.SOURCES
-        for name, statement in statement_set.of(SCHEMA.prefix, "oracle").review().items()
+        for group, _title, review in oracle_statements.SOURCES
+        for name, statement in review(SCHEMA.prefix).items()
     }
 
 
@@ -88,7 +100,7 @@ def _metadata_filter_statements() -> dict[str, ClauseElement]:
 
 def empty_literals(sql: str) -> int:
     """How many ``''`` literals ``sql`` holds."""
-    tree = sqlglot.parse_one(sql, read="oracle")
+    tree = read_oracle(sql)
     return sum(1 for lit in tree.find_all(exp.Literal) if lit.is_string and lit.name == "")
 
 
@@ -117,7 +129,7 @@ def unguarded_string_comparisons(statement: ClauseElement) -> list[str]:
     """
     compiled = _compile(statement)
     types = {name: bind.type for bind, name in compiled.bind_names.items()}
-    tree = sqlglot.parse_one(str(compiled), read="oracle")
+    tree = read_oracle(str(compiled))
     found = []
     for node in tree.find_all(*_COMPARISONS):
         if isinstance(node.parent, exp.Update):
@@ -167,6 +179,17 @@ def test_every_string_bind_compared_is_guarded_against_empty_strings(name: str) 
 def test_identifiers_compared_unguarded_are_refused_empty_before_any_sql() -> None:
     with pytest.raises(Exception, match="must not be empty"):
         require_key("", "thread_id")
+    with pytest.raises(Exception, match="must not be empty"):
+        require_key("", "embedded field")
+
+
+@pytest.mark.parametrize("namespace", [(), ("",), ("users", "")])
+def test_a_memory_namespace_that_would_be_stored_empty_is_refused(
+    namespace: tuple[str, ...],
+) -> None:
+    with pytest.raises(Exception, match=r"at least one label|must not be empty"):
+        namespaces.require_namespace(namespace)
+    assert namespaces.encode(("",)) == ""  # stored, that would be NULL on Oracle
 
 
 # -- each check fails on a statement that breaks it ------------------------------------

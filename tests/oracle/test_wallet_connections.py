@@ -112,9 +112,7 @@ async def test_wallet_path_is_expanded_and_dsn_kept_as_a_tnsnames_alias(
     args = await _connect_arguments(settings)
     assert args["dsn"] == "mydb_high"
     assert not args["config_dir"].startswith("~")
-    assert args["config_dir"].endswith(
-        "/.oci/wallets/mydb"
-    )
+    assert args["config_dir"].endswith("/.oci/wallets/mydb")
 
 
 async def test_without_a_wallet_only_the_dsn_is_added() -> None:

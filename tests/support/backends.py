@@ -63,8 +63,8 @@ def postgres_target() -> Target:
 
 #: Dimensions the test schemas' memory vectors are migrated with.
 MEMORY_TEST_DIMS = 8
-#: The backends with memory vectors: SQLite (exact) and the PostgreSQL with pgvector.
-VECTOR_BACKENDS = ("sqlite", "pgvector")
+#: The backends with memory vectors: SQLite (exact), the PostgreSQL with pgvector, Oracle.
+VECTOR_BACKENDS = ("sqlite", "pgvector", "oracle")
 
 
 def pgvector_target(url: str) -> Target:

@@ -67,7 +67,6 @@ def _quote(identifier: str) -> str:
 async def _create(admin: URL, roles: Roles, passwords: tuple[str, str]) -> None:
     conn = await asyncpg.connect(_dsn(admin))
     try:
-        database = _quote(str(await conn.fetchval("SELECT current_database()")))
         for role, password in zip((roles.owner, roles.app), passwords, strict=True):
             # CREATE ROLE takes no bind parameters; the password is URL-safe base64.
             assert password.replace("-", "").replace("_", "").isalnum()

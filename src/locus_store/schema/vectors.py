@@ -1,8 +1,14 @@
 """The embedding column: one type, a native vector where the database has one.
 
-- Oracle 23ai+: ``VECTOR(dims, FLOAT32)`` (SQLAlchemy's Oracle ``VECTOR``); python-oracledb
-  binds and fetches it as ``array.array('f')`` (python-oracledb, "Using VECTOR Data":
-  "the array type code ``f`` for FLOAT32").
+- Oracle 23ai+: ``VECTOR(dims, FLOAT32)``, written with two arguments as every 23ai
+  release documents it (SQL Language Reference, "Data Types", Vector Data Type);
+  SQLAlchemy's ``VECTOR`` writes a third, the storage type (``*``), which only 23.7 and
+  later know. python-oracledb binds and fetches it as ``array.array('f')``
+  (python-oracledb user guide, "Using VECTOR Data": arrays of type float (32-bit) "are
+  used as bind values when inserting vector columns"). A plain ``list`` is not a vector
+  to the driver: it binds a list as a PL/SQL array, which SQL refuses (ORA-01484), and
+  SQLAlchemy's own list conversion lives in ``VECTOR``'s cached bind processor, which a
+  ``TypeDecorator`` does not run, so `EmbeddingVector` makes the array itself.
 - PostgreSQL: pgvector's ``vector(dims)`` (the ``pgvector`` package's SQLAlchemy type, text
   binds, so no per-connection codec is needed).
 - SQLite: little-endian ``float32`` bytes in a BLOB, searched exactly by
@@ -12,7 +18,8 @@
 
 Every dialect means the same by a distance (smaller is nearer): ``cosine`` is one minus
 the cosine similarity, ``l2`` the Euclidean distance, ``dot`` the negated inner product
-(pgvector's ``<#>``, Oracle's ``DOT``).
+(pgvector's ``<#>``, Oracle's ``DOT``). `ORACLE_DISTANCE_METRICS` names them as Oracle's
+vector index and ``VECTOR_DISTANCE`` do.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from functools import lru_cache
 from typing import Any, Literal, get_args
 
 from sqlalchemy import LargeBinary
+from sqlalchemy.dialects.oracle import VECTOR, VectorStorageFormat
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from locus_store.errors import ConfigurationError
@@ -39,6 +48,10 @@ SQLITE_DISTANCE_FUNCTION = "locus_vector_distance"
 PGVECTOR_HNSW_MAX_DIMS = 2000
 #: Oracle's ``VECTOR`` takes at most this many dimensions.
 ORACLE_MAX_DIMS = 65535
+#: Oracle's name of each distance, in ``CREATE VECTOR INDEX ... DISTANCE`` and
+#: ``VECTOR_DISTANCE(a, b, metric)`` (SQL Language Reference, "VECTOR_DISTANCE":
+#: ``COSINE``, ``DOT`` "calculates the negated dot product", ``EUCLIDEAN``).
+ORACLE_DISTANCE_METRICS: dict[str, str] = {"cosine": "COSINE", "dot": "DOT", "l2": "EUCLIDEAN"}
 
 
 def to_float32_bytes(values: Sequence[float]) -> bytes:
@@ -56,6 +69,21 @@ def from_float32_bytes(data: bytes) -> list[float]:
     return unpacked.tolist()
 
 
+class OracleFloat32Vector(VECTOR):
+    """Oracle's ``VECTOR(dims, FLOAT32)``, written in the two-argument form."""
+
+    cache_ok = True
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(dim=dim, storage_format=VectorStorageFormat.FLOAT32)  # type: ignore[no-untyped-call]
+
+
+@compiles(OracleFloat32Vector, "oracle")
+def _oracle_vector_ddl(type_: OracleFloat32Vector, compiler: Any, **kw: Any) -> str:
+    dims = "*" if type_.dim is None else int(type_.dim)
+    return f"VECTOR({dims}, FLOAT32)"
+
+
 class EmbeddingVector(TypeDecorator[list[float]]):
     """A float32 vector of ``dims`` dimensions (``None`` in the model: the migration's choice)."""
 
@@ -68,12 +96,7 @@ class EmbeddingVector(TypeDecorator[list[float]]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "oracle":
-            from sqlalchemy.dialects.oracle import VECTOR, VectorStorageFormat
-
-            vector: TypeEngine[Any] = VECTOR(  # type: ignore[no-untyped-call]
-                dim=self.dims, storage_format=VectorStorageFormat.FLOAT32
-            )
-            return dialect.type_descriptor(vector)
+            return dialect.type_descriptor(OracleFloat32Vector(self.dims))
         if dialect.name == "postgresql":
             return dialect.type_descriptor(pgvector_type(self.dims))
         return dialect.type_descriptor(LargeBinary())

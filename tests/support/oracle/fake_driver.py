@@ -29,6 +29,22 @@ same, one behaviour per function below, each citing the documentation it follows
   execute up to ``prefetchrows`` unless the query returns a LOB, JSON or VECTOR column
   (then the first rows need a fetch), and each further ``arraysize`` rows cost one.
   With ``autocommit`` on, the commit rides on the execute (no message of its own).
+- :func:`bind_value` — VECTOR binds as the driver makes them (python-oracledb user
+  guide, "Using VECTOR Data": ``array.array`` of typecode ``f`` (FLOAT32), ``d``
+  (FLOAT64), ``b`` (INT8) or ``B`` (BINARY) "are used as bind values when inserting
+  vector columns"; the driver's base ``connection.pyx`` refuses any other typecode with
+  DPY-3013 and an empty array with DPY-4031, and turns a ``list`` into ``array('d')``
+  only for a variable already typed ``DB_TYPE_VECTOR``). Any other ``list`` is bound as a
+  PL/SQL collection (``bind_var.pyx``: a list value makes an array variable; user guide,
+  "Binding PL/SQL Collections"), which the server refuses in SQL with ORA-01484 "arrays
+  can only be bound to PL/SQL statements" (:func:`refuse_arrays_in_sql`).
+- :func:`stored_vector` — a vector stored in ``VECTOR(n, FLOAT32)`` is converted to the
+  column's format ("Oracle Database automatically casts the values as needed") and
+  must have its ``n`` dimensions, else ORA-51803 (SQL Language Reference, "Data
+  Types", Vector Data Type: "If you specify the number of dimensions at declaration,
+  then you must input the same number of dimensions"); it is fetched as an
+  ``array.array`` of the column's format (user guide: "fetched as Python
+  array.array() types").
 
 A python-oracledb thin connection object that never connects encodes and decodes OSON
 here: the driver's own code, not an imitation.
@@ -42,6 +58,7 @@ import inspect
 import json
 import math
 import re
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -66,6 +83,8 @@ NOT_PREFETCHABLE = (
     oracledb.DB_TYPE_VECTOR,
 )
 _OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+#: ``array.array`` typecodes the driver binds as a VECTOR, by the format each stands for.
+VECTOR_TYPECODES = {"f": "FLOAT32", "d": "FLOAT64", "b": "INT8", "B": "BINARY"}
 
 
 @dataclass
@@ -145,6 +164,48 @@ def server_timestamp(value: dt.datetime, zone: str) -> ServerTimestamp:
     return ServerTimestamp(value.replace(tzinfo=None), zone)
 
 
+def is_plsql(sql: str) -> bool:
+    """A PL/SQL block (where a PL/SQL collection bind is allowed), not a SQL statement."""
+    return bool(re.match(r"\s*(BEGIN|DECLARE|CALL)\b", sql, re.IGNORECASE))
+
+
+def bind_value(value: Any, input_size: Any = None) -> Any:
+    """``value`` as the driver binds it: a VECTOR checked and made, other values as given."""
+    if input_size is oracledb.DB_TYPE_VECTOR and isinstance(value, list):
+        value = array("d", value)
+    if isinstance(value, array):
+        if value.typecode not in VECTOR_TYPECODES:
+            raise driver_errors._create_exception(
+                driver_errors.ERR_UNSUPPORTED_PYTHON_TYPE_FOR_DB_TYPE,
+                py_type_name="array",
+                db_type_name="DB_TYPE_VECTOR",
+            )
+        if not value:
+            raise driver_errors._create_exception(driver_errors.ERR_INVALID_VECTOR)
+    return value
+
+
+def refuse_arrays_in_sql(sql: str, rows: list[Mapping[str, Any]]) -> None:
+    """What the server says to a ``list`` bound in SQL: the driver sent a PL/SQL array."""
+    if is_plsql(sql):
+        return
+    for row in rows:
+        if any(isinstance(v, list) for v in row.values()):
+            raise driver_error("ORA-01484: arrays can only be bound to PL/SQL statements", 1484)
+
+
+def stored_vector(value: array[Any], dims: int | None) -> array[float]:
+    """A vector as a ``VECTOR(dims, FLOAT32)`` column stores it."""
+    if dims is not None and len(value) != dims:
+        raise driver_error(
+            "ORA-51803: Vector dimension count must match the dimension count specified "
+            f"in the column definition (expected {dims} dimensions, specified "
+            f"{len(value)} dimensions).",
+            51803,
+        )
+    return array("f", value)
+
+
 def _oson() -> Any:
     return thin_impl.ThinConnImpl(is_async=True)
 
@@ -163,6 +224,7 @@ def written_row(sent: Sent, table: Any) -> dict[str, Any]:
     as OSON. ``table`` is the SQLAlchemy table, for its column types.
     """
     from locus_store.schema.types import JSONDocument
+    from locus_store.schema.vectors import EmbeddingVector
 
     tree = sqlglot.parse_one(sent.sql, read="oracle")
     insert = tree if isinstance(tree, exp.Insert) else tree.find(exp.Insert)
@@ -180,6 +242,8 @@ def written_row(sent: Sent, table: Any) -> dict[str, Any]:
         column = table.c[name.lower()]
         if isinstance(column.type, JSONDocument) and isinstance(value, str):
             value = encode_json(json.loads(value))
+        if isinstance(column.type, EmbeddingVector) and isinstance(value, array):
+            value = stored_vector(value, column.type.dims)
         stored[name.upper()] = value
     return stored
 
@@ -229,7 +293,7 @@ def remember_writes(tables: list[Any]) -> Callable[[FakeDriver, str, Any], Answe
         if len(sources) != 1 or not sources <= by_name.keys():
             return None
         (name,) = sources
-        types = {c.name.upper(): _declared_type(c.type) for c in by_name[name].columns}
+        types = {c.name.upper(): declared_type(c.type) for c in by_name[name].columns}
         return Answer("", list(kept[name].values()), types)
 
     return rule
@@ -283,11 +347,15 @@ def column_limits(
     return rule
 
 
-def _declared_type(column_type: Any) -> Any:
+def declared_type(column_type: Any) -> Any:
+    """The type the server reports for a column of this SQLAlchemy type."""
     from sqlalchemy import LargeBinary, Numeric
 
     from locus_store.schema.types import JSONDocument, SearchText, UTCDateTime
+    from locus_store.schema.vectors import EmbeddingVector
 
+    if isinstance(column_type, EmbeddingVector):
+        return oracledb.DB_TYPE_VECTOR
     if isinstance(column_type, JSONDocument):
         return oracledb.DB_TYPE_JSON
     if isinstance(column_type, UTCDateTime):
@@ -345,6 +413,8 @@ def fetch_value(value: Any, column: Column, var: FakeVar | None) -> Any:
             result = _oson().decode_oson(value)
     elif column.type_code in (oracledb.DB_TYPE_CLOB, oracledb.DB_TYPE_BLOB) and var is None:
         result = FakeLob(column.type_code, value)
+    elif column.type_code is oracledb.DB_TYPE_VECTOR:
+        result = array(value.typecode, value)  # the column's own format
     else:
         result = value
     if var is not None and var.outconverter is not None:
@@ -376,6 +446,8 @@ def round_trips_of_fetch(
 def _column_type(value: Any) -> Any:
     if isinstance(value, ServerTimestamp):
         return oracledb.DB_TYPE_TIMESTAMP_TZ
+    if isinstance(value, array):
+        return oracledb.DB_TYPE_VECTOR
     if isinstance(value, bytes):
         return oracledb.DB_TYPE_JSON
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -385,7 +457,9 @@ def _column_type(value: Any) -> Any:
 
 def select_names(sql: str) -> list[str]:
     """The names of a SELECT's columns, as the server reports them (upper case)."""
-    tree = sqlglot.parse_one(sql, read="oracle")
+    from tests.support.oracle.sqlcheck import read_oracle
+
+    tree = read_oracle(sql)
     select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
     assert select is not None, sql
     return [(e.alias_or_name or f"C{i}").upper() for i, e in enumerate(select.expressions)]
@@ -524,6 +598,7 @@ class FakeCursor:
         self._input_sizes = dict(kwargs)
 
     async def execute(self, sql: str, parameters: Any = None) -> None:
+        parameters = self._bind(parameters)
         self._driver.trips.append(("execute", sql))
         self._record(sql, parameters)
         self._connection._executed(sql)
@@ -590,6 +665,7 @@ class FakeCursor:
         self.rowcount = len(rows)
 
     async def executemany(self, sql: str, parameters: Any) -> None:
+        parameters = [self._bind(row) for row in parameters]
         self._driver.trips.append(("execute", sql))  # one batch, one message
         self._record(sql, parameters)
         for row in parameters:  # the server applies the statement to each row
@@ -599,11 +675,20 @@ class FakeCursor:
         self.description = None
         self.rowcount = len(parameters)
 
+    def _bind(self, parameters: Any) -> Any:
+        """The values as the driver binds them (client side: no round trip yet)."""
+        if not isinstance(parameters, Mapping):
+            return parameters
+        sizes = self._input_sizes
+        return {name: bind_value(value, sizes.get(name)) for name, value in parameters.items()}
+
     def _record(self, sql: str, parameters: Any) -> None:
         if self._driver.fail_with is not None:
             error = self._driver.fail_with(sql)
             if error is not None:
                 raise error
+        rows = parameters if isinstance(parameters, list) else [parameters]
+        refuse_arrays_in_sql(sql, [r for r in rows if isinstance(r, Mapping)])
         self._driver.sent.append(Sent(sql, parameters, self._input_sizes))
         self._input_sizes = {}
 
@@ -683,10 +768,14 @@ __all__ = [
     "Sent",
     "ServerTimestamp",
     "as_server_sees",
+    "bind_value",
     "column_limits",
+    "declared_type",
     "driver_error",
     "encode_json",
+    "refuse_arrays_in_sql",
     "remember_writes",
     "server_timestamp",
+    "stored_vector",
     "written_row",
 ]

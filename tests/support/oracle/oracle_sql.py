@@ -129,12 +129,15 @@ def _decode_oson(stored: bytes) -> Any:
     return thin_impl.ThinConnImpl(is_async=True).decode_oson(stored)
 
 
-class _Evaluator:
+class Evaluator:
     """The value of a WHERE clause's expressions for one stored row."""
 
     def __init__(self, row: dict[str, Any], parameters: dict[str, Any]) -> None:
         self.row = row
         self.parameters = parameters
+
+    def column(self, node: exp.Column) -> Any:
+        return self.row[node.name.upper()]
 
     def value(self, node: exp.Expression) -> Any:
         if isinstance(node, exp.Paren):
@@ -153,7 +156,7 @@ class _Evaluator:
         if isinstance(node, exp.EQ | exp.NEQ | exp.GT | exp.GTE | exp.LT | exp.LTE):
             return compare(self.value(node.this), type(node), self.value(node.expression))
         if isinstance(node, exp.Column):
-            return self.row[node.name.upper()]
+            return self.column(node)
         if isinstance(node, exp.Placeholder):
             return sql_value(self.parameters[node.name])
         if isinstance(node, exp.Literal):
@@ -191,7 +194,7 @@ def metadata_query(schema: Schema) -> Rule:
         rows = [
             row
             for row in saved_threads(driver, schema).values()
-            if _Evaluator(row, params).value(where) is True
+            if Evaluator(row, params).value(where) is True
         ]
         rows.sort(key=lambda r: r["THREAD_ID"])
         rows.sort(key=lambda r: r["UPDATED_AT"].utc, reverse=True)
