@@ -95,14 +95,13 @@ async def test_a_put_with_embeddings_sends_one_merge_per_table_as_thin_mode_bind
     assert "embedding" not in vector_merge.input_sizes
 
 
-async def test_a_put_with_embeddings_costs_its_two_statements_and_a_commit(
+async def test_a_put_with_embeddings_costs_its_two_statements_the_commit_riding_the_last(
     served: tuple[MemoryItems, FakeDriver, MemoryServer],
 ) -> None:
     items, driver, _server = served
     await _put_three(items)
-    # The commit is a message of its own: MemoryItems.put does not send the last
-    # statement with COMMIT_WITH_THIS, as the other repositories' transactions do.
-    assert _kinds(driver) == ["execute", "execute", "commit"]
+    # The last statement is sent with COMMIT_WITH_THIS: no commit message of its own.
+    assert _kinds(driver) == ["execute", "execute"]
 
 
 async def test_a_put_without_embeddings_is_one_round_trip(

@@ -111,7 +111,62 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("migrations/versions/2026-12-02_memory_vectors_e41a6c0d5b93.py", "upgrade"): {
         "vectors": PREFIX,
         "_PG_OPERATOR_CLASSES[distance]": CONSTANT + ": looked up by a checked distance name",
-        "_ORACLE_DISTANCES[distance]": CONSTANT + ": looked up by a checked distance name",
+        "ORACLE_DISTANCE_METRICS[distance]": CONSTANT + ": looked up by a checked distance name",
+    },
+    ("src/locus_store/memory/statements.py", "distance_expression"): {
+        "distance": CHECKED + ": one of DISTANCES (require_distance, from the config row)",
+    },
+    ("src/locus_store/schema/vectors.py", "_oracle_vector_ddl"): {
+        "dims": CHECKED + ": int() of the type's dimensions, or \"*\"",
+    },
+    ("src/locus_store/sql/json_filter.py", "_not_true"): {
+        "compiler.process(element.condition, **kw)": COMPILED,
+    },
+    ("src/locus_store/sql/json_filter.py", "_typed_equality_oracle"): {
+        "compiler.process(inner.column, **kw)": COMPILED,
+        "_dollar_path(inner.path)": CHECKED + ": filter key steps, require_metadata_key",
+        "json_type": "built above from compiled SQL and checked path steps",
+        "types": CONSTANT + ": _ORACLE_SCALAR_TYPES, chosen by the value's kind",
+        "equality": COMPILED,
+    },
+    ("src/locus_store/sql/json_filter.py", "_is_object_postgresql"): {
+        "column": COMPILED,
+        "_pg_path(element)": CHECKED + ": filter key steps, require_metadata_key",
+    },
+    ("src/locus_store/sql/json_filter.py", "_is_object_sqlite"): {
+        "column": COMPILED,
+        "_dollar_path(element.path)": CHECKED + ": filter key steps, require_metadata_key",
+    },
+    ("src/locus_store/sql/json_filter.py", "_is_object_oracle"): {
+        "column": COMPILED,
+        "_dollar_path(element.path)": CHECKED + ": filter key steps, require_metadata_key",
+    },
+    ("src/locus_store/sql/json_filter.py", "_compares_postgresql"): {
+        "column": COMPILED,
+        "path": CHECKED + ": filter key steps, require_metadata_key",
+        "target": "built above from compiled SQL and checked path steps",
+        "text": "built above from compiled SQL and checked path steps",
+        "op": CONSTANT + ": _SQL_OPERATORS, chosen by a checked operator name",
+        "doc": COMPILED,
+        "compiler.process(element.raw, **kw)": COMPILED,
+    },
+    ("src/locus_store/sql/json_filter.py", "_compares_sqlite"): {
+        "column": COMPILED,
+        "path": CHECKED + ": filter key steps, require_metadata_key",
+        "types": CONSTANT + ": a JSON type list chosen by the operand's kind",
+        "element.sql_operator": CONSTANT + ": _SQL_OPERATORS, chosen by a checked operator name",
+        "raw": COMPILED,
+    },
+    ("src/locus_store/sql/json_filter.py", "_compares_oracle"): {
+        "column": COMPILED,
+        "path": CHECKED + ": filter key steps, require_metadata_key",
+        "json_type": "built above from compiled SQL and checked path steps",
+        "number": "built above from compiled SQL and checked path steps",
+        "length": "built above from compiled SQL and checked path steps",
+        "text": "built above from compiled SQL, checked path steps and a constant",
+        "ORACLE_STRING_LIMIT": CONSTANT,
+        "op": CONSTANT + ": _SQL_OPERATORS, chosen by a checked operator name",
+        "raw": COMPILED,
     },
     ("migrations/versions/2026-12-02_memory_vectors_e41a6c0d5b93.py", "downgrade"): {
         "vectors": PREFIX,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import threading
-import weakref
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -28,6 +27,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from locus_store._engine.background import BackgroundLoop
 from locus_store.langgraph._config import (
     CheckpointKey,
     ListQuery,
@@ -169,40 +169,3 @@ class SyncBridge(BaseCheckpointSaver[str]):
         twin = copy.copy(self)
         twin.store = background.store
         return background.run(make(twin))
-
-
-class BackgroundLoop:
-    """An event loop on a daemon thread, with a store whose pool belongs to that loop."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store.on_own_pool()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(
-            target=self.loop.run_forever, name="locus-store-langgraph", daemon=True
-        )
-        self.thread.start()
-        self._finalizer = weakref.finalize(self, _stop_loop, self.loop, self.thread, self.store)
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if threading.current_thread() is self.thread:
-            coro.close()
-            raise RuntimeError("a sync saver method was called from the saver's own loop")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, store: Store) -> None:
-    if loop.is_closed():
-        return
-    if threading.current_thread() is thread:  # dropped by code running on the loop itself
-        loop.create_task(store.close()).add_done_callback(lambda _: loop.stop())
-        return
-    try:
-        asyncio.run_coroutine_threadsafe(store.close(), loop).result(timeout=30)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        if not thread.is_alive():
-            loop.close()

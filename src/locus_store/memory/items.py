@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from locus_store._engine.oracle import COMMIT_WITH_THIS
 from locus_store.errors import (
     InvalidInputError,
     InvalidTypeError,
@@ -256,9 +257,14 @@ class MemoryItems:
             return
 
         async def work(conn: AsyncConnection) -> None:
-            await conn.execute(self._sql.put, rows)
+            # On Oracle the last statement carries the commit (one round trip fewer).
             if vectors:
-                await conn.execute(self._sql.put_vector, vectors)
+                await conn.execute(self._sql.put, rows)
+                await conn.execute(
+                    self._sql.put_vector, vectors, execution_options=COMMIT_WITH_THIS
+                )
+            else:
+                await conn.execute(self._sql.put, rows, execution_options=COMMIT_WITH_THIS)
 
         await self._store.run(work, atomic=True)
 
