@@ -64,3 +64,13 @@ async def test_other_string_filters_still_match_exactly(store: Store) -> None:
     await _save(store, "review", {"source": "review"})
     await _save(store, "empty", {"source": ""})
     assert await _matching(store, "source", "review") == ["review"]
+
+
+@pytest.mark.parametrize(("scalar", "in_array"), [("review", ["review"]), (3, [3]), (True, [True])])
+async def test_a_scalar_filter_never_matches_a_one_element_array(
+    store: Store, scalar: object, in_array: list[object]
+) -> None:
+    """Lax mode lets ``stringOnly()`` (and its siblings) read into an array on Oracle."""
+    await _save(store, "scalar", {"k": scalar})
+    await _save(store, "array", {"k": in_array})
+    assert await _matching(store, "k", scalar) == ["scalar"]

@@ -122,13 +122,6 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("src/locus_store/sql/json_filter.py", "_not_true"): {
         "compiler.process(element.condition, **kw)": COMPILED,
     },
-    ("src/locus_store/sql/json_filter.py", "_typed_equality_oracle"): {
-        "compiler.process(inner.column, **kw)": COMPILED,
-        "_dollar_path(inner.path)": CHECKED + ": filter key steps, require_metadata_key",
-        "json_type": "built above from compiled SQL and checked path steps",
-        "types": CONSTANT + ": _ORACLE_SCALAR_TYPES, chosen by the value's kind",
-        "equality": COMPILED,
-    },
     ("src/locus_store/sql/json_filter.py", "_is_object_postgresql"): {
         "column": COMPILED,
         "_pg_path(element)": CHECKED + ": filter key steps, require_metadata_key",
@@ -190,6 +183,8 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "compiler.process(element.raw, **kw)": COMPILED,
     },
     ("src/locus_store/sql/json_match.py", "_oracle"): {
+        "_ORACLE_SCALAR_TYPES[element.kind]": CONSTANT + ": JSON type names by a value's kind",
+        "value": "built above from compiled SQL and checked path steps",
         "column": COMPILED,
         "path": CHECKED + ": metadata keys, require_metadata_key",
         "json_type": "built above from compiled SQL and checked path steps",

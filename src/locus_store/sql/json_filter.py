@@ -159,9 +159,9 @@ def _element(column: ColumnElement[Any], condition: Condition) -> ColumnElement[
     if condition.operator == "object":
         return JSONIsObject(column, path)
     if condition.operator == "$eq":
-        return TypedEquality(JSONValueMatches(column, path, condition.operand))
+        return JSONValueMatches(column, path, condition.operand)
     if condition.operator == "$ne":
-        return NotTrue(TypedEquality(JSONValueMatches(column, path, condition.operand)))
+        return NotTrue(JSONValueMatches(column, path, condition.operand))
     return JSONValueCompares(column, path, condition.operator, condition.operand)
 
 
@@ -186,47 +186,6 @@ class NotTrue(ColumnElement[bool]):
 @compiles(NotTrue)
 def _not_true(element: NotTrue, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(CASE WHEN {compiler.process(element.condition, **kw)} THEN 1 ELSE 0 END = 0)"
-
-
-class TypedEquality(ColumnElement[bool]):
-    """`JSONValueMatches`, and on Oracle a ``type()`` guard for scalar values: there
-    ``stringOnly()`` and its siblings also read a one-element array (``["m"]`` = ``"m"``)."""
-
-    __visit_name__ = "json_filter_typed_equality"
-    inherit_cache = True
-    type = Boolean()
-
-    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's own class attribute
-        ("equality", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, equality: JSONValueMatches) -> None:
-        self.equality = equality
-
-
-@compiles(TypedEquality)
-def _typed_equality(element: TypedEquality, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.equality, **kw)
-
-
-#: JSON types ``type()`` names for each kind of `JSONValueMatches` that reads a scalar.
-_ORACLE_SCALAR_TYPES: Final = {
-    "string": "('string')",
-    "number": "('number', 'double', 'float')",
-    "boolean": "('boolean')",
-}
-
-
-@compiles(TypedEquality, "oracle")
-def _typed_equality_oracle(element: TypedEquality, compiler: SQLCompiler, **kw: Any) -> str:
-    equality, inner = compiler.process(element.equality, **kw), element.equality
-    types = _ORACLE_SCALAR_TYPES.get(inner.kind)
-    if types is None:  # null, "", arrays and objects: already matched by their type
-        return equality
-    json_type = (
-        f"JSON_VALUE({compiler.process(inner.column, **kw)}, '{_dollar_path(inner.path)}.type()')"
-    )
-    return f"({json_type} IN {types} AND {equality})"
 
 
 class JSONIsObject(ColumnElement[bool]):

@@ -144,36 +144,50 @@ def _sqlite(element: JSONValueMatches, compiler: SQLCompiler, **kw: Any) -> str:
     )
 
 
+#: JSON types ``type()`` names for the scalar kinds (JSON Developer's Guide, "SQL/JSON
+#: Path Expression Item Methods": ``type()`` of a number is "number", "double" or "float").
+_ORACLE_SCALAR_TYPES = {
+    "string": "('string')",
+    "number": "('number', 'double', 'float')",
+    "boolean": "('boolean')",
+}
+
+
 @compiles(JSONValueMatches, "oracle")
 def _oracle(element: JSONValueMatches, compiler: SQLCompiler, **kw: Any) -> str:
+    """In lax mode an item method also reads the elements of an array (JSON Developer's
+    Guide, "SQL/JSON Path Expression Syntax Relaxation": an array is unwrapped for an
+    item method), so ``stringOnly()`` finds ``"m"`` in ``["m"]``: scalars are guarded by
+    their ``type()``, which names the value itself."""
     column, path = compiler.process(element.column, **kw), _dollar_path(element.path)
+    json_type = f"JSON_VALUE({column}, '{path}.type()')"
     if element.kind == "null":
-        json_type = f"JSON_VALUE({column}, '{path}.type()')"
         return f"({json_type} IS NULL OR {json_type} = 'null')"
-    if element.kind == "boolean":
-        return (
-            f"JSON_VALUE({column}, '{path}.booleanOnly()') = {compiler.process(element.doc, **kw)}"
-        )
     if element.kind == "empty_string":
-        # type() names the value itself, an array included (no match for [""]);
-        # length() counts characters (JSON Developer's Guide, "SQL/JSON Path
-        # Expression Item Methods"). Neither compares a string, so no '' is involved.
+        # length() counts characters (same section). Neither compares a string, so no
+        # '' is involved.
         return (
-            f"(JSON_VALUE({column}, '{path}.type()') = 'string' AND "
+            f"({json_type} = 'string' AND "
             f"JSON_VALUE({column}, '{path}.length()' RETURNING NUMBER NULL ON ERROR) = 0)"
         )
-    if element.kind == "string":
-        return (
+    if element.kind == "boolean":
+        value = (
+            f"JSON_VALUE({column}, '{path}.booleanOnly()') = {compiler.process(element.doc, **kw)}"
+        )
+    elif element.kind == "string":
+        value = (
             f"JSON_VALUE({column}, '{path}.stringOnly()' "
             f"RETURNING VARCHAR2({ORACLE_STRING_LIMIT}) NULL ON ERROR) = "
             f"{compiler.process(element.raw, **kw)}"
         )
-    if element.kind == "number":
-        return (
+    elif element.kind == "number":
+        value = (
             f"JSON_VALUE({column}, '{path}.numberOnly()' RETURNING NUMBER NULL ON ERROR) = "
             f"{compiler.process(element.raw, **kw)}"
         )
-    return f"JSON_EQUAL(JSON_QUERY({column}, '{path}'), {compiler.process(element.doc, **kw)})"
+    else:
+        return f"JSON_EQUAL(JSON_QUERY({column}, '{path}'), {compiler.process(element.doc, **kw)})"
+    return f"({json_type} IN {_ORACLE_SCALAR_TYPES[element.kind]} AND {value})"
 
 
 class JSONHasKey(ColumnElement[bool]):

@@ -153,6 +153,14 @@ class Evaluator:
             return None if inner is None else not inner
         if isinstance(node, exp.Is):
             return self.value(node.this) is None
+        if isinstance(node, exp.In):
+            # SQL: TRUE when equal to one, NULL when the operand is NULL, else FALSE.
+            operand = self.value(node.this)
+            if operand is None:
+                return None
+            return any(
+                compare(operand, exp.EQ, self.value(option)) for option in node.expressions
+            )
         if isinstance(node, exp.EQ | exp.NEQ | exp.GT | exp.GTE | exp.LT | exp.LTE):
             return compare(self.value(node.this), type(node), self.value(node.expression))
         if isinstance(node, exp.Column):
