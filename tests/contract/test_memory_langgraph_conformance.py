@@ -10,8 +10,8 @@ behaviour it follows.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 from langgraph.store.base import (
@@ -21,7 +21,6 @@ from langgraph.store.base import (
     Item,
     ListNamespacesOp,
     MatchCondition,
-    Op,
     PutOp,
     Result,
     SearchItem,
@@ -30,11 +29,10 @@ from langgraph.store.base import (
 from langgraph.store.memory import InMemoryStore
 
 from locus_store import Store
-from locus_store.memory.langgraph_store import SQLAlchemyStore
-from tests.support.backends import BACKENDS, MEMORY_TEST_DIMS, Target
+from tests.support.backends import BACKENDS, Target
 from tests.support.database import empty_tables
 from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.oracle_memory import MemoryServer
+from tests.support.oracle.langgraph_model import on_oracle_model
 
 #: The parameter of LangGraph's own in-memory store.
 IN_MEMORY = "langgraph-in-memory"
@@ -65,26 +63,6 @@ async def lg(
     finally:
         await lg_store.aclose()
         await store.close()
-
-
-def on_oracle_model(oracle_store: tuple[Store, FakeDriver], **options: Any) -> SQLAlchemyStore:
-    """The store on the fake driver answering as Oracle would (`MemoryServer`); what the
-    model does not evaluate yet (its AssertionError says so) makes the test an xfail."""
-    store, driver = oracle_store
-    driver.server_rules.append(MemoryServer(store.schema, dims=MEMORY_TEST_DIMS))
-    lg = store.langgraph_store(**options)
-    abatch = lg.abatch
-
-    async def modelled(ops: Iterable[Op]) -> list[Result]:
-        try:
-            return await abatch(ops)
-        except AssertionError as exc:
-            if "not modelled" in str(exc) or "does not evaluate" in str(exc):
-                pytest.xfail(f"the Oracle model: {str(exc)[:120]}")
-            raise
-
-    lg.abatch = modelled  # type: ignore[method-assign]
-    return lg
 
 
 def _found(result: Result) -> list[SearchItem]:

@@ -7,19 +7,19 @@ must neither leak into another namespace nor fail to find their own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from typing import Any, Literal, cast
+from collections.abc import AsyncIterator
+from typing import Literal, cast
 
 import pytest
-from langgraph.store.base import BaseStore, ListNamespacesOp, MatchCondition, Op, Result
+from langgraph.store.base import BaseStore, ListNamespacesOp, MatchCondition
 from langgraph.store.memory import InMemoryStore
 
 from locus_store import InvalidInputError, Store
 from locus_store.memory.langgraph_store import SQLAlchemyStore
-from tests.support.backends import BACKENDS, MEMORY_TEST_DIMS, Target
+from tests.support.backends import BACKENDS, Target
 from tests.support.database import empty_tables
 from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.oracle_memory import MemoryServer
+from tests.support.oracle.langgraph_model import on_oracle_model
 
 IN_MEMORY = "langgraph-in-memory"
 ORACLE_MODEL = "oracle-model"
@@ -64,26 +64,6 @@ async def any_store(
         yield store.langgraph_store()
     finally:
         await store.close()
-
-
-def on_oracle_model(oracle_store: tuple[Store, FakeDriver], **options: Any) -> SQLAlchemyStore:
-    """The store on the fake driver answering as Oracle would (`MemoryServer`); what the
-    model does not evaluate yet (its AssertionError says so) makes the test an xfail."""
-    store, driver = oracle_store
-    driver.server_rules.append(MemoryServer(store.schema, dims=MEMORY_TEST_DIMS))
-    lg = store.langgraph_store(**options)
-    abatch = lg.abatch
-
-    async def modelled(ops: Iterable[Op]) -> list[Result]:
-        try:
-            return await abatch(ops)
-        except AssertionError as exc:
-            if "not modelled" in str(exc) or "does not evaluate" in str(exc):
-                pytest.xfail(f"the Oracle model: {str(exc)[:120]}")
-            raise
-
-    lg.abatch = modelled  # type: ignore[method-assign]
-    return lg
 
 
 async def _fill(lg: BaseStore) -> list[tuple[str, ...]]:

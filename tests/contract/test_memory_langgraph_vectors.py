@@ -15,13 +15,13 @@ import asyncio
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.embeddings import Embeddings
-from langgraph.store.base import BaseStore, Op, PutOp, Result
+from langgraph.store.base import BaseStore, PutOp
 from langgraph.store.memory import InMemoryStore
 
 from locus_store import (
@@ -35,7 +35,7 @@ from locus_store.memory.langgraph_store import SQLAlchemyStore
 from tests.support.backends import MEMORY_TEST_DIMS, VECTOR_BACKENDS, Target
 from tests.support.database import empty_tables, statements_sent
 from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.oracle_memory import MemoryServer
+from tests.support.oracle.langgraph_model import on_oracle_model
 from tests.support.pgvector import require_pgvector_url
 
 DIMS = MEMORY_TEST_DIMS
@@ -113,27 +113,6 @@ async def make(
         yield lambda fields=None: store.langgraph_store(index=index(fields))
     finally:
         await store.close()
-
-
-def on_oracle_model(oracle_store: tuple[Store, FakeDriver], **options: Any) -> SQLAlchemyStore:
-    """The store on the fake driver answering as Oracle would (`MemoryServer`); what the
-    model does not evaluate yet (its AssertionError says so) makes the test an xfail."""
-    store, driver = oracle_store
-    if not any(isinstance(rule, MemoryServer) for rule in driver.server_rules):
-        driver.server_rules.append(MemoryServer(store.schema, dims=MEMORY_TEST_DIMS))
-    lg = store.langgraph_store(**options)
-    abatch = lg.abatch
-
-    async def modelled(ops: Iterable[Op]) -> list[Result]:
-        try:
-            return await abatch(ops)
-        except AssertionError as exc:
-            if "not modelled" in str(exc) or "does not evaluate" in str(exc):
-                pytest.xfail(f"the Oracle model: {str(exc)[:120]}")
-            raise
-
-    lg.abatch = modelled  # type: ignore[method-assign]
-    return lg
 
 
 def _cosine(x: Sequence[float], y: Sequence[float]) -> float:
