@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -30,6 +31,11 @@ from tests.support.backends import (
 )
 from tests.support.database import check_reachable, empty_tables, require, run_blocking
 from tests.support.oracle.fake_driver import FakeDriver
+from tests.support.oracle.langgraph_model import (
+    LANGGRAPH_IN_MEMORY,
+    ORACLE_MODEL,
+    on_oracle_model,
+)
 from tests.support.pgvector import require_pgvector_url
 from tests.support.roles import (
     APP_BACKEND,
@@ -38,6 +44,9 @@ from tests.support.roles import (
     grant_dml,
     least_privilege,
 )
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
 
 _ORACLE_SKIP_REASON: list[str] = []
 
@@ -171,6 +180,33 @@ async def vector_store(
         yield st
     finally:
         await st.close()
+
+
+@pytest.fixture(params=[*BACKENDS, ORACLE_MODEL, LANGGRAPH_IN_MEMORY])
+async def langgraph_memory(
+    request: pytest.FixtureRequest,
+    migrated: dict[str, tuple[Target, str]],
+    oracle_store: tuple[Store, FakeDriver],
+) -> AsyncIterator[BaseStore]:
+    """Our LangGraph memory store on each backend (emptied) and on the Oracle model, or
+    LangGraph's own ``InMemoryStore``: what LangGraph's store tests expect, shown on both."""
+    from langgraph.store.memory import InMemoryStore
+
+    if request.param == LANGGRAPH_IN_MEMORY:
+        yield InMemoryStore()
+        return
+    if request.param == ORACLE_MODEL:
+        yield on_oracle_model(oracle_store)
+        return
+    target, prefix = migrated[str(request.param)]
+    store = Store.from_settings(target.settings, table_prefix=prefix)
+    await empty_tables(store)
+    memory = store.langgraph_store()
+    try:
+        yield memory
+    finally:
+        await memory.aclose()
+        await store.close()
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,7 @@ behaviour it follows.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from langgraph.store.base import (
@@ -26,43 +25,9 @@ from langgraph.store.base import (
     SearchItem,
     SearchOp,
 )
-from langgraph.store.memory import InMemoryStore
-
-from locus_store import Store
-from tests.support.backends import BACKENDS, Target
-from tests.support.database import empty_tables
-from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.langgraph_model import on_oracle_model
 
 #: The parameter of LangGraph's own in-memory store.
-IN_MEMORY = "langgraph-in-memory"
 #: The parameter of the Oracle model (the fake driver answering as the server would).
-ORACLE_MODEL = "oracle-model"
-
-
-@pytest.fixture(params=[*BACKENDS, ORACLE_MODEL, IN_MEMORY])
-async def lg(
-    request: pytest.FixtureRequest,
-    migrated: dict[str, tuple[Target, str]],
-    oracle_store: tuple[Store, FakeDriver],
-) -> AsyncIterator[BaseStore]:
-    """This store on each backend (emptied) and on the Oracle model, or LangGraph's
-    ``InMemoryStore``."""
-    if request.param == IN_MEMORY:
-        yield InMemoryStore()
-        return
-    if request.param == ORACLE_MODEL:
-        yield on_oracle_model(oracle_store)
-        return
-    target, prefix = migrated[str(request.param)]
-    store = Store.from_settings(target.settings, table_prefix=prefix)
-    await empty_tables(store)
-    lg_store = store.langgraph_store()
-    try:
-        yield lg_store
-    finally:
-        await lg_store.aclose()
-        await store.close()
 
 
 def _found(result: Result) -> list[SearchItem]:
@@ -75,10 +40,10 @@ def _listed(result: Result) -> list[tuple[str, ...]]:
     return cast("list[tuple[str, ...]]", result)
 
 
-async def test_batch_order(lg: BaseStore) -> None:
-    await lg.aput(("test", "foo"), "key1", {"data": "value1"})
-    await lg.aput(("test", "bar"), "key2", {"data": "value2"})
-    results = await lg.abatch(
+async def test_batch_order(langgraph_memory: BaseStore) -> None:
+    await langgraph_memory.aput(("test", "foo"), "key1", {"data": "value1"})
+    await langgraph_memory.aput(("test", "bar"), "key2", {"data": "value2"})
+    results = await langgraph_memory.abatch(
         [
             GetOp(namespace=("test", "foo"), key="key1"),
             PutOp(namespace=("test", "bar"), key="key2", value={"data": "value2"}),
@@ -98,7 +63,7 @@ async def test_batch_order(lg: BaseStore) -> None:
     assert len(results[3]) > 0
     assert results[4] is None
 
-    reordered = await lg.abatch(
+    reordered = await langgraph_memory.abatch(
         [
             SearchOp(namespace_prefix=("test",), filter=None, limit=5, offset=0),
             GetOp(namespace=("test", "bar"), key="key2"),
@@ -118,17 +83,17 @@ async def test_batch_order(lg: BaseStore) -> None:
     assert reordered[4].value == {"data": "value1"}
 
 
-async def test_batch_get_ops(lg: BaseStore) -> None:
-    await lg.aput(("test",), "key1", {"data": "value1"})
-    await lg.aput(("test",), "key2", {"data": "value2"})
-    results = await lg.abatch(
+async def test_batch_get_ops(langgraph_memory: BaseStore) -> None:
+    await langgraph_memory.aput(("test",), "key1", {"data": "value1"})
+    await langgraph_memory.aput(("test",), "key2", {"data": "value2"})
+    results = await langgraph_memory.abatch(
         [GetOp(("test",), "key1"), GetOp(("test",), "key2"), GetOp(("test",), "key3")]
     )
     assert [r.key if isinstance(r, Item) else r for r in results] == ["key1", "key2", None]
 
 
-async def test_batch_put_ops(lg: BaseStore) -> None:
-    results = await lg.abatch(
+async def test_batch_put_ops(langgraph_memory: BaseStore) -> None:
+    results = await langgraph_memory.abatch(
         [
             PutOp(("test",), "key1", {"data": "value1"}),
             PutOp(("test",), "key2", {"data": "value2"}),
@@ -136,22 +101,25 @@ async def test_batch_put_ops(lg: BaseStore) -> None:
         ]
     )
     assert results == [None, None, None]
-    item1, item2 = await lg.aget(("test",), "key1"), await lg.aget(("test",), "key2")
+    item1, item2 = (
+        await langgraph_memory.aget(("test",), "key1"),
+        await langgraph_memory.aget(("test",), "key2"),
+    )
     assert item1 is not None
     assert item1.value == {"data": "value1"}
     assert item2 is not None
     assert item2.value == {"data": "value2"}
-    assert await lg.aget(("test",), "key3") is None
+    assert await langgraph_memory.aget(("test",), "key3") is None
 
 
-async def test_batch_search_ops(lg: BaseStore) -> None:
+async def test_batch_search_ops(langgraph_memory: BaseStore) -> None:
     for namespace, key, value in [
         (("test", "foo"), "key1", {"data": "value1", "tag": "a"}),
         (("test", "bar"), "key2", {"data": "value2", "tag": "a"}),
         (("test", "baz"), "key3", {"data": "value3", "tag": "b"}),
     ]:
-        await lg.aput(namespace, key, value)
-    tagged, first_two, foo = await lg.abatch(
+        await langgraph_memory.aput(namespace, key, value)
+    tagged, first_two, foo = await langgraph_memory.abatch(
         [
             SearchOp(("test",), filter={"tag": "a"}, limit=10, offset=0),
             SearchOp(("test",), filter=None, limit=2, offset=0),
@@ -164,7 +132,7 @@ async def test_batch_search_ops(lg: BaseStore) -> None:
     assert [item.namespace for item in _found(foo)] == [("test", "foo")]
 
 
-async def test_batch_list_namespaces_ops(lg: BaseStore) -> None:
+async def test_batch_list_namespaces_ops(langgraph_memory: BaseStore) -> None:
     data = [
         ("test", "documents", "public"),
         ("test", "documents", "private"),
@@ -172,8 +140,8 @@ async def test_batch_list_namespaces_ops(lg: BaseStore) -> None:
         ("prod", "documents", "public"),
     ]
     for i, namespace in enumerate(data):
-        await lg.aput(namespace, f"doc{i}", {"content": "x"})
-    every, shallow, public = await lg.abatch(
+        await langgraph_memory.aput(namespace, f"doc{i}", {"content": "x"})
+    every, shallow, public = await langgraph_memory.abatch(
         [
             ListNamespacesOp(match_conditions=None, max_depth=None, limit=10, offset=0),
             ListNamespacesOp(match_conditions=None, max_depth=2, limit=10, offset=0),
@@ -191,26 +159,30 @@ async def test_batch_list_namespaces_ops(lg: BaseStore) -> None:
     assert sorted(_listed(public)) == sorted(ns for ns in data if ns[-1] == "public")
 
 
-async def test_basic_store_ops(lg: BaseStore) -> None:
+async def test_basic_store_ops(langgraph_memory: BaseStore) -> None:
     namespace = ("test", "documents")
-    await lg.aput(namespace, "doc1", {"title": "Test Document", "content": "Hello, World!"})
-    item = await lg.aget(namespace, "doc1")
+    await langgraph_memory.aput(
+        namespace, "doc1", {"title": "Test Document", "content": "Hello, World!"}
+    )
+    item = await langgraph_memory.aget(namespace, "doc1")
     assert item is not None
     assert (item.namespace, item.key) == (namespace, "doc1")
     assert item.value == {"title": "Test Document", "content": "Hello, World!"}
 
-    await lg.aput(namespace, "doc1", {"title": "Updated Document", "content": "Hello, Updated!"})
-    updated = await lg.aget(namespace, "doc1")
+    await langgraph_memory.aput(
+        namespace, "doc1", {"title": "Updated Document", "content": "Hello, Updated!"}
+    )
+    updated = await langgraph_memory.aget(namespace, "doc1")
     assert updated is not None
     assert updated.value == {"title": "Updated Document", "content": "Hello, Updated!"}
     assert updated.updated_at > item.updated_at
-    assert await lg.aget(("test", "other_documents"), "doc1") is None
+    assert await langgraph_memory.aget(("test", "other_documents"), "doc1") is None
 
-    await lg.adelete(namespace, "doc1")
-    assert await lg.aget(namespace, "doc1") is None
+    await langgraph_memory.adelete(namespace, "doc1")
+    assert await langgraph_memory.aget(namespace, "doc1") is None
 
 
-async def test_list_namespaces(lg: BaseStore) -> None:
+async def test_list_namespaces(langgraph_memory: BaseStore) -> None:
     namespaces = [
         ("test", "documents", "public"),
         ("test", "documents", "private"),
@@ -220,19 +192,21 @@ async def test_list_namespaces(lg: BaseStore) -> None:
         ("prod", "documents", "private"),
     ]
     for namespace in namespaces:
-        await lg.aput(namespace, "dummy", {"content": "dummy"})
-    assert len(await lg.alist_namespaces()) == len(namespaces)
-    under_test = await lg.alist_namespaces(prefix=("test",))
+        await langgraph_memory.aput(namespace, "dummy", {"content": "dummy"})
+    assert len(await langgraph_memory.alist_namespaces()) == len(namespaces)
+    under_test = await langgraph_memory.alist_namespaces(prefix=("test",))
     assert len(under_test) == 4
     assert all(ns[0] == "test" for ns in under_test)
-    public = await lg.alist_namespaces(suffix=("public",))
+    public = await langgraph_memory.alist_namespaces(suffix=("public",))
     assert len(public) == 3
     assert all(ns[-1] == "public" for ns in public)
-    assert all(len(ns) <= 2 for ns in await lg.alist_namespaces(max_depth=2))
-    assert len(await lg.alist_namespaces(limit=3)) == 3
+    assert all(len(ns) <= 2 for ns in await langgraph_memory.alist_namespaces(max_depth=2))
+    assert len(await langgraph_memory.alist_namespaces(limit=3)) == 3
 
 
-async def test_list_namespaces_max_depth_as_base_store_documents_it(lg: BaseStore) -> None:
+async def test_list_namespaces_max_depth_as_base_store_documents_it(
+    langgraph_memory: BaseStore,
+) -> None:
     for namespace in [
         ("a", "b", "c"),
         ("a", "b", "d", "e"),
@@ -240,15 +214,15 @@ async def test_list_namespaces_max_depth_as_base_store_documents_it(lg: BaseStor
         ("a", "b", "f"),
         ("a", "c", "f"),
     ]:
-        await lg.aput(namespace, "k", {"v": 1})
-    assert await lg.alist_namespaces(prefix=("a", "b"), max_depth=3) == [
+        await langgraph_memory.aput(namespace, "k", {"v": 1})
+    assert await langgraph_memory.alist_namespaces(prefix=("a", "b"), max_depth=3) == [
         ("a", "b", "c"),
         ("a", "b", "d"),
         ("a", "b", "f"),
     ]
 
 
-async def test_search_namespace_segment_boundary(lg: BaseStore) -> None:
+async def test_search_namespace_segment_boundary(langgraph_memory: BaseStore) -> None:
     for namespace in [
         ("foo",),
         ("foo", "child"),
@@ -257,27 +231,27 @@ async def test_search_namespace_segment_boundary(lg: BaseStore) -> None:
         ("foobar", "baz"),
         ("foo2",),
     ]:
-        await lg.aput(namespace, "k", {"v": 1})
+        await langgraph_memory.aput(namespace, "k", {"v": 1})
 
     async def found(prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
-        return {item.namespace for item in await lg.asearch(prefix, limit=100)}
+        return {item.namespace for item in await langgraph_memory.asearch(prefix, limit=100)}
 
     assert await found(("foo",)) == {("foo",), ("foo", "child"), ("foo", "child", "deep")}
     assert await found(("foobar",)) == {("foobar",), ("foobar", "baz")}
 
 
-async def test_search_namespace_like_metacharacters(lg: BaseStore) -> None:
+async def test_search_namespace_like_metacharacters(langgraph_memory: BaseStore) -> None:
     for namespace in [("user_1",), ("user_1", "child"), ("userX1",), ("a%b",), ("axxb",)]:
-        await lg.aput(namespace, "k", {"v": 1})
+        await langgraph_memory.aput(namespace, "k", {"v": 1})
 
     async def found(prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
-        return {item.namespace for item in await lg.asearch(prefix, limit=100)}
+        return {item.namespace for item in await langgraph_memory.asearch(prefix, limit=100)}
 
     assert await found(("user_1",)) == {("user_1",), ("user_1", "child")}
     assert await found(("a%b",)) == {("a%b",)}
 
 
-async def test_list_namespaces_segment_boundary(lg: BaseStore) -> None:
+async def test_list_namespaces_segment_boundary(langgraph_memory: BaseStore) -> None:
     for namespace in [
         ("foo",),
         ("foo", "child"),
@@ -287,26 +261,28 @@ async def test_list_namespaces_segment_boundary(lg: BaseStore) -> None:
         ("uid", "users", "malice"),
         ("uid", "a", "b", "alice"),
     ]:
-        await lg.aput(namespace, "k", {"v": 1})
-    assert set(await lg.alist_namespaces(prefix=("foo",), limit=100)) == {
+        await langgraph_memory.aput(namespace, "k", {"v": 1})
+    assert set(await langgraph_memory.alist_namespaces(prefix=("foo",), limit=100)) == {
         ("foo",),
         ("foo", "child"),
     }
-    assert set(await lg.alist_namespaces(suffix=("alice",), limit=100)) == {
+    assert set(await langgraph_memory.alist_namespaces(suffix=("alice",), limit=100)) == {
         ("uid", "users", "alice"),
         ("uid", "a", "b", "alice"),
     }
-    assert set(await lg.alist_namespaces(prefix=("uid", "*", "alice"), limit=100)) == {
+    assert set(
+        await langgraph_memory.alist_namespaces(prefix=("uid", "*", "alice"), limit=100)
+    ) == {
         ("uid", "users", "alice"),
     }
-    assert set(await lg.alist_namespaces(prefix=("uid",), limit=100)) == {
+    assert set(await langgraph_memory.alist_namespaces(prefix=("uid",), limit=100)) == {
         ("uid", "users", "alice"),
         ("uid", "users", "malice"),
         ("uid", "a", "b", "alice"),
     }
 
 
-async def test_search(lg: BaseStore) -> None:
+async def test_search(langgraph_memory: BaseStore) -> None:
     data = [
         (
             ("test", "docs"),
@@ -317,79 +293,87 @@ async def test_search(lg: BaseStore) -> None:
         (("test", "images"), "img1", {"title": "Image 1", "author": "Alice", "tags": ["final"]}),
     ]
     for namespace, key, value in data:
-        await lg.aput(namespace, key, value)
-    assert len(await lg.asearch(("test",))) == 3
-    docs = await lg.asearch(("test", "docs"))
+        await langgraph_memory.aput(namespace, key, value)
+    assert len(await langgraph_memory.asearch(("test",))) == 3
+    docs = await langgraph_memory.asearch(("test", "docs"))
     assert len(docs) == 2
     assert all(item.namespace == ("test", "docs") for item in docs)
-    alice = await lg.asearch(("test",), filter={"author": "Alice"})
+    alice = await langgraph_memory.asearch(("test",), filter={"author": "Alice"})
     assert len(alice) == 2
     assert all(item.value["author"] == "Alice" for item in alice)
-    assert len(await lg.asearch(("test",), limit=2)) == 2
-    assert len(await lg.asearch(("test",), offset=2)) == 1
-    assert all(item.score is None for item in await lg.asearch(("test",)))
+    assert len(await langgraph_memory.asearch(("test",), limit=2)) == 2
+    assert len(await langgraph_memory.asearch(("test",), offset=2)) == 1
+    assert all(item.score is None for item in await langgraph_memory.asearch(("test",)))
 
 
-async def test_search_filters_as_search_op_documents_them(lg: BaseStore) -> None:
-    await lg.aput(("p",), "cheap", {"score": 4.5, "color": "red"})
-    await lg.aput(("p",), "dear", {"score": 5.5, "color": "red"})
-    await lg.aput(("p",), "low", {"score": 2.0, "color": "red"})
-    await lg.aput(("p",), "blue", {"score": 3.5, "color": "blue"})
+async def test_search_filters_as_search_op_documents_them(langgraph_memory: BaseStore) -> None:
+    await langgraph_memory.aput(("p",), "cheap", {"score": 4.5, "color": "red"})
+    await langgraph_memory.aput(("p",), "dear", {"score": 5.5, "color": "red"})
+    await langgraph_memory.aput(("p",), "low", {"score": 2.0, "color": "red"})
+    await langgraph_memory.aput(("p",), "blue", {"score": 3.5, "color": "blue"})
 
     async def keys(filter: dict[str, object]) -> set[str]:
-        return {item.key for item in await lg.asearch(("p",), filter=filter)}
+        return {item.key for item in await langgraph_memory.asearch(("p",), filter=filter)}
 
     assert await keys({"color": "red"}) == {"cheap", "dear", "low"}
     assert await keys({"score": {"$gt": 4.99}}) == {"dear"}
     assert await keys({"score": {"$gte": 3.0}, "color": "red"}) == {"cheap", "dear"}
 
 
-async def test_namespace_labels_with_trailing_newline(lg: BaseStore) -> None:
-    await lg.aput(("users", "alice"), "k", {"v": 1})
-    await lg.aput(("users", "alice\n"), "k", {"v": 2})
-    assert set(await lg.alist_namespaces(suffix=("alice",), limit=100)) == {("users", "alice")}
-    assert set(await lg.alist_namespaces(prefix=("users", "alice"), limit=100)) == {
+async def test_namespace_labels_with_trailing_newline(langgraph_memory: BaseStore) -> None:
+    await langgraph_memory.aput(("users", "alice"), "k", {"v": 1})
+    await langgraph_memory.aput(("users", "alice\n"), "k", {"v": 2})
+    assert set(await langgraph_memory.alist_namespaces(suffix=("alice",), limit=100)) == {
+        ("users", "alice")
+    }
+    assert set(await langgraph_memory.alist_namespaces(prefix=("users", "alice"), limit=100)) == {
         ("users", "alice")
     }
 
 
 @pytest.mark.parametrize("namespace", [("foo.bar",), ("foo", ""), ("foo", 1)])
-async def test_methods_reject_invalid_namespace_labels(lg: BaseStore, namespace: tuple) -> None:  # type: ignore[type-arg]
-    await lg.aput(("foo", "bar"), "key", {"original": True})
+async def test_methods_reject_invalid_namespace_labels(
+    langgraph_memory: BaseStore, namespace: tuple[Any, ...]
+) -> None:
+    await langgraph_memory.aput(("foo", "bar"), "key", {"original": True})
     calls = [
-        lambda: lg.aget(namespace, "key"),
-        lambda: lg.aput(namespace, "key", {"changed": True}),
-        lambda: lg.adelete(namespace, "key"),
-        lambda: lg.asearch(namespace),
-        lambda: lg.alist_namespaces(prefix=namespace),
-        lambda: lg.alist_namespaces(suffix=namespace),
+        lambda: langgraph_memory.aget(namespace, "key"),
+        lambda: langgraph_memory.aput(namespace, "key", {"changed": True}),
+        lambda: langgraph_memory.adelete(namespace, "key"),
+        lambda: langgraph_memory.asearch(namespace),
+        lambda: langgraph_memory.alist_namespaces(prefix=namespace),
+        lambda: langgraph_memory.alist_namespaces(suffix=namespace),
     ]
     for call in calls:
         with pytest.raises(InvalidNamespaceError):
             await call()
-    item = await lg.aget(("foo", "bar"), "key")
+    item = await langgraph_memory.aget(("foo", "bar"), "key")
     assert item is not None
     assert item.value == {"original": True}
 
 
 @pytest.mark.parametrize("namespace", [(), ("langgraph", "x")])
-async def test_put_refuses_an_empty_or_reserved_namespace(lg: BaseStore, namespace: tuple) -> None:  # type: ignore[type-arg]
+async def test_put_refuses_an_empty_or_reserved_namespace(
+    langgraph_memory: BaseStore, namespace: tuple[Any, ...]
+) -> None:
     with pytest.raises(InvalidNamespaceError):
-        await lg.aput(namespace, "key", {"v": 1})
+        await langgraph_memory.aput(namespace, "key", {"v": 1})
 
 
-async def test_batch_allows_empty_search_prefix_and_listing_wildcards(lg: BaseStore) -> None:
-    await lg.aput(("foo", "bar"), "key", {"v": 1})
-    found, listed = await lg.abatch(
+async def test_batch_allows_empty_search_prefix_and_listing_wildcards(
+    langgraph_memory: BaseStore,
+) -> None:
+    await langgraph_memory.aput(("foo", "bar"), "key", {"v": 1})
+    found, listed = await langgraph_memory.abatch(
         [SearchOp(()), ListNamespacesOp((MatchCondition("prefix", ("foo", "*")),))]
     )
     assert [item.namespace for item in _found(found)] == [("foo", "bar")]
     assert listed == [("foo", "bar")]
 
 
-async def test_reads_of_a_batch_see_the_store_before_its_puts(lg: BaseStore) -> None:
-    await lg.aput(("a",), "k", {"v": "old"})
-    got, _, found, _ = await lg.abatch(
+async def test_reads_of_a_batch_see_the_store_before_its_puts(langgraph_memory: BaseStore) -> None:
+    await langgraph_memory.aput(("a",), "k", {"v": "old"})
+    got, _, found, _ = await langgraph_memory.abatch(
         [
             GetOp(("a",), "k"),
             PutOp(("a",), "k", {"v": "new"}),
@@ -400,13 +384,13 @@ async def test_reads_of_a_batch_see_the_store_before_its_puts(lg: BaseStore) -> 
     assert isinstance(got, Item)
     assert got.value == {"v": "old"}
     assert [i.value for i in _found(found)] == [{"v": "old"}]
-    item = await lg.aget(("a",), "k")
+    item = await langgraph_memory.aget(("a",), "k")
     assert item is not None
     assert item.value == {"v": "new"}
 
 
-async def test_the_last_op_on_a_key_in_a_batch_wins(lg: BaseStore) -> None:
-    await lg.abatch(
+async def test_the_last_op_on_a_key_in_a_batch_wins(langgraph_memory: BaseStore) -> None:
+    await langgraph_memory.abatch(
         [
             PutOp(("a",), "gone", {"v": 1}),
             PutOp(("a",), "kept", {"v": 1}),
@@ -414,7 +398,7 @@ async def test_the_last_op_on_a_key_in_a_batch_wins(lg: BaseStore) -> None:
             PutOp(("a",), "kept", {"v": 2}),
         ]
     )
-    assert await lg.aget(("a",), "gone") is None
-    kept = await lg.aget(("a",), "kept")
+    assert await langgraph_memory.aget(("a",), "gone") is None
+    kept = await langgraph_memory.aget(("a",), "kept")
     assert kept is not None
     assert kept.value == {"v": 2}

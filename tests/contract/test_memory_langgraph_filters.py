@@ -15,16 +15,12 @@ from typing import Any
 
 import pytest
 from langgraph.store.base import BaseStore
-from langgraph.store.memory import InMemoryStore
 
 from locus_store import InvalidInputError, InvalidTypeError, Store
 from tests.support.backends import BACKENDS, Target
 from tests.support.database import empty_tables, statements_sent
 from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.langgraph_model import on_oracle_model
-
-IN_MEMORY = "langgraph-in-memory"
-ORACLE_MODEL = "oracle-model"
+from tests.support.oracle.langgraph_model import ORACLE_MODEL, on_oracle_model
 
 #: Every item has a number ``n``, so that InMemoryStore's ``float()`` can compare them all.
 SHARED_DOCS: dict[str, dict[str, Any]] = {
@@ -99,29 +95,6 @@ TYPED_CASES: list[tuple[dict[str, Any], set[str]]] = [
 ]
 
 
-@pytest.fixture(params=[*BACKENDS, ORACLE_MODEL, IN_MEMORY])
-async def any_store(
-    request: pytest.FixtureRequest,
-    migrated: dict[str, tuple[Target, str]],
-    oracle_store: tuple[Store, FakeDriver],
-) -> AsyncIterator[BaseStore]:
-    """This store on each backend (emptied) and on the Oracle model, or LangGraph's
-    ``InMemoryStore``."""
-    if request.param == IN_MEMORY:
-        yield InMemoryStore()
-        return
-    if request.param == ORACLE_MODEL:
-        yield on_oracle_model(oracle_store)
-        return
-    target, prefix = migrated[str(request.param)]
-    store = Store.from_settings(target.settings, table_prefix=prefix)
-    await empty_tables(store)
-    try:
-        yield store.langgraph_store()
-    finally:
-        await store.close()
-
-
 @pytest.fixture(params=[*BACKENDS, ORACLE_MODEL])
 async def ours(
     request: pytest.FixtureRequest,
@@ -165,9 +138,11 @@ async def _keys(lg: BaseStore, filter: dict[str, Any]) -> set[str]:
     return {item.key for item in await lg.asearch(("docs",), filter=filter, limit=100)}
 
 
-async def test_filters_as_langgraph_in_memory_store_defines_them(any_store: BaseStore) -> None:
-    await _put_all(any_store, SHARED_DOCS)
-    await _check(any_store, SHARED_CASES)
+async def test_filters_as_langgraph_in_memory_store_defines_them(
+    langgraph_memory: BaseStore,
+) -> None:
+    await _put_all(langgraph_memory, SHARED_DOCS)
+    await _check(langgraph_memory, SHARED_CASES)
 
 
 async def test_filters_keep_json_types_apart_and_compare_strings_by_code_point(

@@ -7,22 +7,13 @@ must neither leak into another namespace nor fail to find their own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Literal, cast
 
 import pytest
 from langgraph.store.base import BaseStore, ListNamespacesOp, MatchCondition
-from langgraph.store.memory import InMemoryStore
 
 from locus_store import InvalidInputError, Store
 from locus_store.memory.langgraph_store import SQLAlchemyStore
-from tests.support.backends import BACKENDS, Target
-from tests.support.database import empty_tables
-from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.langgraph_model import on_oracle_model
-
-IN_MEMORY = "langgraph-in-memory"
-ORACLE_MODEL = "oracle-model"
 
 #: Labels that mean something to LIKE, GLOB, the encoding, SQL quoting or regexes.
 HOSTILE = [
@@ -43,29 +34,6 @@ HOSTILE = [
 ]
 
 
-@pytest.fixture(params=[*BACKENDS, ORACLE_MODEL, IN_MEMORY])
-async def any_store(
-    request: pytest.FixtureRequest,
-    migrated: dict[str, tuple[Target, str]],
-    oracle_store: tuple[Store, FakeDriver],
-) -> AsyncIterator[BaseStore]:
-    """This store on each backend (emptied) and on the Oracle model, or LangGraph's
-    ``InMemoryStore``."""
-    if request.param == IN_MEMORY:
-        yield InMemoryStore()
-        return
-    if request.param == ORACLE_MODEL:
-        yield on_oracle_model(oracle_store)
-        return
-    target, prefix = migrated[str(request.param)]
-    store = Store.from_settings(target.settings, table_prefix=prefix)
-    await empty_tables(store)
-    try:
-        yield store.langgraph_store()
-    finally:
-        await store.close()
-
-
 async def _fill(lg: BaseStore) -> list[tuple[str, ...]]:
     namespaces = [
         *((label,) for label in HOSTILE),
@@ -81,59 +49,61 @@ async def _fill(lg: BaseStore) -> list[tuple[str, ...]]:
     return namespaces
 
 
-async def test_hostile_labels_find_exactly_their_own_items(any_store: BaseStore) -> None:
-    await _fill(any_store)
+async def test_hostile_labels_find_exactly_their_own_items(langgraph_memory: BaseStore) -> None:
+    await _fill(langgraph_memory)
     for label in HOSTILE:
-        item = await any_store.aget(("root", label), "k")
+        item = await langgraph_memory.aget(("root", label), "k")
         assert item is not None
         assert item.value == {"ns": ["root", label]}
-        under = {i.namespace for i in await any_store.asearch(("root", label), limit=100)}
+        under = {i.namespace for i in await langgraph_memory.asearch(("root", label), limit=100)}
         assert under == {("root", label), ("root", label, "leaf")}, label
-        alone = {i.namespace for i in await any_store.asearch((label,), limit=100)}
+        alone = {i.namespace for i in await langgraph_memory.asearch((label,), limit=100)}
         assert alone == {(label,)}, label
 
 
-async def test_listing_with_hostile_labels_as_prefix_and_suffix(any_store: BaseStore) -> None:
-    namespaces = await _fill(any_store)
+async def test_listing_with_hostile_labels_as_prefix_and_suffix(
+    langgraph_memory: BaseStore,
+) -> None:
+    namespaces = await _fill(langgraph_memory)
     for label in HOSTILE:
         if label == "*":
             continue  # a wildcard in a listing pattern, below
-        assert await any_store.alist_namespaces(prefix=(label,)) == [(label,)], label
-        assert await any_store.alist_namespaces(prefix=("root", label)) == sorted(
+        assert await langgraph_memory.alist_namespaces(prefix=(label,)) == [(label,)], label
+        assert await langgraph_memory.alist_namespaces(prefix=("root", label)) == sorted(
             [("root", label), ("root", label, "leaf")]
         ), label
-        assert sorted(await any_store.alist_namespaces(suffix=(label,))) == sorted(
+        assert sorted(await langgraph_memory.alist_namespaces(suffix=(label,))) == sorted(
             [(label,), ("root", label)]
         ), label
-        assert await any_store.alist_namespaces(prefix=("root",), suffix=(label, "leaf")) == [
-            ("root", label, "leaf")
-        ], label
-    assert await any_store.alist_namespaces(limit=1000) == sorted(namespaces)
+        assert await langgraph_memory.alist_namespaces(
+            prefix=("root",), suffix=(label, "leaf")
+        ) == [("root", label, "leaf")], label
+    assert await langgraph_memory.alist_namespaces(limit=1000) == sorted(namespaces)
 
 
-async def test_a_star_in_a_listing_pattern_is_any_one_label(any_store: BaseStore) -> None:
-    namespaces = await _fill(any_store)
+async def test_a_star_in_a_listing_pattern_is_any_one_label(langgraph_memory: BaseStore) -> None:
+    namespaces = await _fill(langgraph_memory)
     depth_two = sorted(ns for ns in namespaces if len(ns) >= 2 and ns[0] == "root")
-    assert await any_store.alist_namespaces(prefix=("root", "*"), limit=1000) == depth_two
+    assert await langgraph_memory.alist_namespaces(prefix=("root", "*"), limit=1000) == depth_two
     leaves = sorted(ns for ns in namespaces if len(ns) == 3)
-    assert await any_store.alist_namespaces(prefix=("*", "*", "leaf"), limit=1000) == leaves
-    assert await any_store.alist_namespaces(suffix=("*", "leaf"), limit=1000) == leaves
+    assert await langgraph_memory.alist_namespaces(prefix=("*", "*", "leaf"), limit=1000) == leaves
+    assert await langgraph_memory.alist_namespaces(suffix=("*", "leaf"), limit=1000) == leaves
     # "*" also names itself: the namespace ("*",) is one of those any label matches.
-    assert ("*",) in await any_store.alist_namespaces(prefix=("*",), limit=1000)
+    assert ("*",) in await langgraph_memory.alist_namespaces(prefix=("*",), limit=1000)
 
 
-async def test_max_depth_truncates_and_deduplicates(any_store: BaseStore) -> None:
-    await _fill(any_store)
-    assert await any_store.alist_namespaces(prefix=("root",), max_depth=1) == [("root",)]
-    two = await any_store.alist_namespaces(prefix=("root",), max_depth=2, limit=1000)
+async def test_max_depth_truncates_and_deduplicates(langgraph_memory: BaseStore) -> None:
+    await _fill(langgraph_memory)
+    assert await langgraph_memory.alist_namespaces(prefix=("root",), max_depth=1) == [("root",)]
+    two = await langgraph_memory.alist_namespaces(prefix=("root",), max_depth=2, limit=1000)
     assert two == sorted({("root", label) for label in [*HOSTILE, "plain"]})
-    shallow = await any_store.alist_namespaces(max_depth=1, limit=1000)
+    shallow = await langgraph_memory.alist_namespaces(max_depth=1, limit=1000)
     assert shallow == sorted({(label,) for label in [*HOSTILE, "root", "rootx", "a_bc", "100%x"]})
 
 
-async def test_listing_pages_with_limit_and_offset(any_store: BaseStore) -> None:
-    namespaces = sorted(await _fill(any_store))
-    pages = [await any_store.alist_namespaces(limit=7, offset=o) for o in range(0, 70, 7)]
+async def test_listing_pages_with_limit_and_offset(langgraph_memory: BaseStore) -> None:
+    namespaces = sorted(await _fill(langgraph_memory))
+    pages = [await langgraph_memory.alist_namespaces(limit=7, offset=o) for o in range(0, 70, 7)]
     assert [ns for page in pages for ns in page] == namespaces
 
 

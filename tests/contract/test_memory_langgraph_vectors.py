@@ -35,12 +35,10 @@ from locus_store.memory.langgraph_store import SQLAlchemyStore
 from tests.support.backends import MEMORY_TEST_DIMS, VECTOR_BACKENDS, Target
 from tests.support.database import empty_tables, statements_sent
 from tests.support.oracle.fake_driver import FakeDriver
-from tests.support.oracle.langgraph_model import on_oracle_model
+from tests.support.oracle.langgraph_model import LANGGRAPH_IN_MEMORY, ORACLE_MODEL, on_oracle_model
 from tests.support.pgvector import require_pgvector_url
 
 DIMS = MEMORY_TEST_DIMS
-IN_MEMORY = "langgraph-in-memory"
-ORACLE_MODEL = "oracle-model"
 
 
 class CharacterEmbeddings(Embeddings):
@@ -87,7 +85,7 @@ async def _vector_target(
     return migrated[backend]
 
 
-@pytest.fixture(params=[*VECTOR_BACKENDS, ORACLE_MODEL, IN_MEMORY])
+@pytest.fixture(params=[*VECTOR_BACKENDS, ORACLE_MODEL, LANGGRAPH_IN_MEMORY])
 async def make(
     request: pytest.FixtureRequest,
     migrated: dict[str, tuple[Target, str]],
@@ -100,7 +98,7 @@ async def make(
     def index(fields: list[str] | None) -> Any:
         return {"dims": DIMS, "embed": CharacterEmbeddings(), "fields": fields}
 
-    if request.param == IN_MEMORY:
+    if request.param == LANGGRAPH_IN_MEMORY:
         yield lambda fields=None: InMemoryStore(index=index(fields))
         return
     if request.param == ORACLE_MODEL:

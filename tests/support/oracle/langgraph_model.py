@@ -14,6 +14,11 @@ from tests.support.backends import MEMORY_TEST_DIMS
 from tests.support.oracle.fake_driver import FakeDriver
 from tests.support.oracle.oracle_memory import MemoryServer
 
+#: Parameter ids of the LangGraph memory tests beside the backends: the Oracle model
+#: (the fake driver answering as the server would) and LangGraph's ``InMemoryStore``.
+ORACLE_MODEL = "oracle-model"
+LANGGRAPH_IN_MEMORY = "langgraph-in-memory"
+
 
 def on_oracle_model(oracle_store: tuple[Store, FakeDriver], **options: Any) -> SQLAlchemyStore:
     """The store on the fake driver answering as Oracle would (`MemoryServer`); what the
