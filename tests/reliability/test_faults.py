@@ -33,7 +33,7 @@ from sqlalchemy.util import await_
 
 from locus_store import ConnectionLostError, Store, StoreUnavailableError
 from tests.support.backends import Target
-from tests.support.database import empty_tables, statements_sent
+from tests.support.database import empty_tables, made_tables, statements_sent
 from tests.support.reliability.hostile import Repos
 from tests.support.reliability.worker import tagged_state, tagged_writes
 from tests.support.roles import APP_BACKEND
@@ -99,7 +99,7 @@ async def contents(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 
     async def work(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:
         found: dict[str, list[tuple[Any, ...]]] = {}
-        for table in store.schema.metadata.sorted_tables:
+        for table in await made_tables(conn, store):
             columns = [c for c in table.columns if c.key not in TIMES]
             query = sa.select(*columns).order_by(*table.primary_key.columns)
             found[table.name] = sorted(repr(tuple(r)) for r in await conn.execute(query))  # type: ignore[misc]

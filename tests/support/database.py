@@ -61,20 +61,28 @@ async def check_reachable(target: Target) -> None:
         await store.close()
 
 
+async def made_tables(conn: AsyncConnection, store: Store) -> list[sa.Table]:
+    """The prefix's tables the migrations made here, parents first: all of them but the
+    memory vectors on PostgreSQL without pgvector (the config row says so)."""
+    config = store.schema.memory_config
+    vectors = await conn.scalar(sa.select(config.c.vectors))
+    return [
+        table
+        for table in store.schema.metadata.sorted_tables
+        if not (table is store.schema.memory_vectors and vectors == "none")
+    ]
+
+
 async def empty_tables(store: Store) -> None:
     """Delete every row of the store's tables, children first, in one transaction.
 
     The memory config row stays (the migration wrote it), and the vectors table is
     emptied only where the migration made it (not on PostgreSQL without pgvector).
     """
-    config = store.schema.memory_config
-
     async def work(conn: AsyncConnection) -> None:
-        vectors = await conn.scalar(sa.select(config.c.vectors))
-        for table in reversed(store.schema.metadata.sorted_tables):
-            if table is config or (table is store.schema.memory_vectors and vectors == "none"):
-                continue
-            await conn.execute(table.delete())
+        for table in reversed(await made_tables(conn, store)):
+            if table is not store.schema.memory_config:
+                await conn.execute(table.delete())
 
     await store.run(work, atomic=True)
 
@@ -103,14 +111,9 @@ def statements_sent(store: Store) -> Iterator[StatementLog]:
 async def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of the store's prefix, in primary-key order."""
 
-    config = store.schema.memory_config
-
     async def work(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:
         rows: dict[str, list[tuple[Any, ...]]] = {}
-        vectors = await conn.scalar(sa.select(config.c.vectors))
-        for table in store.schema.metadata.sorted_tables:
-            if table is store.schema.memory_vectors and vectors == "none":
-                continue  # not made on PostgreSQL without pgvector
+        for table in await made_tables(conn, store):
             query = sa.select(table).order_by(*table.primary_key.columns)
             rows[table.name] = [tuple(r) for r in (await conn.execute(query)).all()]
         return rows
