@@ -48,12 +48,28 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sqlite-path", type=Path, help="SQLite file (default: a temp file)")
     parser.add_argument(
-        "--backends", default=",".join(BACKENDS), help="comma-separated: postgresql,sqlite"
+        "--backends",
+        help="comma-separated: postgresql,sqlite (default: both; with --memory also pgvector)",
     )
     parser.add_argument(
         "--profile",
         action="store_true",
         help="instead of the benchmark: where the time of one save and one load goes, step by step",
+    )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="instead of the checkpoint benchmark: the long-term memory store "
+        "(100,000 items of 384 dims; with --quick a few hundred)",
+    )
+    parser.add_argument(
+        "--pgvector-url",
+        default=os.environ.get("LOCUS_BENCH_PGVECTOR_URL")
+        or os.environ.get("LOCUS_TEST_PGVECTOR_URL"),
+        help="--memory: a PostgreSQL with pgvector (default: $LOCUS_TEST_PGVECTOR_URL)",
+    )
+    parser.add_argument(
+        "--memory-items", type=int, help="--memory: items of the big namespace (default 100,000)"
     )
     return parser.parse_args(argv)
 
@@ -67,7 +83,7 @@ def _bench(backend: str, args: argparse.Namespace, prefix: str) -> Bench:
 
 
 def _backends(args: argparse.Namespace) -> list[str]:
-    return [b.strip() for b in args.backends.split(",") if b.strip()]
+    return [b.strip() for b in (args.backends or ",".join(BACKENDS)).split(",") if b.strip()]
 
 
 async def profile(args: argparse.Namespace) -> str:
@@ -137,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         print(asyncio.run(profile(args)))
         return 0
+    if args.memory:
+        from benchmarks.memory_bench import main_memory
+
+        return main_memory(args, log)
     report = asyncio.run(run(args, log))
     print(reporting.render(report))
     out = args.out

@@ -224,3 +224,198 @@ def test_the_run_leaves_no_tables_behind(quick_run: tuple[str, dict[str, Any]]) 
         return [r["nspname"] for r in rows]
 
     assert asyncio.run(schemas()) == []
+
+
+# -- python -m benchmarks --memory --quick ------------------------------------------------
+MEMORY_OPERATIONS = (
+    "put",
+    "get (300 items)",
+    "put with embedding (384 dims)",
+    "text search (300 items, selective)",
+    "vector top-10 (300 x 384)",
+    "search_many, text (5 namespaces x 20)",
+    "search_many, vector (5 namespaces x 20)",
+    "put_batch (100 new items)",
+)
+MEMORY_TEXT = ("text search (300 items, selective)", "search_many, text (5 namespaces x 20)")
+MEMORY_VECTOR = (
+    "put with embedding (384 dims)",
+    "vector top-10 (300 x 384)",
+    "search_many, vector (5 namespaces x 20)",
+)
+MEMORY_FLOORS = {
+    "postgresql": "floor (asyncpg)",
+    "pgvector": "floor (asyncpg)",
+    "sqlite": "floor (aiosqlite)",
+}
+MEMORY_CONTENDERS = {
+    "postgresql": (
+        OURS,
+        "locus_store (LangGraph API)",
+        "floor (asyncpg)",
+        "PgMemory",
+        "AsyncPostgresStore (LangGraph)",
+        "InMemoryStore (locus)",
+        "InMemoryStore (LangGraph)",
+    ),
+    "sqlite": (
+        OURS,
+        "locus_store (LangGraph API)",
+        "floor (aiosqlite)",
+        "floor (sqlite3)",
+        "HolographicStore",
+        "InMemoryStore (locus)",
+        "InMemoryStore (LangGraph)",
+    ),
+}
+MEMORY_CONTENDERS["pgvector"] = MEMORY_CONTENDERS["postgresql"]
+#: Who cannot run what, whatever the backend (the rest depends on pgvector).
+NO_TEXT = (
+    "locus_store (LangGraph API)",
+    "AsyncPostgresStore (LangGraph)",
+    "InMemoryStore (LangGraph)",
+)
+NO_VECTORS = ("InMemoryStore (locus)", "HolographicStore")
+#: The floor's vector search again, on pgvector: exact, and HNSW with a larger ef_search.
+MEMORY_VECTOR_REFERENCES = (
+    "floor (asyncpg), exact scan",
+    "floor (asyncpg), ef_search=100",
+    "floor (asyncpg), ef_search=200",
+)
+
+
+def memory_backends() -> list[str]:
+    from tests.support.pgvector import pgvector_url
+
+    return ["postgresql", "pgvector", "sqlite"] if pgvector_url() else ["postgresql", "sqlite"]
+
+
+@pytest.fixture(scope="module")
+def memory_quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "memory.json"
+    env = {
+        **os.environ,
+        "LOCUS_BENCH_POSTGRES_URL": os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL),
+    }
+    command = [sys.executable, "-m", "benchmarks", "--memory", "--quick", "--out", str(out)]
+    done = subprocess.run(
+        [*command, "--backends", ",".join(memory_backends())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done.stdout, json.loads(out.read_text())
+
+
+def expected_memory_rows(backend: str) -> dict[tuple[str, str], bool]:
+    """(operation, implementation) -> timed (True) or n/a (False), on ``backend``."""
+    rows = {}
+    for operation in MEMORY_OPERATIONS:
+        if backend == "postgresql" and operation in MEMORY_VECTOR:
+            continue  # no pgvector: neither ours nor the floor can, so the row is not run
+        for name in MEMORY_CONTENDERS[backend]:
+            timed = not (
+                (operation in MEMORY_TEXT and name in NO_TEXT)
+                or (operation in MEMORY_VECTOR and name in NO_VECTORS)
+                or (backend == "postgresql" and name == "PgMemory")
+            )
+            rows[(operation, name)] = timed
+        if backend == "pgvector" and operation == "vector top-10 (300 x 384)":
+            for reference in MEMORY_VECTOR_REFERENCES:
+                rows[(operation, reference)] = True
+    return rows
+
+
+def test_the_memory_json_has_every_operation_of_every_contender(
+    memory_quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = memory_quick_run
+    assert report["notes"].keys() == set(memory_backends())
+    for backend in memory_backends():
+        found = {
+            (r["operation"], r["implementation"]): r["median_us"] is not None
+            for r in report["rows"]
+            if r["backend"] == backend
+        }
+        assert found == expected_memory_rows(backend), backend
+    for row in report["rows"]:
+        if row["median_us"] is None:
+            assert row["note"], row  # an n/a row says why
+            continue
+        assert row["p95_us"] >= row["median_us"] > 0
+        assert row["ops_per_s"] > 0
+        if row["implementation"] == OURS:
+            assert row["vs_floor"] > 0
+        elif row["implementation"] != MEMORY_FLOORS[row["backend"]]:
+            assert row["ours_vs_this"] > 0
+
+
+def test_the_memory_json_has_quality_scaling_seeding_and_targets(
+    memory_quick_run: tuple[str, dict[str, Any]],
+) -> None:
+    _, report = memory_quick_run
+    pgvector = "pgvector" in memory_backends()
+    quality = {q["implementation"] for q in report["quality"]}
+    if pgvector:
+        assert {OURS, "floor (asyncpg)", "PgMemory", *MEMORY_VECTOR_REFERENCES} <= quality
+        for q in report["quality"]:
+            assert 0.0 <= q["recall_at_10"] <= 1.0
+            assert q["queries"] >= 1
+    else:
+        assert quality == set()
+    scaling = {(s["backend"], s["operation"], s["implementation"]) for s in report["scaling"]}
+    for backend in memory_backends():
+        for name in (OURS, MEMORY_FLOORS[backend]):
+            assert (backend, "text search", name) in scaling
+            assert ((backend, "vector top-10", name) in scaling) == (backend != "postgresql")
+    for backend in memory_backends():
+        assert OURS in report["seeding"][backend]
+    names = [t["name"] for t in report["targets"]]
+    assert all(isinstance(t["met"], bool) for t in report["targets"])
+    assert sum("ours/floor" in n for n in names) == 2 * len(memory_backends())
+    assert sum("recall@10" in n for n in names) == int(pgvector)
+
+
+def test_the_memory_tables_show_every_row(memory_quick_run: tuple[str, dict[str, Any]]) -> None:
+    table, report = memory_quick_run
+    printed = sections(table)
+    for backend in memory_backends():
+        (heading,) = [h for h in printed if h.startswith(f"memory, {backend} ")]
+        header, *rows = printed[heading]
+        assert header[:4] == ["operation", "implementation", "median µs", "p95 µs"]
+        operation, shown = "", {}
+        for cells in rows:
+            operation = cells[0] or operation
+            shown[(operation, cells[1])] = cells[2] != "n/a"
+        assert shown == expected_memory_rows(backend)
+    (targets,) = [h for h in printed if h == "Memory targets"]
+    assert len(printed[targets]) == 1 + len(report["targets"])
+    assert f"of {len(report['targets'])} memory targets met." in table
+
+
+def test_the_memory_run_leaves_nothing_behind(memory_quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, report = memory_quick_run
+    from tests.support.pgvector import pgvector_url
+
+    servers = {"postgresql": os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)}
+    if "pgvector" in report["prefixes"]:
+        servers["pgvector"] = pgvector_url() or ""
+
+    async def leftovers(url: str, prefix: str) -> list[str]:
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch(
+                "SELECT tablename AS name FROM pg_tables WHERE starts_with(tablename, $1) "
+                "UNION ALL SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)",
+                prefix,
+            )
+        finally:
+            await conn.close()
+        return [r["name"] for r in rows]
+
+    for backend, url in servers.items():
+        assert asyncio.run(leftovers(url, report["prefixes"][backend])) == [], backend

@@ -359,15 +359,61 @@ def vector_search_statement(
     """Vectors nearest ``:vector`` in each namespace of ``scope``, nearest first.
 
     Columns: the record's, ``branch``, ``field`` and ``distance``. Each branch fetches
-    ``:fetch`` vector rows (an item with several embedded fields has several), ordered
-    by the distance alone so the vector index can answer; on Oracle ``FETCH APPROX``.
+    ``:fetch`` vector rows (an item with several embedded fields has several).
+
+    On PostgreSQL without filters a branch first orders the vectors table alone by the
+    distance and keeps ``:fetch`` rows, then joins their items (current stamp, not
+    expired): that inner query is what the HNSW index answers (ordering the join instead
+    makes the planner join everything and sort); a vector of an older value or of an
+    expired item then costs a place on the page until the sweep. With value or metadata
+    filters the join comes first and the search is exact, so a filter never empties a
+    page the index filled with other items. Oracle orders the join with ``FETCH APPROX``.
     """
     items, vectors = schema.memory_items, schema.memory_vectors
     c, v = items.c, vectors.c
     query = bindparam("vector", type_=EmbeddingVector(dims))
     near = distance_expression(v.embedding, query, dialect, distance)
+    fetch = bindparam("fetch", type_=Integer())
+    # Index first on PostgreSQL, where it is measured (HNSW); Oracle and SQLite keep the
+    # join (SQLite scans anyway; Oracle's FETCH APPROX over the join is what its review
+    # and model cover).
+    index_first = dialect == "postgresql" and not (scope.value_filter or scope.metadata_filter)
+
+    def limited(statement: Select[Any]) -> Select[Any]:
+        if dialect == "oracle":
+            return statement.fetch(fetch, oracle_fetch_approximate=True)
+        return statement.limit(fetch)
+
     parts = []
     for i in range(len(scope.namespaces)):
+        in_namespace = _in_namespace(vectors, i, scope.prefix, _everything(scope, i))
+        if index_first:
+            nearest = limited(
+                select(v.namespace, v.key, v.field, v.stamp, near.label("distance"))
+                .where(in_namespace)
+                .order_by(near)
+            ).subquery(f"nearest_{i}")
+            part = (
+                select(
+                    *records(items),
+                    literal(i, Integer()).label("branch"),
+                    nearest.c.field,
+                    nearest.c.distance,
+                )
+                .join_from(
+                    nearest,
+                    items,
+                    and_(
+                        nearest.c.namespace == c.namespace,
+                        nearest.c.key == c.key,
+                        nearest.c.stamp == c.stamp,
+                    ),
+                )
+                .where(visible(items))
+                .order_by(nearest.c.distance)
+            )
+            parts.append(part)
+            continue
         part = (
             select(
                 *records(items),
@@ -380,17 +426,8 @@ def vector_search_statement(
                 items,
                 and_(v.namespace == c.namespace, v.key == c.key, v.stamp == c.stamp),
             )
-            .where(
-                _in_namespace(vectors, i, scope.prefix, _everything(scope, i)),
-                *_filters(items, scope, dialect),
-            )
+            .where(in_namespace, *_filters(items, scope, dialect))
             .order_by(near)
         )
-        fetch = bindparam("fetch", type_=Integer())
-        part = (
-            part.fetch(fetch, oracle_fetch_approximate=True)
-            if dialect == "oracle"
-            else part.limit(fetch)
-        )
-        parts.append(part)
+        parts.append(limited(part))
     return _branches(parts, lambda u: [u.c.distance])
