@@ -997,25 +997,7 @@ def render(report: MemoryReport) -> str:
             )
         )
     if report.targets:
-        out.append("\n### Memory targets\n")
-        limits = {"max": "≤", "below": "<", "min": "≥"}
-        out.extend(
-            _table(
-                ["target", "measured", "limit", "met"],
-                [
-                    [
-                        t.name,
-                        _number(t.measured, 2),
-                        f"{limits[t.kind]} {t.limit:g}",
-                        "yes" if t.met else "NO",
-                    ]
-                    for t in report.targets
-                ],
-                "<>><",
-            )
-        )
-        met = sum(t.met for t in report.targets)
-        out.append(f"\n{met} of {len(report.targets)} memory targets met.")
+        out.extend(reporting.targets_table(report.targets, "Memory targets", "memory targets"))
     elif not ours_available():
         out.append("\n(no targets: locus_store.memory is not built yet)")
     return "\n".join(out)

@@ -192,6 +192,26 @@ def _table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
     return [line(headers), rule, *(line(r) for r in rows)]
 
 
+def targets_table(found: list[Target], heading: str, noun: str) -> list[str]:
+    """The targets as a Markdown table under ``heading``, then how many of them were met."""
+    limits = {"max": "≤", "below": "<", "min": "≥"}
+    rows = [
+        [
+            t.name,
+            _number(t.measured, 2),
+            f"{limits[t.kind]} {t.limit:g}",
+            "yes" if t.met else "NO",
+        ]
+        for t in found
+    ]
+    met = sum(t.met for t in found)
+    return [
+        f"\n### {heading}\n",
+        *_table(["target", "measured", "limit", "met"], rows, "<>><"),
+        f"\n{met} of {len(found)} {noun} met.",
+    ]
+
+
 def render(report: Report) -> str:
     """The run as Markdown tables (readable on a terminal too)."""
     out: list[str] = []
@@ -336,23 +356,5 @@ def render(report: Report) -> str:
             )
         )
     if report.targets:
-        out.append("\n### Targets\n")
-        limits = {"max": "≤", "below": "<", "min": "≥"}
-        out.extend(
-            _table(
-                ["target", "measured", "limit", "met"],
-                [
-                    [
-                        t.name,
-                        _number(t.measured, 2),
-                        f"{limits[t.kind]} {t.limit:g}",
-                        "yes" if t.met else "NO",
-                    ]
-                    for t in report.targets
-                ],
-                "<>><",
-            )
-        )
-        met = sum(t.met for t in report.targets)
-        out.append(f"\n{met} of {len(report.targets)} targets met.")
+        out.extend(targets_table(report.targets, "Targets", "targets"))
     return "\n".join(out)
