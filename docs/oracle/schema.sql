@@ -198,7 +198,29 @@ UPDATE locus_alembic_version SET version_num='c4e1f7a92b3d' WHERE locus_alembic_
 
 /
 
--- Running upgrade c4e1f7a92b3d -> b7e2d94c1f08
+-- Running upgrade c4e1f7a92b3d -> 3b9d5e7a1c24
+
+DECLARE
+    column_exists EXCEPTION;
+    PRAGMA EXCEPTION_INIT(column_exists, -1430);
+BEGIN
+    EXECUTE IMMEDIATE 'ALTER TABLE locus_lg_checkpoints ADD (expires_at TIMESTAMP WITH TIME ZONE)';
+EXCEPTION
+    WHEN column_exists THEN
+        NULL;
+END;
+
+/
+
+CREATE INDEX IF NOT EXISTS locus_lg_checkpoints_exp_ix ON locus_lg_checkpoints (expires_at)
+
+/
+
+UPDATE locus_alembic_version SET version_num='3b9d5e7a1c24' WHERE locus_alembic_version.version_num = 'c4e1f7a92b3d'
+
+/
+
+-- Running upgrade 3b9d5e7a1c24 -> b7e2d94c1f08
 
 CREATE TABLE IF NOT EXISTS locus_memory_items (
     namespace VARCHAR2(1000 CHAR) NOT NULL, 
@@ -260,7 +282,7 @@ CREATE INDEX locus_memory_items_txt_ix ON locus_memory_items (search_text) INDEX
 
 /
 
-UPDATE locus_alembic_version SET version_num='b7e2d94c1f08' WHERE locus_alembic_version.version_num = 'c4e1f7a92b3d'
+UPDATE locus_alembic_version SET version_num='b7e2d94c1f08' WHERE locus_alembic_version.version_num = '3b9d5e7a1c24'
 
 /
 

@@ -462,7 +462,7 @@ WHERE dst.thread_id = :target AND dst.checkpoint_ns = src.checkpoint_ns AND dst.
 -- langgraph.copy_thread_checkpoints
 --   :target = 'thread-2'
 --   :source = 'thread-1'
-INSERT INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) SELECT :target AS thread_id, src.checkpoint_ns, src.checkpoint_id, src.parent_checkpoint_id, src.run_id, src.checkpoint_type, src.checkpoint, src.channel_versions, src.metadata, src.created_at
+INSERT INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at, expires_at) SELECT :target AS thread_id, src.checkpoint_ns, src.checkpoint_id, src.parent_checkpoint_id, src.run_id, src.checkpoint_type, src.checkpoint, src.channel_versions, src.metadata, src.created_at, src.expires_at
 FROM locus_lg_checkpoints src
 WHERE src.thread_id = :source AND NOT (EXISTS (SELECT *
 FROM locus_lg_checkpoints dst
@@ -744,7 +744,8 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_blobs, locus_lg_blobs_pk) */ INTO
 --   :channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
 --   :metadata = '{"source":"loop","step":1}'
 --   :created_at = TIMESTAMP '2026-11-24 12:00:00' (UTC)
-INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00'))
+--   :expires_at = TIMESTAMP '2026-11-25 12:00:00' (UTC)
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at, expires_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, :checkpoint_type, :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00'), FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00'))
 /
 
 -- langgraph.put_checkpoint_replace
@@ -753,10 +754,11 @@ INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints
 --   :new_checkpoint = HEXTORAW('80')
 --   :new_channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
 --   :new_metadata = '{"source":"loop","step":1}'
+--   :new_expires_at = TIMESTAMP '2026-11-25 12:00:00' (UTC)
 --   :key_thread_id = 'thread-1'
 --   :key_checkpoint_ns = ''
 --   :key_checkpoint_id = '1f0a9c3e-0000-6000-8000-000000000002'
-UPDATE locus_lg_checkpoints SET run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, channel_versions=:new_channel_versions, metadata=:new_metadata WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
+UPDATE locus_lg_checkpoints SET run_id=:new_run_id, checkpoint_type=:new_checkpoint_type, checkpoint=:new_checkpoint, channel_versions=:new_channel_versions, metadata=:new_metadata, expires_at=FROM_TZ(CAST(:new_expires_at AS TIMESTAMP), '+00:00') WHERE locus_lg_checkpoints.thread_id = :key_thread_id AND locus_lg_checkpoints.checkpoint_ns = :key_checkpoint_ns AND locus_lg_checkpoints.checkpoint_id = :key_checkpoint_id
 /
 
 -- langgraph.put_child_checkpoint
@@ -771,10 +773,11 @@ UPDATE locus_lg_checkpoints SET run_id=:new_run_id, checkpoint_type=:new_checkpo
 --   :channel_versions = '[["messages","00000000000000000000000000000002.0123456789012345"]]'
 --   :metadata = '{"source":"loop","step":1}'
 --   :created_at = TIMESTAMP '2026-11-24 12:00:00' (UTC)
-INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, (SELECT :child_type AS anon_1 FROM DUAL
+--   :expires_at = TIMESTAMP '2026-11-25 12:00:00' (UTC)
+INSERT /*+ IGNORE_ROW_ON_DUPKEY_INDEX(locus_lg_checkpoints, locus_lg_checkpoints_pk) */ INTO locus_lg_checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, run_id, checkpoint_type, checkpoint, channel_versions, metadata, created_at, expires_at) VALUES (:thread_id, :checkpoint_ns, :checkpoint_id, :parent_checkpoint_id, :run_id, (SELECT :child_type AS anon_1 FROM DUAL
 WHERE EXISTS (SELECT *
 FROM locus_lg_checkpoints
-WHERE locus_lg_checkpoints.thread_id = :child_of_thread)), :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00'))
+WHERE locus_lg_checkpoints.thread_id = :child_of_thread)), :checkpoint, :channel_versions, :metadata, FROM_TZ(CAST(:created_at AS TIMESTAMP), '+00:00'), FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00'))
 /
 
 -- langgraph.put_writes

@@ -10,7 +10,7 @@ created (see ``locus_store.schema.search``), and the config row inserted only wh
 missing, so a failed upgrade runs again.
 
 Revision ID: b7e2d94c1f08
-Revises: c4e1f7a92b3d
+Revises: 3b9d5e7a1c24
 Create Date: 2026-12-02
 """
 
@@ -29,7 +29,7 @@ from locus_store.schema.search import (
 from locus_store.schema.types import JSONDocument, KeyString, SearchText, UTCDateTime
 
 revision = "b7e2d94c1f08"
-down_revision = "c4e1f7a92b3d"
+down_revision = "3b9d5e7a1c24"
 branch_labels = None
 depends_on = None
 

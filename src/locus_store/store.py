@@ -297,11 +297,21 @@ class Store:
 
         return VersionedSaver(self)
 
-    def langgraph_saver(self, *, serde: SerializerProtocol | None = None) -> SQLAlchemySaver:
-        """The LangGraph checkpoint saver on this store (needs the ``langgraph`` extra)."""
+    def langgraph_saver(
+        self,
+        *,
+        serde: SerializerProtocol | None = None,
+        ttl: timedelta | float | None = None,
+    ) -> SQLAlchemySaver:
+        """The LangGraph checkpoint saver on this store (needs the ``langgraph`` extra).
+
+        ``ttl``: how long after its last checkpoint a thread this saver writes expires
+        (a ``timedelta`` or seconds); expired threads are removed whole by
+        ``saver.asweep_ttl()`` and by `vacuum`. Without it, threads never expire.
+        """
         from locus_store.langgraph.saver import SQLAlchemySaver
 
-        return SQLAlchemySaver(self, serde=serde)
+        return SQLAlchemySaver(self, serde=serde, ttl=ttl)
 
     def memory(
         self,
@@ -355,8 +365,8 @@ class Store:
         """Remove old checkpoints from every contract's tables, in short transactions.
 
         Single-row threads not saved for ``older_than_days``, versions older than that
-        but each lineage's newest ``keep_last``, LangGraph threads idle that long (whole),
-        and with ``keep_last`` > 0 each LangGraph namespace's older checkpoints but the
+        but each lineage's newest ``keep_last``, LangGraph threads idle that long or
+        expired (whole), expired memory items, and with ``keep_last`` > 0 each LangGraph namespace's older checkpoints but the
         newest ``keep_last`` and what they need (`locus_store.ops.vacuum.vacuum`).
         Returns a `VacuumReport` per table; ``dry_run=True`` counts and deletes nothing.
         """

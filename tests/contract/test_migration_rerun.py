@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
 
 from locus_store import Store
@@ -38,6 +39,14 @@ FAULTS: dict[str, Callable[[str, str], tuple[str, str]]] = {
     ),
     # The last table of the LangGraph revision, after its first two were created.
     "langgraph-writes": lambda backend, p: ("CREATE TABLE", f"{p}_lg_writes"),
+    # The index of the LangGraph TTL revision, after its column was added.
+    "langgraph-ttl-index": lambda backend, p: ("CREATE INDEX", f"{p}_lg_checkpoints_exp_ix"),
+}
+#: Where each fault leaves the version row: the revision before the one that failed.
+VERSION_AFTER_FAULT = {
+    "text-index": [],
+    "langgraph-writes": ["5d1c0a7e2b41"],
+    "langgraph-ttl-index": ["c4e1f7a92b3d"],
 }
 
 
@@ -81,6 +90,16 @@ async def _upgrade_each_statement_committing(
         await engine.dispose()
 
 
+async def _columns(store: Store, table: str) -> set[str]:
+    def names(conn: sa.Connection) -> set[str]:
+        return {c["name"] for c in sa.inspect(conn).get_columns(table)}
+
+    async def work(conn: AsyncConnection) -> set[str]:
+        return await conn.run_sync(names)
+
+    return await store.run(work)
+
+
 async def _version(store: Store) -> list[str]:
     query = sa.select(sa.table(store.schema.version_table, sa.column("version_num")))
     rows = await store.run(lambda conn: conn.execute(query))
@@ -102,9 +121,9 @@ async def test_upgrade_that_failed_half_way_with_each_step_committed_succeeds_wh
         if fault == "langgraph-writes":
             assert {f"{p}_lg_checkpoints", f"{p}_lg_blobs"} <= tables
             assert f"{p}_lg_writes" not in tables
-            assert await _version(store) == ["5d1c0a7e2b41"]
-        else:
-            assert await _version(store) == []  # ... and the version row did not move
+        if fault == "langgraph-ttl-index":
+            assert "expires_at" in await _columns(store, f"{p}_lg_checkpoints")
+        assert await _version(store) == VERSION_AFTER_FAULT[fault]  # ... the version row stayed
 
         await store.upgrade()
 

@@ -7,6 +7,7 @@ python-oracledb would receive.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 
@@ -153,3 +154,36 @@ async def test_special_writes_replace_earlier_ones_by_delete_then_insert(
         (1, "answer"),
     ]
     assert {r["task_path"] for r in insert.parameters} == {EMPTY_STRING_SENTINEL}
+
+
+@pytest.mark.parametrize("ttl", [None, dt.timedelta(hours=2)])
+async def test_put_binds_the_expiry_as_a_utc_timestamp_and_a_repeat_renews_it(
+    oracle_store: tuple[Store, FakeDriver], ttl: dt.timedelta | None
+) -> None:
+    store, driver = oracle_store
+    saver = store.langgraph_saver(ttl=ttl)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "checkpoint_ns": ""}}
+    await saver.aput(config, empty_checkpoint(), {"source": "input", "step": -1}, {})
+    [cp] = [s for s in driver.statements if s.sql.startswith("INSERT")]
+    created, expires = cp.parameters["created_at"], cp.parameters["expires_at"]
+    if ttl is None:
+        assert expires is None
+    else:
+        assert expires - created == ttl
+        assert "FROM_TZ(CAST(:expires_at AS TIMESTAMP), '+00:00')" in cp.sql
+    replace = assert_parses_as_oracle(STATEMENTS["put_checkpoint_replace"])
+    assert "expires_at=" in replace.split(" WHERE ")[0]
+
+
+async def test_the_ttl_sweep_finds_expired_threads_by_their_expiry_on_oracle(
+    oracle_store: tuple[Store, FakeDriver],
+) -> None:
+    store, driver = oracle_store
+    driver.answer("locus_lg_checkpoints.expires_at <", [])
+
+    assert await store.langgraph_saver().asweep_ttl() == 0
+
+    [plan] = [s for s in driver.statements if "expires_at <" in s.sql]
+    assert plan.sql.startswith("SELECT DISTINCT locus_lg_checkpoints.thread_id")
+    assert "newer.expires_at IS NULL OR newer.expires_at >= FROM_TZ(CAST(:now" in plan.sql
+    assert plan.parameters["now"].tzinfo is None  # UTC wall time, marked by FROM_TZ

@@ -93,8 +93,20 @@ def _dynamic_sql(block: str) -> list[str]:
     return re.findall(r"EXECUTE IMMEDIATE '((?:[^']|'')*)'", block)
 
 
+#: Oracle's code for a column added that exists, and for one dropped that does not
+#: (Database Error Messages: ORA-01430, ORA-00904): what a guarded ALTER ignores.
+ALTER_IGNORES = {"ADD": -1430, "DROP COLUMN": -904}
+_ALTER_COLUMN = re.compile(r"ALTER TABLE (\w+) (ADD|DROP COLUMN)\b")
+
+
+def _ignores(block: str, code: int) -> bool:
+    """``block``'s handler does nothing for ``code`` (a named exception for it)."""
+    named = re.search(rf"(\w+) EXCEPTION;\s+PRAGMA EXCEPTION_INIT\(\1, {code}\);", block)
+    return bool(named) and f"WHEN {named.group(1)} THEN\n        NULL;" in block
+
+
 def _unguarded(script: str) -> list[str]:
-    """Every CREATE or DROP that would fail when its step is run a second time."""
+    """Every CREATE, DROP or column ALTER that would fail when its step is run again."""
     found = []
     previous_drop: str | None = None
     for statement in _statements(script):
@@ -102,6 +114,12 @@ def _unguarded(script: str) -> list[str]:
             head, _, handler = statement.partition("\nEXCEPTION\n")
             attempts, fallbacks = _dynamic_sql(head), _dynamic_sql(handler)
             found += [s for s in attempts if s.startswith("DROP") and "IF EXISTS" not in s]
+            found += [
+                s
+                for s in attempts
+                if (alter := _ALTER_COLUMN.match(s))
+                and not _ignores(statement, ALTER_IGNORES[alter.group(2)])
+            ]
             # FORCE is the documented fallback for the guarded DROP that failed above.
             found += [s for s in fallbacks if not s.endswith(" FORCE")]
             dropped = [re.findall(r"DROP INDEX IF EXISTS (\w+)", s) for s in attempts]
@@ -114,6 +132,8 @@ def _unguarded(script: str) -> list[str]:
         if create and not create.group(2) and create.group(3) != previous_drop:
             found.append(statement.splitlines()[0])
         if drop and not drop.group(2):
+            found.append(statement)
+        if _ALTER_COLUMN.match(statement):
             found.append(statement)
         previous_drop = drop.group(3) if drop and drop.group(2) else None
     return found
@@ -179,7 +199,7 @@ def test_schema_sql_statements_parse_as_oracle() -> None:
             sqls = _dynamic_sql(statement)
             assert sqls, statement
             for sql in sqls:
-                assert isinstance(sqlglot.parse_one(sql, read="oracle"), exp.Drop), sql
+                assert isinstance(sqlglot.parse_one(sql, read="oracle"), exp.Drop | exp.Alter), sql
             blocks += 1
             continue
         if statement.startswith("CREATE VECTOR INDEX"):  # outside the grammar: its exact text
@@ -194,7 +214,8 @@ def test_schema_sql_statements_parse_as_oracle() -> None:
         )
         kinds.add(type(tree))
     assert kinds == {exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Commit}
-    assert blocks == 3  # a text index dropped before each of its three creations
+    # A text index dropped before each of its three creations; a column added.
+    assert blocks == 4
     assert vector_indexes == 1
 
 
@@ -248,6 +269,18 @@ def test_the_guard_check_reports_an_unguarded_step() -> None:
     guarded = guarded.replace("INDEX t_ix", "INDEX IF NOT EXISTS t_ix")
     guarded = guarded.replace("DROP TABLE t", "DROP TABLE IF EXISTS t")
     assert _unguarded(guarded) == []
+
+
+def test_the_guard_check_reports_a_column_alter_that_ignores_no_error() -> None:
+    add = "ALTER TABLE t ADD (c TIMESTAMP WITH TIME ZONE)"
+    block = (
+        "DECLARE\n    column_exists EXCEPTION;\n    PRAGMA EXCEPTION_INIT(column_exists, {code});"
+        f"\nBEGIN\n    EXECUTE IMMEDIATE '{add}';\nEXCEPTION\n    WHEN column_exists THEN\n"
+        "        NULL;\nEND;"
+    )
+    assert _unguarded(f"{add}\n/\n") == [add]
+    assert _unguarded(block.format(code=-904) + "\n/\n") == [add]  # the wrong error ignored
+    assert _unguarded(block.format(code=-1430) + "\n/\n") == []
 
 
 def _upgrades(script: str) -> dict[str, str]:

@@ -164,6 +164,20 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
     ("migrations/versions/2026-12-02_memory_vectors_e41a6c0d5b93.py", "downgrade"): {
         "vectors": PREFIX,
     },
+    ("migrations/versions/2026-12-02_langgraph_thread_ttl_3b9d5e7a1c24.py", "_oracle_ignoring"): {
+        "name": CONSTANT + ": a PL/SQL exception name given by upgrade/downgrade",
+        "code": CONSTANT + ": ORA_COLUMN_EXISTS or ORA_INVALID_IDENTIFIER",
+        "quoted": "the ALTER built in upgrade/downgrade from the names below, quotes doubled",
+    },
+    ("migrations/versions/2026-12-02_langgraph_thread_ttl_3b9d5e7a1c24.py", "upgrade"): {
+        "checkpoints": PREFIX,
+        "COLUMN": CONSTANT,
+        "column_type": COMPILED + ": UTCDateTime's DDL type for the dialect",
+    },
+    ("migrations/versions/2026-12-02_langgraph_thread_ttl_3b9d5e7a1c24.py", "downgrade"): {
+        "checkpoints": PREFIX,
+        "COLUMN": CONSTANT,
+    },
     ("src/locus_store/schema/types.py", "_compile_utc_bind_oracle"): {
         "bind": COMPILED,
         "ORACLE_UTC_OFFSET": CONSTANT + ": '+00:00'",

@@ -56,6 +56,10 @@ class SyncBridge(BaseCheckpointSaver[str]):
         """Create or upgrade the tables (the saver's own)."""
         raise NotImplementedError
 
+    async def asweep_ttl(self) -> int:
+        """Remove expired threads (the saver's own)."""
+        raise NotImplementedError
+
     async def _list_page(self, query: ListQuery, cursor: CheckpointKey | None, size: int) -> Tuples:
         """One page of a listing (the saver's own)."""
         raise NotImplementedError
@@ -151,6 +155,9 @@ class SyncBridge(BaseCheckpointSaver[str]):
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         self._on_loop(lambda saver: saver.aprune(thread_ids, strategy=strategy))
+
+    def sweep_ttl(self) -> int:
+        return self._on_loop(lambda saver: saver.asweep_ttl())
 
     # -- the bridge ---------------------------------------------------------------------------
     def _on_loop(self, make: Callable[[Self], Coroutine[Any, Any, T]]) -> T:

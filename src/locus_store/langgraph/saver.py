@@ -70,7 +70,8 @@ from locus_store.langgraph.retention import (
 from locus_store.langgraph.statements import EMPTY, KEYS_PER_STATEMENT, LangGraphStatements
 from locus_store.schema.langgraph_tables import MAX_TASK_PATH_BYTES, MAX_TASK_PATH_LENGTH
 from locus_store.sql.statements import chunks
-from locus_store.validation import require_key, require_metadata, require_text
+from locus_store.timestamps import utcnow
+from locus_store.validation import require_key, require_metadata, require_text, require_ttl
 
 if TYPE_CHECKING:
     from locus_store.store import Store
@@ -94,18 +95,37 @@ class SQLAlchemySaver(SyncBridge):
     while) its first checkpoint is put: such writes wait for a put in flight, then up
     to ``first_checkpoint_wait`` seconds for the checkpoint to land, before they are
     refused.
+
+    With a ``ttl`` (a ``timedelta`` or seconds), each checkpoint put is stamped to expire
+    that long after it was written; a thread expires once every checkpoint of it has
+    (its newest put decides; a checkpoint put without a ``ttl`` never expires), and is
+    then removed whole by `asweep_ttl` and by every ``vacuum``. Reads do not extend it,
+    and an expired thread stays readable until it is swept.
     """
 
     #: Seconds writes for a thread with no checkpoint wait for its first checkpoint.
     first_checkpoint_wait: float = 5.0
 
-    def __init__(self, store: Store, *, serde: SerializerProtocol | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        serde: SerializerProtocol | None = None,
+        ttl: dt.timedelta | float | None = None,
+    ) -> None:
         super().__init__(store, serde=serde)
+        self._ttl = require_ttl(ttl)
         self._sql = LangGraphStatements.of(store.schema.prefix, store.dialect)
         self._in_flight = PutsInFlight()
 
+    @property
+    def ttl(self) -> dt.timedelta | None:
+        """How long after its last checkpoint a thread this saver writes expires."""
+        return self._ttl
+
     def __repr__(self) -> str:
-        return f"SQLAlchemySaver({self.store!r})"
+        ttl = f", ttl={self._ttl}" if self._ttl is not None else ""
+        return f"SQLAlchemySaver({self.store!r}{ttl})"
 
     async def asetup(self) -> None:
         """Create or upgrade the tables (the store's Alembic migrations, up to head)."""
@@ -276,6 +296,7 @@ class SQLAlchemySaver(SyncBridge):
         body_type, body_bytes = self.serde.dumps_typed(body)
         meta = require_metadata(get_serializable_checkpoint_metadata(config, metadata)) or {}
         run_id = meta.get("run_id")
+        now = utcnow()
         blob_rows: list[dict[str, Any]] = []
         for channel, version in new_versions.items():
             value_type, value = (
@@ -301,7 +322,8 @@ class SQLAlchemySaver(SyncBridge):
             "checkpoint": body_bytes,
             "channel_versions": self._sql.versions_document(checkpoint["channel_versions"]),
             "metadata": meta,
-            "created_at": dt.datetime.now(dt.UTC),
+            "created_at": now,
+            "expires_at": now + self._ttl if self._ttl is not None else None,
         }
         sql = self._sql
         one = sql.put_in_one_statement(row, blob_rows)
@@ -468,6 +490,16 @@ class SQLAlchemySaver(SyncBridge):
                 await conn.execute(statement, {"source": source, "target": target})
 
         await self.store.run(work, atomic=True)
+
+    async def asweep_ttl(self) -> int:
+        """Remove the threads that expired (see the class), whole; the number removed.
+
+        Whichever saver wrote them and whatever its ``ttl``: each checkpoint carries its
+        own expiry. ``locus-store vacuum`` does the same, so a nightly job suffices.
+        """
+        from locus_store.ops.vacuum import sweep_expired_langgraph
+
+        return (await sweep_expired_langgraph(self.store)).langgraph_threads
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         if strategy not in PRUNE_STRATEGIES:

@@ -165,6 +165,7 @@ _REPLACED = (
     "checkpoint",
     "channel_versions",
     "metadata",
+    "expires_at",
 )
 
 
@@ -857,6 +858,7 @@ class LangGraphStatements(StatementSet):
             "channel_versions": self.versions_document({"messages": version}),
             "metadata": {"source": "loop", "step": 1},
             "created_at": dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC),
+            "expires_at": dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC),
         }
         blob_row = dict(zip(BLOB_KEY, blob_key, strict=True)) | {
             "value_type": "msgpack",

@@ -267,6 +267,12 @@ class VacuumStatements(StatementSet):
     #: The same rows deleted, checkpoints first: a put racing the vacuum writes its values
     #: before its checkpoint, so they are left once that checkpoint makes the thread busy.
     idle_langgraph: dict[str, Delete]
+    #: LangGraph threads every checkpoint of which expired before ``:now`` (``ttl``).
+    expired_langgraph_threads: Select[Any]
+    #: The expired threads among ``:threads``; their rows counted; deleted (as above).
+    expired_langgraph_of: Select[Any]
+    count_expired_langgraph: dict[str, Select[Any]]
+    expired_langgraph: dict[str, Delete]
 
     @classmethod
     def build(cls, schema: Schema, dialect: Dialect) -> Self:
@@ -275,13 +281,23 @@ class VacuumStatements(StatementSet):
         newer = lg.alias("newer")
         cutoff = bindparam("cutoff", type_=lg.c.created_at.type)
 
-        def idle(table: Table) -> ColumnElement[bool]:
-            # Checked again at delete time: a thread written since the plan is not idle.
-            return in_threads(table) & ~(
+        now = bindparam("now", type_=lg.c.expires_at.type)
+        unexpired = newer.c.expires_at.is_(None) | (newer.c.expires_at >= now)
+
+        def gone(table: Table, kept: ColumnElement[bool]) -> ColumnElement[bool]:
+            """No checkpoint of ``table``'s thread is ``kept``: checked again at delete
+            time, so a thread written since the plan stays."""
+            return ~(
                 select(newer.c.thread_id)
-                .where(newer.c.thread_id == table.c.thread_id, newer.c.created_at >= cutoff)
+                .where(newer.c.thread_id == table.c.thread_id, kept)
                 .exists()
             )
+
+        def idle(table: Table) -> ColumnElement[bool]:
+            return in_threads(table) & gone(table, newer.c.created_at >= cutoff)
+
+        def expired(table: Table) -> ColumnElement[bool]:
+            return in_threads(table) & gone(table, unexpired)
 
         lg_tables = (lg, schema.lg_writes, schema.lg_blobs)
         # `build`, not `of`: `of` holds its lock while this set is built.
@@ -317,6 +333,13 @@ class VacuumStatements(StatementSet):
             idle_langgraph_of=select(lg.c.thread_id).where(idle(lg)).distinct(),
             count_idle_langgraph={t.name: count(t, idle(t)) for t in lg_tables},
             idle_langgraph={t.name: delete(t).where(idle(t)) for t in lg_tables},
+            # By the index on expires_at: only threads with an expired checkpoint are read.
+            expired_langgraph_threads=select(lg.c.thread_id)
+            .where(lg.c.expires_at < now, gone(lg, unexpired))
+            .distinct(),
+            expired_langgraph_of=select(lg.c.thread_id).where(expired(lg)).distinct(),
+            count_expired_langgraph={t.name: count(t, expired(t)) for t in lg_tables},
+            expired_langgraph={t.name: delete(t).where(expired(t)) for t in lg_tables},
         )
 
     def review(self) -> dict[str, ClauseElement]:
@@ -325,6 +348,11 @@ class VacuumStatements(StatementSet):
                 **self.statements(),
                 **{f"count_idle_langgraph.{n}": s for n, s in self.count_idle_langgraph.items()},
                 **{f"idle_langgraph.{n}": s for n, s in self.idle_langgraph.items()},
+                **{
+                    f"count_expired_langgraph.{n}": s
+                    for n, s in self.count_expired_langgraph.items()
+                },
+                **{f"expired_langgraph.{n}": s for n, s in self.expired_langgraph.items()},
             }
         )
 

@@ -2,9 +2,10 @@
 short transactions.
 
 The same rules as ``store.latest().vacuum`` and ``store.versioned().vacuum``, and for
-the LangGraph tables whole idle threads and ``keep_last`` pruning (the saver's own
-keep rule, `locus_store.langgraph.retention`), run over batches of threads so a large
-clean-up never holds one long transaction (``store.vacuum()``, ``locus-store vacuum``).
+the LangGraph tables whole idle or expired threads and ``keep_last`` pruning (the
+saver's own keep rule, `locus_store.langgraph.retention`), run over batches of threads
+so a large clean-up never holds one long transaction (``store.vacuum()``,
+``locus-store vacuum``; expired LangGraph threads alone: `sweep_expired_langgraph`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Delete, Select
 
 from locus_store.errors import InvalidInputError
 from locus_store.langgraph.retention import keep_newest
@@ -48,7 +51,7 @@ class VacuumReport:
     threads: int = 0
     checkpoints: int = 0
     writes: int = 0
-    #: LangGraph threads removed whole (idle since the cutoff).
+    #: LangGraph threads removed whole (idle since the cutoff, or expired).
     langgraph_threads: int = 0
     #: Rows of the LangGraph tables: checkpoints, pending writes, channel values.
     langgraph_checkpoints: int = 0
@@ -104,11 +107,97 @@ class _Plan:
     threads: list[str]
     lineages: dict[str, list[str]]
     idle: list[str]
+    expired: list[str]
     crowded: list[str]
 
 
-#: One batch's work in a transaction, given the batch's thread ids and the connection.
-_Job = Callable[[list[str], "AsyncConnection"], Awaitable[None]]
+#: One batch's work in a transaction, given the connection; and the batch's size.
+_Job = tuple[Callable[["AsyncConnection"], Awaitable[None]], int]
+
+
+@dataclass(frozen=True)
+class _WholeThreads:
+    """A rule that removes LangGraph threads whole: which threads of a batch it still
+    holds for, and their rows counted, or deleted (see `VacuumStatements`)."""
+
+    of: Select[Any]
+    count: dict[str, Select[Any]]
+    delete: dict[str, Delete]
+
+    @classmethod
+    def idle(cls, sql: VacuumStatements) -> _WholeThreads:
+        return cls(sql.idle_langgraph_of, sql.count_idle_langgraph, sql.idle_langgraph)
+
+    @classmethod
+    def expired(cls, sql: VacuumStatements) -> _WholeThreads:
+        return cls(sql.expired_langgraph_of, sql.count_expired_langgraph, sql.expired_langgraph)
+
+
+async def _remove_whole(
+    conn: AsyncConnection,
+    *,
+    store: Store,
+    rule: _WholeThreads,
+    params: dict[str, Any],
+    report: VacuumReport,
+) -> None:
+    """Remove (in a dry run, count) the threads of ``params["threads"]`` ``rule`` holds for."""
+    report.langgraph_threads += len((await conn.execute(rule.of, params)).all())
+    if report.dry_run:
+        counts = {
+            name: int((await conn.execute(statement, params)).scalar_one())
+            for name, statement in rule.count.items()
+        }
+    else:
+        counts = {
+            name: (await conn.execute(statement, params)).rowcount
+            for name, statement in rule.delete.items()
+        }
+    schema = store.schema
+    report.langgraph_writes += counts[schema.lg_writes.name]
+    report.langgraph_values += counts[schema.lg_blobs.name]
+    report.langgraph_checkpoints += counts[schema.lg_checkpoints.name]
+
+
+def _whole_thread_jobs(
+    store: Store,
+    rule: _WholeThreads,
+    threads: list[str],
+    params: dict[str, Any],
+    report: VacuumReport,
+) -> list[_Job]:
+    return [
+        (
+            partial(
+                _remove_whole,
+                store=store,
+                rule=rule,
+                params={**params, "threads": batch},
+                report=report,
+            ),
+            len(batch),
+        )
+        for batch in in_batches(threads, THREADS_PER_VACUUM)
+    ]
+
+
+async def sweep_expired_langgraph(store: Store, *, dry_run: bool = False) -> VacuumReport:
+    """Remove the LangGraph threads every checkpoint of which has expired (a saver's
+    ``ttl``), whole, in short transactions; ``dry_run`` counts instead. What
+    ``saver.asweep_ttl()`` runs, and every `vacuum` too."""
+    sql = VacuumStatements.of(store.table_prefix, store.dialect_name)
+    params = {"now": utcnow()}
+
+    async def plan(conn: AsyncConnection) -> list[str]:
+        return sorted({r[0] for r in await conn.execute(sql.expired_langgraph_threads, params)})
+
+    report = VacuumReport(dry_run=dry_run)
+    expired = await store.run(plan)
+    for job, _ in _whole_thread_jobs(store, _WholeThreads.expired(sql), expired, params, report):
+        await store.run(job, atomic=not dry_run)
+    if report.langgraph_threads:
+        _log.info("TTL sweep removed %s", report.summary())
+    return report
 
 
 async def vacuum(
@@ -123,8 +212,9 @@ async def vacuum(
     versions older than that in every namespace but each lineage's newest ``keep_last``.
 
     LangGraph tables: a thread whose newest checkpoint (in any namespace) is older than
-    the cutoff goes whole, pending interrupt or not (the interrupt is that old too);
-    with ``keep_last`` > 0, every other thread keeps, per namespace, its ``keep_last``
+    the cutoff goes whole, pending interrupt or not (the interrupt is that old too), and
+    so does a thread every checkpoint of which has expired (a saver's ``ttl``), whatever
+    the cutoff; with ``keep_last`` > 0, every other thread keeps, per namespace, its ``keep_last``
     newest checkpoints, those holding a pending interrupt, and what they need (delta
     ancestors, channel values; see `locus_store.langgraph.retention`), whatever their
     age, and loses the rest with their writes and values.
@@ -151,6 +241,7 @@ async def vacuum(
     async def plan(conn: AsyncConnection) -> _Plan:
         namespaces = [r[0] for r in await conn.execute(sql.namespaces)]
         idle = sorted({r[0] for r in await conn.execute(sql.idle_langgraph_threads, single)})
+        expired = {r[0] for r in await conn.execute(sql.expired_langgraph_threads, single)}
         crowded: set[str] = set()
         if keep_last > 0:
             params = {Bind.KEEP_LAST: keep_last}
@@ -163,31 +254,14 @@ async def vacuum(
                 for ns in namespaces
             },
             idle=idle,
-            crowded=sorted(crowded - set(idle)),
+            expired=sorted(expired - set(idle)),
+            crowded=sorted(crowded - set(idle) - expired),
         )
 
     found = await store.run(plan)
     report = VacuumReport(dry_run=dry_run)
 
-    async def remove_idle(batch: list[str], conn: AsyncConnection) -> None:
-        params = {**single, "threads": batch}
-        report.langgraph_threads += len((await conn.execute(sql.idle_langgraph_of, params)).all())
-        if dry_run:
-            counts = {
-                name: int((await conn.execute(statement, params)).scalar_one())
-                for name, statement in sql.count_idle_langgraph.items()
-            }
-        else:
-            counts = {
-                name: (await conn.execute(statement, params)).rowcount
-                for name, statement in sql.idle_langgraph.items()
-            }
-        schema = store.schema
-        report.langgraph_writes += counts[schema.lg_writes.name]
-        report.langgraph_values += counts[schema.lg_blobs.name]
-        report.langgraph_checkpoints += counts[schema.lg_checkpoints.name]
-
-    async def prune(batch: list[str], conn: AsyncConnection) -> None:
+    async def prune(conn: AsyncConnection, batch: list[str]) -> None:
         removed = await keep_newest(
             conn, langgraph, batch, keep=keep_last, keep_interrupted=True, dry_run=dry_run
         )
@@ -195,11 +269,13 @@ async def vacuum(
         report.langgraph_writes += removed.writes
         report.langgraph_values += removed.values
 
-    langgraph_jobs: list[tuple[_Job, list[str]]] = [
-        (remove_idle, b) for b in in_batches(found.idle, THREADS_PER_VACUUM)
-    ]
+    langgraph_jobs = _whole_thread_jobs(store, _WholeThreads.idle(sql), found.idle, single, report)
+    langgraph_jobs += _whole_thread_jobs(
+        store, _WholeThreads.expired(sql), found.expired, single, report
+    )
     langgraph_jobs.extend(
-        (prune, b) for b in in_batches(found.crowded, LANGGRAPH_THREADS_PER_PRUNE)
+        (partial(prune, batch=b), len(b))
+        for b in in_batches(found.crowded, LANGGRAPH_THREADS_PER_PRUNE)
     )
     if dry_run:
 
@@ -213,8 +289,8 @@ async def vacuum(
                 report.writes += int((await conn.execute(sql.count_writes, params)).scalar_one())
 
         await store.run(count)
-        for job, batch in langgraph_jobs:
-            await store.run(partial(job, batch))
+        for job, _ in langgraph_jobs:
+            await store.run(job)
         await _sweep_memory(store, report)
         _log.info("vacuum dry run would remove %s", report.summary())
         return report
@@ -224,7 +300,7 @@ async def vacuum(
     ]
     for ns in found.namespaces:
         batches.extend((ns, b) for b in in_batches(found.lineages[ns], THREADS_PER_VACUUM))
-    total = sum(len(b) for _, b in batches) + sum(len(b) for _, b in langgraph_jobs)
+    total = sum(len(b) for _, b in batches) + sum(size for _, size in langgraph_jobs)
     done = 0
 
     def advanced(size: int) -> None:
@@ -249,9 +325,9 @@ async def vacuum(
 
         await store.run(work, atomic=True)
         advanced(len(batch))
-    for job, batch in langgraph_jobs:
-        await store.run(partial(job, batch), atomic=True)
-        advanced(len(batch))
+    for job, size in langgraph_jobs:
+        await store.run(job, atomic=True)
+        advanced(size)
     await _sweep_memory(store, report)
     _log.info("vacuum removed %s", report.summary())
     return report

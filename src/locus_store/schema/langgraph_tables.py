@@ -2,7 +2,8 @@
 
 - ``<prefix>_lg_checkpoints``: one row per checkpoint, its body without channel
   values (typed bytes from the saver's serde), the channel versions it references
-  and its metadata as JSON (list filters run in SQL).
+  and its metadata as JSON (list filters run in SQL), and when the thread may expire
+  (``expires_at``, with the saver's ``ttl``).
 - ``<prefix>_lg_blobs``: channel values, stored once per (thread, namespace,
   channel, version); a checkpoint references the versions it needs.
 - ``<prefix>_lg_writes``: pending writes of a checkpoint, keyed by task and position.
@@ -55,11 +56,14 @@ class _LangGraphCheckpointColumns:
     channel_versions: Mapped[Any] = mapped_column(JSONDocument(), nullable=False)
     meta: Mapped[Any] = mapped_column("metadata", JSONDocument(), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
+    #: ``created_at`` plus the saver's ``ttl`` (NULL without one). A thread expires once
+    #: every checkpoint of it has: its newest write decides, and NULL never expires.
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
         name = cls.__tablename__  # type: ignore[attr-defined]
-        return (Index(f"{name}_run_ix", "run_id"),)
+        return (Index(f"{name}_run_ix", "run_id"), Index(f"{name}_exp_ix", "expires_at"))
 
 
 class _LangGraphBlobColumns:
