@@ -366,8 +366,9 @@ class Store:
 
         Single-row threads not saved for ``older_than_days``, versions older than that
         but each lineage's newest ``keep_last``, LangGraph threads idle that long or
-        expired (whole), expired memory items, and with ``keep_last`` > 0 each LangGraph namespace's older checkpoints but the
-        newest ``keep_last`` and what they need (`locus_store.ops.vacuum.vacuum`).
+        expired (whole), expired memory items, and with ``keep_last`` > 0 each LangGraph
+        namespace's older checkpoints but the newest ``keep_last`` and what they need
+        (`locus_store.ops.vacuum.vacuum`).
         Returns a `VacuumReport` per table; ``dry_run=True`` counts and deletes nothing.
         """
         from locus_store.ops.vacuum import vacuum

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -67,13 +68,15 @@ async def _thread_with_everything(lineage: Lineage) -> None:
 async def test_a_saver_with_a_ttl_stamps_each_checkpoint_it_puts(store: Store) -> None:
     ttl = store.langgraph_saver(ttl=HOUR)
     plain = store.langgraph_saver()
-    assert ttl.ttl == HOUR and plain.ttl is None
+    assert ttl.ttl == HOUR
+    assert plain.ttl is None
     assert "ttl=1:00:00" in repr(ttl)
     await Lineage(ttl, "short").step({"a": 1})
     await Lineage(plain, "forever").step({"a": 1})
 
     [(created, expires)] = await _expiries(store, "short")
-    assert expires is not None and expires - created == HOUR
+    assert expires is not None
+    assert expires - created == HOUR
     [(_, never)] = await _expiries(store, "forever")
     assert never is None
 
@@ -146,7 +149,8 @@ async def test_putting_the_same_checkpoint_again_renews_its_expiry(store: Store)
     await saver.aput(graph_config("t"), tuple_.checkpoint, tuple_.metadata, {})
 
     [(_, expires)] = await _expiries(store, "t")
-    assert expires is not None and expires > dt.datetime.now(dt.UTC)
+    assert expires is not None
+    assert expires > dt.datetime.now(dt.UTC)
     assert await saver.asweep_ttl() == 0
 
 

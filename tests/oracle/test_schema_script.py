@@ -102,7 +102,7 @@ _ALTER_COLUMN = re.compile(r"ALTER TABLE (\w+) (ADD|DROP COLUMN)\b")
 def _ignores(block: str, code: int) -> bool:
     """``block``'s handler does nothing for ``code`` (a named exception for it)."""
     named = re.search(rf"(\w+) EXCEPTION;\s+PRAGMA EXCEPTION_INIT\(\1, {code}\);", block)
-    return bool(named) and f"WHEN {named.group(1)} THEN\n        NULL;" in block
+    return named is not None and f"WHEN {named.group(1)} THEN\n        NULL;" in block
 
 
 def _unguarded(script: str) -> list[str]:

@@ -60,12 +60,16 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "method": CONSTANT + ": LZ4 or DEFAULT",
         "alters": "joined above from prefix-derived names and constants",
     },
-    ("migrations/versions/2026-12-01_oracle_empty_stoplist_and_utc_offsets_c4e1f7a92b3d.py",
-     "_holds_region"): {
+    (
+        "migrations/versions/2026-12-01_oracle_empty_stoplist_and_utc_offsets_c4e1f7a92b3d.py",
+        "_holds_region",
+    ): {
         "column": CONSTANT + ": a timestamp column name listed in _timestamp_columns",
     },
-    ("migrations/versions/2026-12-01_oracle_empty_stoplist_and_utc_offsets_c4e1f7a92b3d.py",
-     "_to_utc_offset"): {
+    (
+        "migrations/versions/2026-12-01_oracle_empty_stoplist_and_utc_offsets_c4e1f7a92b3d.py",
+        "_to_utc_offset",
+    ): {
         "column": CONSTANT + ": a timestamp column name listed in _timestamp_columns",
         "_holds_region(column)": "built from the same constant column names",
         "UTC_OFFSET": CONSTANT + ": '+00:00'",
@@ -117,7 +121,7 @@ REVIEWED: dict[tuple[str, str], dict[str, str]] = {
         "distance": CHECKED + ": one of DISTANCES (require_distance, from the config row)",
     },
     ("src/locus_store/schema/vectors.py", "_oracle_vector_ddl"): {
-        "dims": CHECKED + ": int() of the type's dimensions, or \"*\"",
+        "dims": CHECKED + ': int() of the type\'s dimensions, or "*"',
     },
     ("src/locus_store/sql/json_filter.py", "_not_true"): {
         "compiler.process(element.condition, **kw)": COMPILED,

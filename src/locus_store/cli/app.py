@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "vacuum",
         cmd_vacuum,
-        "delete threads and checkpoints older than N days (every contract's tables)",
+        "delete threads and checkpoints older than N days, and expired ones (every table)",
         as_json,
     )
     p.add_argument("--older-than-days", type=float, required=True, metavar="N")
