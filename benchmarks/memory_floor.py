@@ -2,9 +2,12 @@
 
 On a table shaped like the store's (``<prefix>_mfloor_items``: namespace, key, JSON
 value, metadata, search text, timestamps, expiry, version; ``<prefix>_mfloor_vectors``:
-namespace, key, field, embedding), with the same kinds of indexes: a GIN index on
-``to_tsvector('simple', search_text)`` and an HNSW index (``vector_cosine_ops``,
-pgvector's defaults) on PostgreSQL; an FTS5 table kept by triggers on SQLite.
+namespace, key, field, embedding), with the store's indexes: the primary key, the
+b-trees listing a namespace by recency (``namespace, updated_at``) and finding expired
+items (``expires_at``), a GIN index on ``to_tsvector('simple', search_text)`` and an
+HNSW index (``vector_cosine_ops``, pgvector's defaults) on PostgreSQL; an FTS5 table
+kept by triggers on SQLite. (Each index a put maintains is part of its cost: a put that
+changes ``updated_at`` cannot be a heap-only update while that column is indexed.)
 
 - asyncpg on one held connection (statements prepared once, pgvector's binary format
   through a codec; searches on a second one with ``plan_cache_mode =
@@ -70,6 +73,8 @@ PG_DDL = (
     "PRIMARY KEY (namespace, key))",
     "CREATE INDEX {p}_mfloor_items_fts ON {p}_mfloor_items "
     "USING gin (to_tsvector('simple', coalesce(search_text, '')))",
+    "CREATE INDEX {p}_mfloor_items_upd ON {p}_mfloor_items (namespace, updated_at)",
+    "CREATE INDEX {p}_mfloor_items_exp ON {p}_mfloor_items (expires_at)",
 )
 PG_VECTOR_DDL = (
     "CREATE TABLE {p}_mfloor_vectors (namespace varchar(1000) NOT NULL, "
@@ -338,6 +343,8 @@ SQLITE_DDL = (
     "value TEXT NOT NULL, metadata TEXT, search_text TEXT, created_at TEXT NOT NULL, "
     "updated_at TEXT NOT NULL, expires_at TEXT, ttl_seconds REAL, version INTEGER NOT NULL, "
     "PRIMARY KEY (namespace, key))",
+    "CREATE INDEX {p}_mfloor_items_upd ON {p}_mfloor_items (namespace, updated_at)",
+    "CREATE INDEX {p}_mfloor_items_exp ON {p}_mfloor_items (expires_at)",
     "CREATE VIRTUAL TABLE {p}_mfloor_fts USING fts5(search_text, content='{p}_mfloor_items', "
     "content_rowid='rowid', tokenize='unicode61')",
     "CREATE TRIGGER {p}_mfloor_ai AFTER INSERT ON {p}_mfloor_items BEGIN "

@@ -949,6 +949,15 @@ FROM locus_memory_items
 WHERE locus_memory_items.namespace IN (:namespaces_1) AND locus_memory_items.key IN (:keys_1) AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
 /
 
+-- memory.get_one
+--   :namespace = 'users/u1'
+--   :key = 'k'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT locus_memory_items.namespace, locus_memory_items.key, locus_memory_items.value, locus_memory_items.metadata, locus_memory_items.created_at, locus_memory_items.updated_at, locus_memory_items.expires_at, locus_memory_items.version, locus_memory_items.ttl_seconds
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :namespace AND locus_memory_items.key = :key AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
+/
+
 -- memory.keys
 --   :namespace = 'users/u1'
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)

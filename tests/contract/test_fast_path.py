@@ -24,7 +24,7 @@ from sqlalchemy.util import await_
 from locus_store import Store
 from locus_store._engine.fast_path import FastPath
 from locus_store.errors import ConstraintError
-from tests.support.round_trips import ONE_ROUND_TRIP, conversation, prepared
+from tests.support.round_trips import MEMORY_NS, ONE_ROUND_TRIP, conversation, prepared
 
 
 def fast(store: Store) -> FastPath:
@@ -111,8 +111,9 @@ async def test_a_single_statement_call_is_one_driver_statement_on_the_fast_path(
 async def test_fast_path_results_are_those_of_connection_execute(store: Store) -> None:
     fast(store)
     await prepared(store)
-    latest, saver = store.latest(), store.versioned()
+    latest, saver, memory = store.latest(), store.versioned(), store.memory(ttl=90.5)
     await latest.save(conversation("where is my parcel"), "t2", metadata={"k": [1, "x"]})
+    await memory.put(MEMORY_NS, "k1", {"text": "window seat"})
 
     async def reads() -> list[Any]:
         return [
@@ -126,6 +127,7 @@ async def test_fast_path_results_are_those_of_connection_execute(store: Store) -
             await saver.list_checkpoints(thread_id="v1"),
             await saver.get_writes(thread_id="v1", checkpoint_id="b"),
             await saver.get(thread_id="missing"),
+            await memory.get_item(MEMORY_NS, "k1"),  # a Float column (ttl_seconds)
         ]
 
     await reads()  # plans made
@@ -143,6 +145,54 @@ async def test_fast_path_results_are_those_of_connection_execute(store: Store) -
     assert taken == through_core
     assert taken[0] is not None
     assert taken[5] is not None
+    assert taken[-1] is not None
+
+
+async def test_float_columns_come_out_as_through_connection_execute_whatever_the_server_type(
+    store: Store,
+) -> None:
+    """A ``Float`` result column is planned: its value is a ``float`` however the server
+    types it (asyncpg returns ``Decimal`` for ``numeric``, where SQLAlchemy converts)."""
+    fast(store)
+    numeric = "CAST(1.25 AS NUMERIC)" if store.dialect_name == "postgresql" else "1.25"
+    columns = {
+        "double": sa.literal_column("CAST(0.5 AS DOUBLE PRECISION)")
+        if store.dialect_name == "postgresql"
+        else sa.literal_column("0.5"),
+        "numeric": sa.literal_column(numeric),
+        "integer": sa.literal_column("3"),
+        "missing": sa.literal_column(
+            "CAST(NULL AS DOUBLE PRECISION)" if store.dialect_name == "postgresql" else "NULL"
+        ),
+    }
+    statement = sa.select(
+        *(sa.type_coerce(c, sa.Float()).label(name) for name, c in columns.items())
+    )
+    await store.fetch_one(statement)  # the first sighting: SQLAlchemy's own compile
+    assert fast(store).plan(store.engine.sync_engine, statement, None) is not None
+    taken = await store.fetch_one(statement)
+
+    def no_op(*_: Any) -> None:
+        return None
+
+    engine = store.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", no_op)
+    try:
+        through_core = await store.fetch_one(statement)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", no_op)
+    assert taken is not None
+    assert through_core is not None
+    assert tuple(taken) == tuple(through_core) == (0.5, 1.25, 3.0, None)
+    assert [type(v) for v in taken] == [type(v) for v in through_core]
+
+
+async def test_numeric_and_decimal_float_columns_stay_off_the_fast_path(store: Store) -> None:
+    for type_ in (sa.Numeric(10, 2), sa.Float(asdecimal=True)):
+        statement = sa.select(sa.type_coerce(sa.literal_column("1.25"), type_).label("n"))
+        assert fast(store).plan(store.engine.sync_engine, statement, None) is None
+        await store.fetch_one(statement)
+        assert fast(store).plan(store.engine.sync_engine, statement, None) is None
 
 
 async def test_a_statement_listener_sees_every_statement(

@@ -19,6 +19,10 @@ def conversation(*said: str) -> AgentState:
 Call = Callable[[Store, int], Awaitable[Any]]
 
 
+#: The namespace of the memory item `prepared` puts.
+MEMORY_NS = ("users", "u1")
+
+
 async def prepared(store: Store) -> None:
     """A thread of each kind, and a warm pool (connecting may run set-up statements)."""
     await store.latest().save(conversation("hello"), "t1", checkpoint_id="c1")
@@ -29,6 +33,7 @@ async def prepared(store: Store) -> None:
     )
     await saver.put_writes(thread_id="v1", checkpoint_id="b", task_id="k", writes=[("c", 1)])
     await saver.as_checkpointer().save(conversation("hello"), "a1")
+    await store.memory().put(MEMORY_NS, "k1", {"text": "window seat"})
 
 
 #: Every call that must be exactly one round trip, by name.
@@ -63,4 +68,6 @@ ONE_ROUND_TRIP: dict[str, Call] = {
     "agent checkpointer list_checkpoints": lambda s, n: (
         s.versioned().as_checkpointer().list_checkpoints("a1")
     ),
+    "memory put": lambda s, n: s.memory().put(MEMORY_NS, f"k-{n}", {"text": "aisle seat"}),
+    "memory get": lambda s, n: s.memory().get(MEMORY_NS, "k1"),
 }

@@ -28,8 +28,10 @@ not take, ``Connection.execute`` does, as before:
   so tracing, statement counters and logs see every statement;
 - Oracle and any driver other than asyncpg and the store's own SQLite connections;
 - statements with expanding (``IN``) or literal-execute parameters, Python-side
-  column defaults, a schema translate map, ``Numeric``/``Float`` result columns, or
-  rows whose columns are unknown (a ``text()`` without ``.columns()``);
+  column defaults, a schema translate map, ``Numeric`` result columns (and ``Float``
+  ones read as ``Decimal``, or through a type of a dialect's own, see
+  `_float_processor`), or rows whose columns are unknown (a ``text()`` without
+  ``.columns()``);
 - a call whose statement fails: the error is not raised from here. A failed single
   statement changed nothing, so the call runs again through ``Connection.execute``,
   which raises SQLAlchemy's wrapped exception (and runs ``handle_error`` listeners)
@@ -52,9 +54,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from weakref import WeakSet
 
 from sqlalchemy import Executable, Float, Numeric
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, processors
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, sqltypes
 from sqlalchemy.util import await_
 
 from locus_store._engine.retry import is_dead_connection_error
@@ -76,6 +78,28 @@ _MAX_SHAPES = 8
 _MAX_STATEMENTS = 512
 #: Types whose result processor depends on the type code the server reports.
 _NUMBERS = (Numeric, Float)
+#: A result processor the dialect would pick for a column, known without the server's
+#: type code; `_UNKNOWN` where it cannot be known.
+_UNKNOWN = object()
+
+
+def _float_processor(column_type: Any, dialect: Dialect) -> Any:
+    """The result processor of a ``Float`` column read as ``float``, whatever type code
+    the server reports, or `_UNKNOWN`.
+
+    - asyncpg (``AsyncpgFloat.result_processor``): none for ``real``/``double``, where
+      asyncpg returns a ``float`` already, and ``processors.to_float`` for ``numeric``
+      and integer codes; ``to_float`` for every code gives the same values.
+    - SQLite (``sqltypes.Float.result_processor``): chosen without the type code at all.
+    """
+    if type(column_type) not in (Float, sqltypes.Double) or column_type.asdecimal:
+        return _UNKNOWN
+    if dialect.driver == "asyncpg":
+        return processors.to_float
+    impl = column_type.dialect_impl(dialect)
+    if type(impl).result_processor is sqltypes.Float.result_processor:
+        return impl.result_processor(dialect, None)
+    return _UNKNOWN
 
 
 class Kind(enum.Enum):
@@ -124,7 +148,7 @@ class Plan:
         self.result_processors: tuple[Callable[[Any], Any] | None, ...] = ()
         if columns:
             self.row = namedtuple("Record", [c.keyname for c in columns])._make  # type: ignore[attr-defined]
-            results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+            results = tuple(_result_processor(c.type, dialect) for c in columns)
             self.result_processors = results if any(results) else ()
 
     def arguments(self, parameters: Mapping[str, Any] | None) -> list[Any]:
@@ -157,6 +181,13 @@ class Plan:
         ]
 
 
+def _result_processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    process = _float_processor(column_type, dialect)
+    if process is not _UNKNOWN:
+        return process  # type: ignore[no-any-return]
+    return column_type._cached_result_processor(dialect, None)  # type: ignore[no-any-return]
+
+
 def _plan_for(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> Plan | None:
     """Compile ``statement``; ``None`` when it needs what only ``Connection.execute`` does."""
     if not isinstance(statement, ClauseElement):
@@ -181,7 +212,8 @@ def _plan_for(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) ->
         return None  # not names a named tuple can carry
     for column in compiled._result_columns or ():
         affinity = column.type._type_affinity
-        if isinstance(column.type, _NUMBERS) or (affinity and issubclass(affinity, _NUMBERS)):
+        number = isinstance(column.type, _NUMBERS) or (affinity and issubclass(affinity, _NUMBERS))
+        if number and _float_processor(column.type, dialect) is _UNKNOWN:
             return None  # its result processor depends on the type the server reports
     if getattr(compiled, "_collected_params", None):
         return None  # values given with Executable.params(): not used by the store

@@ -377,13 +377,20 @@ class MemoryItems:
         wanted = set(pairs)
         found: dict[Key, ItemRecord] = {}
         now = utcnow()
-        for batch in chunks(pairs, KEYS_PER_STATEMENT):
+        results: list[Sequence[Any]] = []
+        if len(pairs) == 1:  # plain binds, which the store's fast path takes
+            [(namespace, key)] = pairs
+            params: dict[str, Any] = {"namespace": ns.encode(namespace), "key": key, "now": now}
+            results.append(await self._store.fetch_all(self._sql.get_one, params))
+        for batch in chunks(pairs, KEYS_PER_STATEMENT) if len(pairs) > 1 else ():
             params = {
                 "namespaces": sorted({ns.encode(n) for n, _ in batch}),
                 "keys": sorted({k for _, k in batch}),
                 "now": now,
             }
-            for row in await self._store.fetch_all(self._sql.get, params):
+            results.append(await self._store.fetch_all(self._sql.get, params))
+        for rows in results:
+            for row in rows:
                 record = _record(row)
                 if (record.namespace, record.key) in wanted:
                     found[(record.namespace, record.key)] = record

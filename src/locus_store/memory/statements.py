@@ -87,6 +87,9 @@ class MemoryStatements(StatementSet):
     put: Upsert
     put_vector: Upsert
     get: Select[Any]
+    #: One item by ``:namespace`` and ``:key``: plain binds, so the store's fast path
+    #: takes it (``get``'s expanding ``IN`` lists go through ``Connection.execute``).
+    get_one: Select[Any]
     keys: Select[Any]
     delete: Delete
     clear_namespace: Delete
@@ -158,6 +161,9 @@ class MemoryStatements(StatementSet):
             c.key.in_(bindparam("keys", expanding=True, type_=c.key.type)),
             visible(items),
         )
+        get_one = select(*records(items)).where(
+            c.namespace == namespace, c.key == _param(items, "key", "key"), visible(items)
+        )
         keys = (
             select(c.key)
             .where(c.namespace == namespace, visible(items))
@@ -190,6 +196,7 @@ class MemoryStatements(StatementSet):
             put=put,
             put_vector=put_vector,
             get=get,
+            get_one=get_one,
             keys=keys,
             delete=items.delete().where(this_item),
             clear_namespace=items.delete().where(c.namespace == namespace),
