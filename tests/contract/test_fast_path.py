@@ -155,7 +155,7 @@ async def test_float_columns_come_out_as_through_connection_execute_whatever_the
     types it (asyncpg returns ``Decimal`` for ``numeric``, where SQLAlchemy converts)."""
     fast(store)
     numeric = "CAST(1.25 AS NUMERIC)" if store.dialect_name == "postgresql" else "1.25"
-    columns = {
+    columns: dict[str, sa.ColumnElement[Any]] = {
         "double": sa.literal_column("CAST(0.5 AS DOUBLE PRECISION)")
         if store.dialect_name == "postgresql"
         else sa.literal_column("0.5"),
