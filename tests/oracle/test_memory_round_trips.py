@@ -149,6 +149,42 @@ async def test_get_returns_what_was_put_in_an_execute_and_a_fetch(
     assert EMPTY_STRING_SENTINEL in sent.parameters.values()
 
 
+async def test_get_of_one_key_is_one_equality_statement_in_an_execute_and_a_fetch(
+    served: tuple[MemoryItems, FakeDriver, MemoryServer],
+) -> None:
+    items, driver, _server = served
+    await _put_three(items)
+    driver.reset_trips()
+    driver.sent.clear()
+    found = await items.get([(U1, "")])
+    assert _kinds(driver) == ["execute", "fetch"]
+    assert found[(U1, "")].value == {"text": "the empty key"}
+    [sent] = driver.statements
+    assert " IN (" not in sent.sql
+    assert sent.parameters["key"] == EMPTY_STRING_SENTINEL  # '' is NULL to Oracle
+    assert await items.get([(U2, "missing")]) == {}
+
+
+async def test_deletes_and_refreshes_count_the_rows_the_server_changed(
+    served: tuple[MemoryItems, FakeDriver, MemoryServer],
+) -> None:
+    items, _driver, server = served
+    await items.put([ItemPut(U1, "kept", {"text": "a"}, ttl=dt.timedelta(minutes=5))])
+    await _put_three(items)
+    stored = server.rows[items.store.schema.memory_items.name]
+    assert await items.delete([(U1, "east"), (U2, "missing")]) == 1
+    assert await items.delete([(U1, "east")]) == 0
+    assert ("users/u1", "east") not in {(r["NAMESPACE"], r["KEY"]) for r in stored.values()}
+    [kept] = [r for r in stored.values() if r["KEY"] == "kept"]
+    before = kept["EXPIRES_AT"]
+    found = await items.get([(U1, "kept")], refresh_ttl=True)
+    assert found[(U1, "kept")].key == "kept"
+    [kept] = [r for r in stored.values() if r["KEY"] == "kept"]
+    assert kept["EXPIRES_AT"] != before  # the refresh's UPDATE moved the expiry
+    assert await items.clear_namespace(U1) == 2
+    assert {r["NAMESPACE"] for r in stored.values()} == {"users/u2"}
+
+
 async def test_embeddings_come_back_as_the_float32_values_stored(
     served: tuple[MemoryItems, FakeDriver, MemoryServer],
 ) -> None:

@@ -477,6 +477,11 @@ class Answer:
     fragment: str
     rows: list[Any]
     types: Mapping[str, Any] = field(default_factory=dict)
+    #: For a DELETE or UPDATE a rule carried out: the rows it affected, as
+    #: ``Cursor.rowcount`` reports them ("the number of rows ... affected by the
+    #: operation (for insert, update, delete and merge statements)"; after
+    #: ``executemany`` the total over every parameter set).
+    rowcount: int | None = None
 
 
 @dataclass
@@ -614,6 +619,10 @@ class FakeCursor:
             return
         answer = self._driver.take_answer(sql, parameters)
         is_query = sql.lstrip().lower().startswith(("select", "with"))
+        if answer is not None and answer.rowcount is not None:
+            self.description = None
+            self.rowcount = answer.rowcount
+            return
         if answer is None:
             if is_query:
                 self._set_rows(self._columns(sql, [], {}), [], sql)
@@ -668,12 +677,17 @@ class FakeCursor:
         parameters = [self._bind(row) for row in parameters]
         self._driver.trips.append(("execute", sql))  # one batch, one message
         self._record(sql, parameters)
+        affected = 0
         for row in parameters:  # the server applies the statement to each row
+            counted = None
             for rule in self._driver.server_rules:
-                rule(self._driver, sql, row)
+                answer = rule(self._driver, sql, row)
+                if answer is not None and answer.rowcount is not None:
+                    counted = answer.rowcount
+            affected += 1 if counted is None else counted
         self._connection._executed(sql)
         self.description = None
-        self.rowcount = len(parameters)
+        self.rowcount = affected
 
     def _bind(self, parameters: Any) -> Any:
         """The values as the driver binds them (client side: no round trip yet)."""

@@ -33,8 +33,15 @@ documentation it follows:
   any string, ``_`` one character, the escape character makes the next one literal;
   case-sensitive.
 
-Other writes to the memory tables (DELETE, UPDATE, INSERT) are not modelled: the rule
-fails the test that sends one rather than answer it wrongly.
+- :meth:`MemoryServer.delete_or_update` — ``DELETE FROM t WHERE condition`` (SQL
+  Language Reference, "DELETE": "to delete only those rows that satisfy the condition")
+  and ``UPDATE t SET ... WHERE condition`` ("UPDATE": the SET values evaluated against the
+  row as it was), a row being affected where the condition is TRUE (not NULL); the
+  count is what ``Cursor.rowcount`` then reports.
+
+An INSERT into the memory tables, and a condition the evaluator cannot read (a
+subquery), are not modelled: the rule fails the test that sends one rather than answer
+it wrongly.
 """
 
 from __future__ import annotations
@@ -226,7 +233,9 @@ class MemoryServer:
         if lowered.startswith("merge") and self._target(sql) in self.tables:
             self.merge(sql, parameters)
             return None
-        if lowered.startswith(("insert", "update", "delete")):
+        if lowered.startswith(("update", "delete")) and self._target(sql) in self.tables:
+            return Answer("", [], rowcount=self.delete_or_update(sql, parameters))
+        if lowered.startswith("insert"):
             assert self._target(sql) not in self.tables, f"not modelled: {sql}"
             return None
         if not lowered.startswith(("select", "with")):
@@ -263,6 +272,32 @@ class MemoryServer:
                 name = assignment.this.name.upper()
                 updated[name] = self._stored(table, name, evaluator.value(assignment.expression))
         kept[key] = self._checked(table, updated)
+
+    def delete_or_update(self, sql: str, parameters: Any) -> int:
+        """Delete, or update, the rows the WHERE condition holds for; how many."""
+        table = self.tables[self._target(sql)]
+        tree = read_oracle(sql)
+        assert isinstance(tree, exp.Delete | exp.Update), f"not modelled: {sql}"
+        assert not list(tree.find_all(exp.Subquery, exp.Exists)), f"not modelled: {sql}"
+        where = tree.args.get("where")
+        kept = self.rows[table.name]
+        affected = 0
+        for key, row in list(kept.items()):
+            evaluator = _RowEvaluator(
+                {(table.name, k): v for k, v in row.items()}, parameters, self.stopwords
+            )
+            if where is not None and evaluator.value(where.this) is not True:
+                continue
+            affected += 1
+            if isinstance(tree, exp.Delete):
+                del kept[key]
+                continue
+            updated = dict(row)
+            for assignment in tree.expressions:
+                name = assignment.this.name.upper()
+                updated[name] = self._stored(table, name, evaluator.value(assignment.expression))
+            kept[key] = self._checked(table, updated)
+        return affected
 
     def _stored(self, table: Any, name: str, value: Any) -> Any:
         column_type = table.c[name.lower()].type
