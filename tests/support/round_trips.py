@@ -70,4 +70,6 @@ ONE_ROUND_TRIP: dict[str, Call] = {
     ),
     "memory put": lambda s, n: s.memory().put(MEMORY_NS, f"k-{n}", {"text": "aisle seat"}),
     "memory get": lambda s, n: s.memory().get(MEMORY_NS, "k1"),
+    "memory search": lambda s, n: s.memory().search(MEMORY_NS, "window", limit=5),
+    "memory list_keys": lambda s, n: s.memory().list_keys(MEMORY_NS),
 }

@@ -494,7 +494,9 @@ class MemoryItems:
         results: list[list[ItemRecord]] = [[] for _ in scope.namespaces]
         if not scope.namespaces:
             return results
-        statement = list_statement(self._schema, self._dialect, scope)
+        statement = self._sql.shaped(
+            "list", scope, lambda: list_statement(self._schema, self._dialect, scope)
+        )
         for row in await self._store.fetch_all(statement, params):
             results[row.branch].append(_record(row))
         if refresh_ttl:
@@ -521,7 +523,9 @@ class MemoryItems:
         if translated is None or not scope.namespaces:
             return results
         params["query"] = translated
-        statement = text_search_statement(self._schema, self._dialect, scope)
+        statement = self._sql.shaped(
+            "text", scope, lambda: text_search_statement(self._schema, self._dialect, scope)
+        )
         for row in await self._store.fetch_all(statement, params):
             results[row.branch].append(_record(row, score=float(row.score)))
         if refresh_ttl:
@@ -549,7 +553,8 @@ class MemoryItems:
         """
         settings = await self.vector_settings()
         query = settings.require(vector, "query vector")
-        assert settings.dims is not None
+        dims, metric = settings.dims, settings.distance
+        assert dims is not None
         scope = self._scope(namespaces, prefix, value_filter, metadata_filter)
         params = self._scope_params(scope, limit, offset)
         if max_distance is not None and (
@@ -559,8 +564,10 @@ class MemoryItems:
         params["vector"] = query
         per_result = require_limit(rows_per_result, "rows_per_result")
         params["fetch"] = min((params["offset"] + params["limit"]) * per_result, MAX_LIMIT)
-        statement = vector_search_statement(
-            self._schema, self._dialect, scope, settings.distance, settings.dims
+        statement = self._sql.shaped(
+            f"vector-{metric}-{dims}",
+            scope,
+            lambda: vector_search_statement(self._schema, self._dialect, scope, metric, dims),
         )
         best: list[dict[Key, ItemRecord]] = [{} for _ in scope.namespaces]
         for row in await self._store.fetch_all(statement, params):

@@ -9,7 +9,7 @@ Vectors answer only while they carry their item's ``stamp`` (see
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Self
 
 from sqlalchemy import (
@@ -48,6 +48,9 @@ from locus_store.sql.like import CaseSensitiveLike
 from locus_store.sql.merge import Upsert, upsert
 from locus_store.sql.search import text_match
 from locus_store.sql.statements import Dialect, StatementSet, bound
+
+#: Statements `MemoryStatements.shaped` keeps per store prefix and dialect.
+MAX_SHAPED = 256
 
 #: The columns of an item record, in `ItemRecord` order.
 RECORD_COLUMNS = (
@@ -105,6 +108,30 @@ class MemoryStatements(StatementSet):
     #: Those equal to ``:namespace`` or below it (``:below``, see ``namespaces.below``).
     namespaces_under: Select[Any]
     config: Select[Any]
+    #: Listing and search statements by the shape of their scope (`shaped`).
+    _shaped: dict[tuple[Any, ...], Select[Any]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def shaped(self, kind: str, scope: Scope, make: Callable[[], Select[Any]]) -> Select[Any]:
+        """The ``kind`` statement for ``scope`` made once per shape and kept: the same
+        object each call, so the store's fast path plans it (a statement built per call
+        is compiled again each time), and the building is not paid again.
+
+        A scope's shape is what its statement depends on: how many namespaces, prefix
+        or not, which of them are the empty prefix; every value is a bound parameter.
+        A scope with filters is built each call (the filters are part of the SQL).
+        """
+        if scope.value_filter or scope.metadata_filter:
+            return make()
+        count = len(scope.namespaces)
+        key = (kind, count, scope.prefix, tuple(_everything(scope, i) for i in range(count)))
+        found = self._shaped.get(key)
+        if found is None:
+            if len(self._shaped) >= MAX_SHAPED:
+                self._shaped.clear()  # bounded whatever callers do
+            found = self._shaped[key] = make()
+        return found
 
     @classmethod
     def build(cls, schema: Schema, dialect: Dialect) -> Self:
