@@ -958,6 +958,15 @@ FROM locus_memory_items
 WHERE locus_memory_items.namespace = :namespace AND locus_memory_items.key = :key AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
 /
 
+-- memory.get_value
+--   :namespace = 'users/u1'
+--   :key = 'k'
+--   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)
+SELECT locus_memory_items.value
+FROM locus_memory_items
+WHERE locus_memory_items.namespace = :namespace AND locus_memory_items.key = :key AND (locus_memory_items.expires_at IS NULL OR locus_memory_items.expires_at > FROM_TZ(CAST(:now AS TIMESTAMP), '+00:00'))
+/
+
 -- memory.keys
 --   :namespace = 'users/u1'
 --   :now = TIMESTAMP '2026-01-01 00:00:00' (UTC)

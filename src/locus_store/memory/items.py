@@ -398,6 +398,16 @@ class MemoryItems:
             await self._refresh(list(found.values()), now)
         return found
 
+    async def value(self, namespace: Namespace, key: str) -> Any | None:
+        """The value of one visible item, or ``None`` (a stored value is never ``None``)."""
+        params = {
+            "namespace": ns.encode(ns.require_namespace(namespace)),
+            "key": require_item_key(key),
+            "now": utcnow(),
+        }
+        row = await self._store.fetch_one(self._sql.get_value, params)
+        return None if row is None else row.value
+
     async def keys(self, namespace: Namespace, *, limit: int = 100) -> list[str]:
         params = {
             "namespace": ns.encode(ns.require_namespace(namespace)),

@@ -168,8 +168,7 @@ class MemoryStore(BaseStore):
         await self.put_batch([(namespace, key, value, metadata)])
 
     async def get(self, namespace: tuple[str, ...], key: str) -> Any | None:
-        item = await self.get_item(namespace, key)
-        return None if item is None else item.value
+        return await self._items.value(namespace, key)
 
     async def delete(self, namespace: tuple[str, ...], key: str) -> bool:
         """Delete the item (its embedding with it); whether there was one."""

@@ -93,6 +93,8 @@ class MemoryStatements(StatementSet):
     #: One item by ``:namespace`` and ``:key``: plain binds, so the store's fast path
     #: takes it (``get``'s expanding ``IN`` lists go through ``Connection.execute``).
     get_one: Select[Any]
+    #: The value alone of one item (Locus's ``get``): one column to decode.
+    get_value: Select[Any]
     keys: Select[Any]
     delete: Delete
     clear_namespace: Delete
@@ -188,9 +190,9 @@ class MemoryStatements(StatementSet):
             c.key.in_(bindparam("keys", expanding=True, type_=c.key.type)),
             visible(items),
         )
-        get_one = select(*records(items)).where(
-            c.namespace == namespace, c.key == _param(items, "key", "key"), visible(items)
-        )
+        one_item = (c.namespace == namespace, c.key == _param(items, "key", "key"), visible(items))
+        get_one = select(*records(items)).where(*one_item)
+        get_value = select(c.value).where(*one_item)
         keys = (
             select(c.key)
             .where(c.namespace == namespace, visible(items))
@@ -224,6 +226,7 @@ class MemoryStatements(StatementSet):
             put_vector=put_vector,
             get=get,
             get_one=get_one,
+            get_value=get_value,
             keys=keys,
             delete=items.delete().where(this_item),
             clear_namespace=items.delete().where(c.namespace == namespace),
