@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from locus_store._engine.oracle import COMMIT_WITH_THIS
@@ -377,20 +378,24 @@ class MemoryItems:
         wanted = set(pairs)
         found: dict[Key, ItemRecord] = {}
         now = utcnow()
-        results: list[Sequence[Any]] = []
         if len(pairs) == 1:  # plain binds, which the store's fast path takes
             [(namespace, key)] = pairs
-            params: dict[str, Any] = {"namespace": ns.encode(namespace), "key": key, "now": now}
-            results.append(await self._store.fetch_all(self._sql.get_one, params))
-        for batch in chunks(pairs, KEYS_PER_STATEMENT) if len(pairs) > 1 else ():
-            params = {
-                "namespaces": sorted({ns.encode(n) for n, _ in batch}),
-                "keys": sorted({k for _, k in batch}),
-                "now": now,
-            }
-            results.append(await self._store.fetch_all(self._sql.get, params))
-        for rows in results:
-            for row in rows:
+            one = {"namespace": ns.encode(namespace), "key": key, "now": now}
+            reads: list[tuple[Select[Any], dict[str, Any]]] = [(self._sql.get_one, one)]
+        else:
+            reads = [
+                (
+                    self._sql.get,
+                    {
+                        "namespaces": sorted({ns.encode(n) for n, _ in batch}),
+                        "keys": sorted({k for _, k in batch}),
+                        "now": now,
+                    },
+                )
+                for batch in chunks(pairs, KEYS_PER_STATEMENT)
+            ]
+        for statement, params in reads:
+            for row in await self._store.fetch_all(statement, params):
                 record = _record(row)
                 if (record.namespace, record.key) in wanted:
                     found[(record.namespace, record.key)] = record
