@@ -65,6 +65,13 @@ async def _put_three(items: MemoryItems) -> None:
     )
 
 
+async def _put_three_then_listen(items: MemoryItems, driver: FakeDriver) -> None:
+    """`_put_three`, then forget what it sent: the test's own call is what is recorded."""
+    await _put_three(items)
+    driver.reset_trips()
+    driver.sent.clear()
+
+
 # -- writes --------------------------------------------------------------------------
 
 
@@ -133,8 +140,7 @@ async def test_get_returns_what_was_put_in_an_execute_and_a_fetch(
     served: tuple[MemoryItems, FakeDriver, MemoryServer],
 ) -> None:
     items, driver, _server = served
-    await _put_three(items)
-    driver.reset_trips()
+    await _put_three_then_listen(items, driver)
     found = await items.get([(U1, "east"), (U1, ""), (U2, "missing")])
     # JSON columns are not prefetched with the execute: one fetch follows.
     assert _kinds(driver) == ["execute", "fetch"]
@@ -153,9 +159,7 @@ async def test_get_of_one_key_is_one_equality_statement_in_an_execute_and_a_fetc
     served: tuple[MemoryItems, FakeDriver, MemoryServer],
 ) -> None:
     items, driver, _server = served
-    await _put_three(items)
-    driver.reset_trips()
-    driver.sent.clear()
+    await _put_three_then_listen(items, driver)
     found = await items.get([(U1, "")])
     assert _kinds(driver) == ["execute", "fetch"]
     assert found[(U1, "")].value == {"text": "the empty key"}
